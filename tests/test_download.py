@@ -1,0 +1,175 @@
+"""Downloads and imports end to end, offline: a local fake Bing (tests/download_fakebing.py) and synthetic PIL images."""
+import hashlib, io, os, tempfile, urllib.request
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from cat_classifier.core import CatError, file_sha256
+from cat_classifier.download import add_images, download_images, import_folder, verify_image
+from download_fakebing import closed_port_url, fake_bing
+
+def jpeg(seed: int, size=(96, 64), fmt='JPEG', **kw) -> bytes:
+    "A small image whose content depends on `seed`, with enough detail that cutting it short leaves it truncated."
+    im = Image.radial_gradient('L').resize(size).convert('RGB')
+    im.paste((37*seed % 256, 90*seed % 256, 200), (0, 0, size[0]//2, size[1]//2))
+    buf = io.BytesIO(); im.save(buf, fmt, **kw)
+    return buf.getvalue()
+
+GOOD = {f'good{i}.jpg': jpeg(i) for i in range(4)}
+WEB = {**GOOD,
+       'cut.jpg': jpeg(9)[:len(jpeg(9))*2//3],            # the connection dropped mid-file
+       'page.jpg': b'<!DOCTYPE html><html>Access denied</html>',  # an error page served under an image's name
+       'copy.jpg': GOOD['good1.jpg'],                      # the same photo from another site
+       'gone.jpg': 404}
+SIAMESE = ['good0.jpg', 'cut.jpg', 'page.jpg', 'good1.jpg', 'copy.jpg', 'gone.jpg', 'good2.jpg', 'good3.jpg']
+
+def sha16(data: bytes) -> str: return hashlib.sha256(data).hexdigest()[:16]
+
+def tree_state(root: Path) -> dict:
+    "Every file under `root`, hidden ones included, with its bytes and mtime."
+    return {p.relative_to(root): (p.read_bytes(), p.stat().st_mtime_ns) for p in root.rglob('*') if p.is_file()}
+
+def staging_dirs() -> set:
+    return set(Path(tempfile.gettempdir()).glob('cat-classifier-*'))
+
+@pytest.fixture
+def data(tmp_path):
+    "Keyword arguments that point downloads and imports at a fresh, not yet existing data folder."
+    d = tmp_path/'data'
+    return d, dict(images_path=d/'images', holdout_path=d/'holdout', max_size=480, verbose=False)
+
+def test_download_keeps_only_good_distinct_images(data):
+    d, kw = data
+    with fake_bing({'Siamese cat': SIAMESE, 'Sphynx cat': ['page.jpg', 'gone.jpg', 'cut.jpg']}, WEB) as (url, asked):
+        res = download_images(['Siamese', 'Sphynx'], 20, search_url=url, search_timeout=2, **kw)
+    stored = sorted((d/'images'/'Siamese').iterdir())
+    assert sorted(p.name for p in stored) == sorted(f'{sha16(b)}.jpg' for b in GOOD.values())
+    assert [p.read_bytes() for p in stored] == sorted(GOOD.values(), key=sha16)  # small JPEGs are kept byte for byte
+    for p in stored:
+        assert verify_image(p) is None
+        with Image.open(p) as im: im.load()
+    assert sorted(p.relative_to(d).as_posix() for p in d.rglob('*')) == ['images', 'images/Siamese', *(f'images/Siamese/{p.name}' for p in stored)]
+    assert (res['Siamese']['added'], res['Siamese']['duplicates'], res['Siamese']['broken'], res['Siamese']['total']) == (4, 1, 1, 4)
+    assert res['Sphynx']['added'] == 0 and not (d/'images'/'Sphynx').exists()
+    assert urllib.request._opener is None or all(type(h).__name__ != '_SearchMirror' for h in urllib.request._opener.handlers)
+
+def test_second_run_adds_nothing_and_touches_nothing(data):
+    d, kw = data
+    with fake_bing({'Siamese cat': SIAMESE}, WEB) as (url, asked):
+        download_images(['Siamese'], 20, search_url=url, search_timeout=2, **kw)
+        before = tree_state(d)
+        again = download_images(['Siamese'], 20, search_url=url, search_timeout=2, **kw)  # still short of 20: searches again
+        assert (again['Siamese']['added'], again['Siamese']['duplicates']) == (0, 5)
+        assert tree_state(d) == before
+        n_searches = sum(p.startswith('/images/async') for p in asked)
+        full = download_images(['Siamese'], 4, search_url=url, search_timeout=2, **kw)  # has 4 already: no search at all
+        assert full['Siamese']['skipped'] and sum(p.startswith('/images/async') for p in asked) == n_searches
+    assert tree_state(d) == before
+
+def test_searches_on_until_enough_good_images(data):
+    d, kw = data
+    results = {'Persian cat': ['cut.jpg', 'page.jpg', 'good0.jpg', 'good1.jpg', 'good2.jpg', 'good3.jpg']}
+    with fake_bing(results, WEB, per_page=2) as (url, asked):
+        res = download_images(['Persian'], 3, search_url=url, search_timeout=2, **kw)
+    assert (res['Persian']['added'], res['Persian']['broken'], res['Persian']['total']) == (3, 1, 3)
+    assert len(list((d/'images'/'Persian').iterdir())) == 3
+
+def test_unreachable_search_is_one_line_and_leaves_nothing(data):
+    d, kw = data
+    before = staging_dirs()
+    with pytest.raises(CatError) as e:
+        download_images(['Siamese', 'Persian'], 5, search_url=closed_port_url(), search_timeout=2, **kw)
+    msg = str(e.value)
+    assert msg.startswith('could not reach the image search (') and '--from-folder' in msg and '\n' not in msg
+    assert not d.exists() and staging_dirs() == before
+
+def test_search_failing_later_keeps_earlier_categories(data):
+    d, kw = data
+    with fake_bing({'Siamese cat': SIAMESE, 'Persian cat': 503}, WEB) as (url, asked):
+        with pytest.raises(CatError, match='HTTP Error 503'):
+            download_images(['Siamese', 'Persian'], 5, search_url=url, search_timeout=2, **kw)
+    assert sorted(p.name for p in (d/'images').iterdir()) == ['Siamese'] and len(list((d/'images'/'Siamese').iterdir())) == 4
+    assert not (d/'holdout').exists()
+
+def test_holdout_on_download_is_disjoint(data):
+    d, kw = data
+    many = {f'm{i}.jpg': jpeg(i) for i in range(30)}
+    with fake_bing({'Siamese cat': list(many)}, many) as (url, asked):
+        res = download_images(['Siamese'], 30, holdout_pct=0.3, search_url=url, search_timeout=2, **kw)['Siamese']
+    train, hold = ({p.name for p in (d/sub/'Siamese').iterdir()} for sub in ('images', 'holdout'))
+    assert res['added'] == 30 and len(hold) == res['holdout'] and 0 < len(hold) < 30 and not train & hold
+    assert hold == {f'{sha16(b)}.jpg' for b in many.values() if int(hashlib.sha256(b).hexdigest()[:8], 16)/2**32 < 0.3}
+
+@pytest.fixture
+def labelled(tmp_path):
+    "A labelled folder tree as users have them: one folder per category, with the usual mess in it."
+    src = tmp_path/'src'
+    for cat in ('Persian', 'Siamese'): (src/cat).mkdir(parents=True)
+    for i in range(12): (src/'Persian'/f'p{i}.jpg').write_bytes(jpeg(i))
+    (src/'Persian'/'p3 (1).jpg').write_bytes(jpeg(3))                      # a duplicate
+    (src/'Persian'/'huge.jpg').write_bytes(jpeg(20, size=(1600, 900)))      # oversized
+    (src/'Siamese'/'notes.jpg').write_text('this is not a photo')           # a non-image named .jpg
+    (src/'Siamese'/'really-a-png.jpg').write_bytes(jpeg(21, fmt='PNG'))    # a PNG named .jpg
+    exif = Image.Exif(); exif[0x0112] = 6                                   # a phone photo taken turned 90°
+    (src/'Siamese'/'phone.jpg').write_bytes(jpeg(22, size=(120, 60), exif=exif))
+    (src/'Siamese'/'.DS_Store').write_bytes(b'\0\0\0\1Bud1')                # hidden: not a photo, not reported
+    for i in range(12, 20): (src/'Siamese'/f's{i}.jpg').write_bytes(jpeg(i))
+    return src
+
+def test_import_folder(labelled, data, tmp_path):
+    d, kw = data
+    before = tree_state(labelled)
+    res = import_folder(labelled, **kw)
+    assert tree_state(labelled) == before  # src is only read
+    p, s = res['Persian'], res['Siamese']
+    assert (p['added'], p['duplicates'], p['broken'], p['holdout']) == (13, 1, 0, 0)
+    assert (s['added'], s['duplicates'], s['broken']) == (10, 0, 1)
+    assert [Path(f).name for f, why in s['problems']] == ['notes.jpg'] and 'not an image' in s['problems'][0][1]
+    stored = list((d/'images').rglob('*'))
+    files = [f for f in stored if f.is_file()]
+    assert all(not f.name.startswith('.') for f in stored) and len(files) == 23
+    for f in files: assert verify_image(f) is None
+    huge = d/'images'/'Persian'/f'{sha16(jpeg(20, size=(1600, 900)))}.jpg'
+    assert Image.open(huge).size == (480, 270)
+    png = d/'images'/'Siamese'/f'{sha16(jpeg(21, fmt="PNG"))}.png'
+    assert Image.open(png).format == 'PNG' and png.read_bytes() == (labelled/'Siamese'/'really-a-png.jpg').read_bytes()
+    phone = Image.open(next((d/'images'/'Siamese').glob(f'{sha16((labelled/"Siamese"/"phone.jpg").read_bytes())}.*')))
+    assert phone.size == (60, 120) and phone.getexif().get(0x0112) is None  # turned upright once and for all
+    state = tree_state(d)
+    again = import_folder(labelled, **kw)
+    assert sum(r['added'] for r in again.values()) == 0 and tree_state(d) == state
+
+def test_import_holdout_is_stable_and_disjoint(labelled, tmp_path):
+    runs = []
+    for name in ('one', 'two'):
+        d = tmp_path/name
+        res = import_folder(labelled, images_path=d/'images', holdout_path=d/'holdout', holdout_pct=0.4, max_size=480, verbose=False)
+        runs.append((res, {p.relative_to(d) for p in d.rglob('*') if p.is_file()}))
+    (r1, files1), (r2, files2) = runs
+    assert files1 == files2
+    held = {f.relative_to('holdout') for f in files1 if f.parts[0] == 'holdout'}
+    train = {f.relative_to('images') for f in files1 if f.parts[0] == 'images'}
+    assert held and train and not held & train
+    assert len(held) == sum(r['holdout'] for r in r1.values())
+
+def test_import_errors(tmp_path, labelled):
+    with pytest.raises(CatError, match='is not a folder'): import_folder(tmp_path/'nope', images_path=tmp_path/'x')
+    with pytest.raises(CatError, match='no folder for Bengal'): import_folder(labelled, images_path=tmp_path/'x', categories=['Bengal'])
+    with pytest.raises(CatError, match='not a share'): import_folder(labelled, images_path=tmp_path/'x', holdout_pct=15)
+    assert not (tmp_path/'x').exists()
+
+def test_add_images_never_leaves_partial_files(tmp_path, monkeypatch):
+    src = tmp_path/'src'; src.mkdir()
+    files = [src/f'{i}.jpg' for i in range(3)]
+    for i, f in enumerate(files): f.write_bytes(jpeg(i))
+    import shutil
+    real_copy, calls = shutil.copyfile, []
+    def flaky_copy(a, b):
+        calls.append(a)
+        if len(calls) == 2: Path(b).write_bytes(b'half'); raise OSError('disk full')
+        return real_copy(a, b)
+    monkeypatch.setattr(shutil, 'copyfile', flaky_copy)
+    with pytest.raises(OSError, match='disk full'): add_images(files, tmp_path/'dest'/'Persian')
+    left = list((tmp_path/'dest').rglob('*'))
+    assert [p.name for p in left if p.is_file()] == [f'{file_sha256(files[0])[:16]}.jpg']
