@@ -1,0 +1,38 @@
+"Shared fixtures: a toy project (settings, labelled images, a trained and exported small model) built once per session."
+import json, subprocess, sys
+from pathlib import Path
+import pytest
+from cat_classifier.core import make_toy_images
+
+CLI = str(Path(sys.executable).parent/'cat-classifier')
+
+def cli(*args, settings=None, check=True):
+    "Run the installed `cat-classifier` entry point; return the CompletedProcess."
+    argv = [CLI, *(['--settings', str(settings)] if settings else []), *map(str, args)]
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=900)
+    if check and r.returncode != 0: raise AssertionError(f'{argv} failed ({r.returncode}):\n{r.stdout}\n{r.stderr}')
+    return r
+
+def write_settings(root: Path, **kw) -> Path:
+    "A settings.ini for a toy project under `root`: small images, the default pretrained backbone, short training."
+    v = dict(images_path=root/'images', holdout_path=root/'holdout', trash_path=root/'trash', runs_path=root/'runs',
+             model_path=root/'models'/'toy.pkl', backbone='tf_efficientnet_lite0', pretrained='true', size=64, batch_size=8,
+             epochs=3, freeze_epochs=1, lr=0.003) | kw
+    ini = root/'settings.ini'
+    ini.write_text('[data]\n' + ''.join(f'{k} = {v[k]}\n' for k in ('images_path', 'holdout_path', 'trash_path'))
+                   + 'max_size = 480\ncategories = blue_triangle, green_square, red_circle\n'
+                   + '[train]\n' + ''.join(f'{k} = {v[k]}\n' for k in ('runs_path', 'backbone', 'pretrained', 'size', 'batch_size', 'epochs', 'freeze_epochs', 'lr'))
+                   + 'min_scale = 0.9\nvalid_pct = 0.2\nseed = 42\nlabel_smoothing = 0\n'
+                   + f'[model]\nmodel_path = {v["model_path"]}\nunknown_threshold = 0.6\nmax_upload_mb = 10\n')
+    return ini
+
+@pytest.fixture(scope='session')
+def toy_project(tmp_path_factory):
+    "A toy project after `download --from-folder`, `train` and `export`: (root, settings.ini, model path)."
+    root = tmp_path_factory.mktemp('toy_project')
+    make_toy_images(root/'source', n=16, size=96, seed=0)
+    ini = write_settings(root)
+    cli('download', '--from-folder', root/'source', '--holdout', 0.2, settings=ini)
+    cli('train', '--run', 'toy', settings=ini)
+    cli('export', settings=ini)
+    return root, ini, root/'models'/'toy.pkl'

@@ -1,0 +1,53 @@
+"The whole pipeline through the `cat-classifier` command, on drawn toy images: offline, CPU, a minute or two."
+import json, subprocess, sys
+from pathlib import Path
+from conftest import cli
+from cat_classifier.core import file_sha256
+
+def test_import_train_export(toy_project):
+    root, ini, model = toy_project
+    n_img, n_hold = len(list((root/'images').rglob('*.jpg'))), len(list((root/'holdout').rglob('*.jpg')))
+    assert n_img + n_hold == 48 and n_hold > 0
+    log = (root/'runs'/'toy'/'history.csv').read_text().splitlines()
+    assert log[0].startswith('phase,epoch,train_loss,valid_loss,accuracy,error_rate') and len(log) == 1 + 4
+    card = json.loads(model.with_suffix('.json').read_text())
+    assert card['sha256'] == file_sha256(model)
+    assert card['categories'] == ['blue_triangle', 'green_square', 'red_circle']
+    assert card['backbone'] == 'tf_efficientnet_lite0' and card['image_size'] == 64
+    assert card['metrics']['holdout']['n'] == n_hold
+    assert sum(card['images_per_class'].values()) == n_img
+
+def test_evaluate_json(toy_project):
+    root, ini, model = toy_project
+    res = json.loads(cli('evaluate', root/'holdout', '--json', settings=ini).stdout)
+    assert res['n'] == len(list((root/'holdout').rglob('*.jpg')))
+    assert set(res['per_class']) == {'blue_triangle', 'green_square', 'red_circle'}
+    assert all('recall' in m for m in res['per_class'].values())
+    assert sum(map(sum, res['confusion'])) == res['n']
+    assert res['accuracy'] > 0.5  # drawn shapes are easy: chance is 1/3
+
+def test_loads_in_fresh_process(toy_project):
+    root, ini, model = toy_project
+    code = f'from cat_classifier.export import load_model; l = load_model({str(model)!r}); print(list(l.dls.vocab))'
+    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, cwd=root)
+    assert r.stdout.strip() == "['blue_triangle', 'green_square', 'red_circle']", r.stderr
+
+def test_errors_are_one_line(toy_project, tmp_path):
+    root, ini, model = toy_project
+    for args in [('evaluate', tmp_path/'nope'), ('train', '--data', tmp_path), ('download', '--from-folder', tmp_path/'nope'),
+                 ('evaluate', root/'holdout', '--model', tmp_path/'missing.pkl')]:
+        r = cli(*args, settings=ini, check=False)
+        assert r.returncode != 0 and 'Traceback' not in r.stderr, (args, r.stderr)
+        assert r.stderr.strip().count('\n') == 0 and r.stderr.startswith('cat-classifier: error:'), (args, r.stderr)
+
+def test_tampered_model_refused(toy_project, tmp_path):
+    root, ini, model = toy_project
+    bad = tmp_path/'bad.pkl'; bad.write_bytes(model.read_bytes() + b'\0')
+    bad.with_suffix('.json').write_text(model.with_suffix('.json').read_text())
+    r = cli('evaluate', root/'holdout', '--model', bad, settings=ini, check=False)
+    assert r.returncode == 2 and 'does not match the sha256' in r.stderr
+
+def test_help_everywhere():
+    for c in ['', 'download', 'train', 'clean', 'evaluate', 'export', 'predict', 'app']:
+        r = cli(*([c] if c else []), '--help')
+        assert r.returncode == 0 and 'usage: cat-classifier' in r.stdout
