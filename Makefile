@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install app test test-notebooks test-py browser-deps export clean-nbs bench train-shipped help
+.PHONY: install app test test-notebooks test-py browser-deps export bench calibrate help
 
 help:
 	@echo "make app    - start the Voila app on the shipped model"
@@ -42,3 +42,11 @@ test: test-notebooks test-py
 export: install
 	$(BIN)/nbdev-export
 	$(BIN)/nbdev-clean
+
+# Benchmarks print figures; they are not tests.
+bench: install browser-deps
+	$(BIN)/python benchmarks/bench_app.py
+
+# Rejection of non-breed photos against false rejection of real ones, per threshold, on the shipped model.
+calibrate: install
+	$(BIN)/python benchmarks/calibrate_unknown.py

@@ -51,3 +51,16 @@ def test_help_everywhere():
     for c in ['', 'download', 'train', 'clean', 'evaluate', 'export', 'predict', 'app']:
         r = cli(*([c] if c else []), '--help')
         assert r.returncode == 0 and 'usage: cat-classifier' in r.stdout
+
+def test_predict_cli(toy_project, tmp_path):
+    root, ini, model = toy_project
+    good = sorted((root/'holdout').rglob('*.jpg'))[:2]
+    bad = tmp_path/'notes.jpg'; bad.write_text('not a photo')
+    r = cli('predict', good[0], bad, good[1], settings=ini, check=False)
+    rows = [json.loads(l) for l in r.stdout.splitlines()]
+    assert [o['file'] for o in rows] == [str(good[0]), str(bad), str(good[1])]  # it goes on after a bad file
+    assert 'error' in rows[1] and 'label' not in rows[1]
+    for o in (rows[0], rows[2]):
+        assert o['label'] in ['blue_triangle', 'green_square', 'red_circle'] and o['top'][0] == [o['label'], o['probability']]
+        assert len(o['top']) == 3 and abs(sum(p for _, p in o['top']) - 1) < 1e-4
+    assert r.returncode == 1  # not every file could be read

@@ -1,0 +1,102 @@
+"""The served app, without a browser: what Voila refuses, idle kernels culled, and a clean stop on Ctrl-C
+or SIGTERM that leaves no kernel behind."""
+import asyncio, http.cookiejar, json, os, re, signal, time, urllib.error, urllib.request, uuid
+from pathlib import Path
+
+import pytest
+
+from cat_classifier.app import running_app
+
+PAGE_TIMEOUT = 180  # a kernel that imports torch and fastai on a busy two-core machine
+
+
+@pytest.fixture(scope='session')
+def toy_model(toy_project):
+    "The toy project's exported model (see conftest.py), with its card."
+    return toy_project[2]
+
+
+def open_page(url: str):
+    "Load the app page as a browser would; return its kernel's id and the cookie header to talk to it."
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(url, timeout=PAGE_TIMEOUT).read().decode()
+    assert 'application/vnd.jupyter.widget-view+json' in page, page[-2000:]  # the notebook ran and showed its widgets
+    return re.search(r'"kernelId": "([0-9a-f-]{36})"', page)[1], '; '.join(f'{c.name}={c.value}' for c in jar)
+
+
+def status(url: str, method: str='GET') -> int:
+    "The HTTP status of `url`, after redirects."
+    try: return urllib.request.urlopen(urllib.request.Request(url, method=method, data=b'{}' if method == 'POST' else None), timeout=30).status
+    except urllib.error.HTTPError as e: return e.code
+
+
+def kernel_pids(log: Path) -> list:
+    "The processes of the kernels of the app whose output is `log` (their connection files are in its folder)."
+    m = re.search(r'Storing connection files in (\S+?)\.?$', log.read_text(), re.M)
+    assert m, log.read_text()
+    pids = []
+    for p in Path('/proc').glob('[0-9]*'):
+        try: cmd = (p/'cmdline').read_bytes().decode(errors='replace')
+        except OSError: continue
+        if m[1] in cmd and 'ipykernel' in cmd: pids.append(int(p.name))
+    return pids
+
+
+def _msg(msg_type: str, content: dict) -> str:
+    header = dict(msg_id=uuid.uuid4().hex, msg_type=msg_type, username='', session=uuid.uuid4().hex, date='', version='5.3')
+    return json.dumps(dict(header=header, parent_header={}, metadata={}, content=content, channel='shell', buffers=[]))
+
+
+async def _talk(ws_url: str, cookie: str, code: str, wait: float=10) -> list:
+    "Send an execute_request and a kernel_info_request over the kernel's websocket; return the types of the replies."
+    from tornado.httpclient import HTTPRequest
+    from tornado.websocket import websocket_connect
+    ws = await websocket_connect(HTTPRequest(ws_url, headers={'Cookie': cookie}))
+    await ws.write_message(_msg('execute_request', dict(code=code, silent=False, store_history=False, user_expressions={},
+                                                        allow_stdin=False, stop_on_error=True)))
+    await ws.write_message(_msg('kernel_info_request', {}))
+    seen, end = [], time.time() + wait
+    while time.time() < end:
+        try: m = await asyncio.wait_for(ws.read_message(), 1)
+        except asyncio.TimeoutError: continue
+        if m is None: break
+        if isinstance(m, str): seen.append(json.loads(m)['header']['msg_type'])
+    ws.close()
+    return seen
+
+
+def test_page_cannot_run_code_or_reach_files_and_idle_kernels_are_culled(toy_model, tmp_path):
+    with running_app(toy_model, cull_idle_s=8, timeout=PAGE_TIMEOUT) as app:
+        kid, cookie = open_page(app.url)
+        marker = tmp_path/'pwned'
+        replies = asyncio.run(_talk(app.url.replace('http', 'ws') + f'api/kernels/{kid}/channels?session_id={uuid.uuid4().hex}',
+                                    cookie, f'open({str(marker)!r}, "w").write("x")'))
+        assert 'kernel_info_reply' in replies, replies  # the channel works...
+        assert 'execute_reply' not in replies and not marker.exists()  # ...but code from the page is never run
+        # Nothing but the app: no contents API, no other notebook, no files, no new kernels.
+        for path in ['api/contents', 'api/contents/settings.ini', 'api/sessions', 'api/terminals', 'voila/render/00_core.ipynb',
+                     'voila/tree', 'voila/api/contents/', 'voila/files/app.ipynb', 'voila/files/../settings.ini', 'lab']:
+            assert status(app.url + path) in (403, 404), path
+        assert status(app.url + 'api/kernels', 'POST') in (403, 404, 405)
+        assert len(kernel_pids(app.log)) == 1
+        # The tab has gone (its websocket closed): the culler ends its kernel.
+        end = time.time() + 60
+        while status(app.url + f'api/kernels/{kid}') != 404 and time.time() < end: time.sleep(1)
+        assert status(app.url + f'api/kernels/{kid}') == 404
+        assert kernel_pids(app.log) == []
+
+
+@pytest.mark.parametrize('sig', [signal.SIGTERM, signal.SIGINT])
+def test_stops_cleanly_and_leaves_no_kernel(toy_model, sig):
+    with running_app(toy_model, timeout=PAGE_TIMEOUT) as app:
+        open_page(app.url)
+        kernels = kernel_pids(app.log)
+        assert len(kernels) == 1
+        app.proc.send_signal(sig)  # what Ctrl-C (SIGINT) or a service manager (SIGTERM) sends
+        assert app.proc.wait(60) == 0
+        end = time.time() + 30
+        while kernel_pids(app.log) and time.time() < end: time.sleep(0.5)
+        assert kernel_pids(app.log) == []
+        assert 'Stopping the app' in app.log.read_text()
+    with pytest.raises(OSError): urllib.request.urlopen(app.url, timeout=5)
