@@ -91,8 +91,8 @@ def test_predict_files_goes_on_after_a_bad_file(learn, toy, awkward):
     d = next(iter(awkward)).parent
     files = [d/'notes.jpg', toy/'green_square'/'green_square_000.jpg', d/'missing.jpg', d/'cmyk.jpg']
     out = list(predict_files(learn, files))
-    assert [sorted(o) for o in out] == [['error', 'file'], ['file', 'known', 'label', 'probability', 'top'],
-                                        ['error', 'file'], ['file', 'known', 'label', 'probability', 'top']]
+    keys = ['cat', 'cat_probability', 'file', 'known', 'label', 'probability', 'top']
+    assert [sorted(o) for o in out] == [['error', 'file'], keys, ['error', 'file'], keys]
     assert [o['file'] for o in out] == list(map(str, files))
     assert all(len(o['top']) == 3 and o['top'][0] == [o['label'], o['probability']] for o in out if 'top' in o)
 
@@ -100,5 +100,20 @@ def test_predict_files_goes_on_after_a_bad_file(learn, toy, awkward):
 def test_unknown_follows_the_threshold(learn, toy):
     img = load_image(toy/'blue_triangle'/'blue_triangle_000.jpg')
     p = predict_image(learn, img)['probability']
-    assert predict_image(learn, img, threshold=p)['known'] is True
-    assert predict_image(learn, img, threshold=p + 1e-6)['known'] is False
+    assert predict_image(learn, img, threshold=p, cat_threshold=0)['known'] is True
+    assert predict_image(learn, img, threshold=p + 1e-6, cat_threshold=0)['known'] is False
+
+
+def test_unknown_when_not_a_cat(learn, toy):
+    img = load_image(toy/'blue_triangle'/'blue_triangle_000.jpg')
+    res = predict_image(learn, img, threshold=0)
+    assert res['cat_probability'] < 0.1 and res['cat'] is False and res['known'] is False  # a blue triangle is no cat
+    assert predict_image(learn, img, threshold=0, cat_threshold=res['cat_probability'])['known'] is True
+
+
+def test_cat_probability_on_real_photos():
+    from skimage import data as skdata
+    from cat_classifier.predict import cat_probability
+    assert cat_probability(Image.fromarray(skdata.chelsea())) > 0.5
+    assert cat_probability(Image.fromarray(skdata.astronaut())) < 0.1
+    assert cat_probability(Image.fromarray(skdata.coffee())) < 0.1
