@@ -36,3 +36,8 @@ def toy_project(tmp_path_factory):
     cli('train', '--run', 'toy', settings=ini)
     cli('export', settings=ini)
     return root, ini, root/'models'/'toy.pkl'
+
+@pytest.fixture(scope='session')
+def toy_model(toy_project):
+    "The toy project's exported model, with its card."
+    return toy_project[2]

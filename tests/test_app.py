@@ -10,12 +10,6 @@ from cat_classifier.app import running_app
 PAGE_TIMEOUT = 180  # a kernel that imports torch and fastai on a busy two-core machine
 
 
-@pytest.fixture(scope='session')
-def toy_model(toy_project):
-    "The toy project's exported model (see conftest.py), with its card."
-    return toy_project[2]
-
-
 def open_page(url: str):
     "Load the app page as a browser would; return its kernel's id and the cookie header to talk to it."
     jar = http.cookiejar.CookieJar()

@@ -21,12 +21,6 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f'needs {CHR
 
 
 @pytest.fixture(scope='module')
-def toy_model(toy_project):
-    "The toy project's exported model (see conftest.py), with its card."
-    return toy_project[2]
-
-
-@pytest.fixture(scope='module')
 def photos(tmp_path_factory):
     return make_toy_images(tmp_path_factory.mktemp('toy'), n=2, seed=11)
 

@@ -12,12 +12,6 @@ from cat_classifier.predict import awkward_files, load_image, predict_files, pre
 
 
 @pytest.fixture(scope='session')
-def toy_model(toy_project):
-    "The toy project's exported model (see conftest.py), with its card."
-    return toy_project[2]
-
-
-@pytest.fixture(scope='session')
 def learn(toy_model):
     from cat_classifier.export import load_model
     with warnings.catch_warnings():
