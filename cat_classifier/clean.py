@@ -11,12 +11,14 @@ from fastai.vision.all import *
 import fastai.vision.widgets as fastai_widgets
 from fastai.vision.widgets import ImageClassifierCleaner, ImagesCleaner, Dropdown, VBox
 from IPython.display import display
+from PIL import Image, ImageDraw, ImageFont, ImageOps
 from .core import CatError, atomic_path, atomic_write, file_sha256, load_settings
 from .data import in_valid
 
 # %% auto #0
-__all__ = ['DECISION_COLUMNS', 'KEYWORDS', 'LOG_NAME', 'find_suspects', 'write_decisions', 'read_decisions', 'read_log',
-           'apply_decisions', 'undo', 'Cleaner', 'decisions_from_cleaner']
+__all__ = ['DECISION_COLUMNS', 'KEYWORDS', 'LOG_NAME', 'find_suspects', 'write_decisions', 'by_class', 'contact_sheet',
+           'review_sheets', 'read_decisions', 'read_log', 'apply_decisions', 'undo', 'Cleaner',
+           'decisions_from_cleaner']
 
 # %% ../notebooks/04_clean.ipynb #02a1a513
 def _labelled(learn: Learner, images_path: Path|str|None=None) -> tuple[list, list]:
@@ -43,18 +45,64 @@ def find_suspects(learn: Learner, n: int|None=None, ds_idx: int|None=None, image
     return sorted(res, key=lambda o: -o['loss'])[:n]
 
 # %% ../notebooks/04_clean.ipynb #ea2840ec
-DECISION_COLUMNS = ['file', 'label', 'predicted', 'probability', 'loss', 'action']
+DECISION_COLUMNS = ['file', 'label', 'predicted', 'probability', 'loss', 'reason', 'action']
 
-def write_decisions(suspects: list[dict], path: Path|str, images_path: Path|str|None=None, overwrite: bool=False) -> Path:
-    "Write `suspects` as a CSV file of decisions to fill in (column `action`), paths relative to `images_path`."
+def _row(o: dict, root: Path) -> list:
+    f = Path(o['file'])
+    f = f.relative_to(root) if f.is_relative_to(root) else f
+    return [f.as_posix(), o['label'], o['predicted'], f"{o['probability']:.3f}", f"{o['loss']:.4f}",
+            o.get('reason', ''), o.get('action', '')]
+
+def write_decisions(suspects: list[dict], path: Path|str, images_path: Path|str|None=None,
+                    overwrite: bool=False) -> Path:
+    "Write `suspects` as a CSV file of decisions to fill in (columns `reason`, `action`), paths relative to `images_path`."
     root, path = load_settings(images_path=images_path).images_path, Path(path)
-    if path.exists() and not overwrite: raise CatError(f'{path} exists and may hold your decisions: apply it, move it away or choose another file')
-    buf = io.StringIO(); w = csv.writer(buf, lineterminator='\n')
+    if path.exists() and not overwrite:
+        raise CatError(f'{path} exists and may hold your decisions: apply it, move it away or choose another file')
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator='\n')
     w.writerow(DECISION_COLUMNS)
-    for o in suspects:
-        f = Path(o['file']); f = f.relative_to(root) if f.is_relative_to(root) else f
-        w.writerow([f.as_posix(), o['label'], o['predicted'], f"{o['probability']:.3f}", f"{o['loss']:.4f}", o.get('action', '')])
+    w.writerows(_row(o, root) for o in suspects)
     return atomic_write(path, buf.getvalue())
+
+# %% ../notebooks/04_clean.ipynb #7be1c8d1
+def by_class(suspects: list[dict]) -> list[dict]:
+    "`suspects` grouped by label in alphabetical order, the most doubtful (highest loss) first in each class."
+    return sorted(suspects, key=lambda o: (o['label'], -o['loss']))
+
+# %% ../notebooks/04_clean.ipynb #6178c755
+def _thumb(f: Path, side: int) -> Image.Image:
+    "The image at `f` upright, fitting a `side`-pixel square; a grey square if it cannot be read."
+    try:
+        with Image.open(f) as im: im = ImageOps.exif_transpose(im).convert('RGB')
+    except Exception: return Image.new('RGB', (side, side), 'grey')  # the sheet is for looking: show the gap
+    im.thumbnail((side, side))
+    return im
+
+def contact_sheet(rows: list[dict], dest: Path|str, cols: int=8, side: int=160) -> Path:
+    "Draw the images of `rows` in a grid as a PNG at `dest`, each captioned with its `line` and the model's guess."
+    n_rows, cap = -(-len(rows) // cols), 20
+    sheet = Image.new('RGB', (cols*side, n_rows*(side+cap)), 'white')
+    draw, font = ImageDraw.Draw(sheet), ImageFont.load_default(size=14)
+    for i, o in enumerate(rows):
+        x, y, im = (i % cols)*side, (i // cols)*(side+cap), _thumb(Path(o['file']), side-4)
+        sheet.paste(im, (x + (side-im.width)//2, y + (side-im.height)//2))
+        doubt = o['predicted'] != o['label']
+        text = f"{o['line']}" + (f" {o['predicted'][:11]} {o['probability']:.0%}" if doubt else '')
+        draw.text((x+4, y+side+1), text, fill='red' if doubt else 'black', font=font)
+    with atomic_path(dest) as tmp: sheet.save(tmp, format='PNG')
+    return Path(dest)
+
+# %% ../notebooks/04_clean.ipynb #e0776484
+def review_sheets(suspects: list[dict], dest: Path|str, per_sheet: int=48, cols: int=8) -> list[Path]:
+    "Contact sheets of all `suspects`, per class, numbered by their line in the decisions file written from them."
+    rows = [{**o, 'line': i+2} for i, o in enumerate(suspects)]  # line 1 is the CSV header
+    out = []
+    for label in dict.fromkeys(o['label'] for o in rows):
+        mine = [o for o in rows if o['label'] == label]
+        for k in range(0, len(mine), per_sheet):
+            out.append(contact_sheet(mine[k:k+per_sheet], Path(dest)/f'{label}-{k//per_sheet+1:02d}.png', cols))
+    return out
 
 # %% ../notebooks/04_clean.ipynb #68710c39
 KEYWORDS = ('', 'keep', 'delete')

@@ -63,26 +63,45 @@ cmd_train.options = _train_opts
 
 # %% ../notebooks/09_cli.ipynb #dc118a77
 def _clean_opts(p):
-    p.add_argument('action', choices=['suspects', 'apply', 'undo'], help='suspects: write the decisions file; apply: carry it out; undo: put files back')
-    p.add_argument('file', nargs='?', default='decisions.csv', help='the decisions file (default: decisions.csv)')
-    p.add_argument('--model', metavar='PATH', help='model that ranks the photos (default: the latest run)')
-    p.add_argument('-n', type=int, default=50, help='how many suspects to list (default: 50)')
-    p.add_argument('--all', action='store_true', help='with undo: undo every batch, not only the last')
+    # One subparser per action, so that options and the file can come in any order (`suspects -n 10 FILE`).
+    sub = p.add_subparsers(dest='action', metavar='ACTION', required=True)
+    s = sub.add_parser('suspects', help='write the decisions file: the photos the model doubts most first')
+    s.add_argument('file', nargs='?', default='decisions.csv', help='the decisions file to write (default: decisions.csv)')
+    s.add_argument('--model', metavar='PATH', help='model that ranks the photos (default: the latest run)')
+    s.add_argument('-n', type=int, default=50, help='how many suspects to list (default: 50)')
+    s.add_argument('--all', action='store_true', help='list every photo, for a full review (ignores -n)')
+    s.add_argument('--sheets', metavar='DIR', help='also draw numbered contact sheets per class into DIR; '
+                   'the file then lists the photos class by class, in the sheets\' order')
+    s.add_argument('--images', metavar='DIR', help='the labelled photos to rank (default: settings images_path)')
+    ap = sub.add_parser('apply', help='carry out the decisions file: delete (to the trash), relabel or keep')
+    ap.add_argument('file', nargs='?', default='decisions.csv', help='the decisions file (default: decisions.csv)')
+    ap.add_argument('--images', metavar='DIR', help='the photos the file is about (default: settings images_path)')
+    u = sub.add_parser('undo', help='put the files of the last applied batch back, byte for byte')
+    u.add_argument('--all', action='store_true', help='undo every batch, not only the last')
 
 # %% ../notebooks/09_cli.ipynb #8fb9b3f6
+def _suspects(a, s) -> int:
+    from cat_classifier import clean
+    from cat_classifier.export import latest_run, load_model
+    learn = load_model(a.model or latest_run(s.runs_path)/'learner.pkl')
+    sus = clean.find_suspects(learn, n=None if a.all else a.n, images_path=s.images_path)
+    if a.sheets: sus = clean.by_class(sus)
+    clean.write_decisions(sus, a.file, images_path=s.images_path)
+    if a.sheets: print(f'drew {len(clean.review_sheets(sus, a.sheets))} contact sheets in {a.sheets}')
+    for o in sus[:10]: print(f"{o['loss']:6.2f}  {o['label']} -> {o['predicted']} ({o['probability']:.0%})  {o['file']}")
+    print(f'wrote {len(sus)} photos to {a.file}: fill in its action column (delete, keep or a class name) '
+          f'and, if you like, a reason; then `cat-classifier clean apply {a.file}`')
+    return 0
+
 @command('clean', 'find suspicious photos, apply your decisions about them, undo')
 def cmd_clean(a):
     from cat_classifier import clean
-    from cat_classifier.export import latest_run, load_model
-    s = load_settings(a.settings)
-    if a.action == 'suspects':
-        sus = clean.find_suspects(load_model(a.model or latest_run(s.runs_path)/'learner.pkl'), n=a.n, images_path=s.images_path)
-        clean.write_decisions(sus, a.file, images_path=s.images_path)
-        for o in sus[:10]: print(f"{o['loss']:6.2f}  {o['label']} -> {o['predicted']} ({o['probability']:.0%})  {o['file']}")
-        print(f'wrote {len(sus)} suspects to {a.file}: fill in its action column (delete, keep or a class name), then `cat-classifier clean apply {a.file}`')
-    elif a.action == 'apply':
+    s = load_settings(a.settings, images_path=getattr(a, 'images', None))
+    if a.action == 'suspects': return _suspects(a, s)
+    if a.action == 'apply':
         r = clean.apply_decisions(clean.read_decisions(a.file, images_path=s.images_path), s.images_path, s.trash_path)
-        print(f"deleted (moved to {s.trash_path}) {r['deleted']}, relabelled {r['relabelled']}, kept {r['kept']}; `cat-classifier clean undo` puts them back")
+        print(f"deleted (moved to {s.trash_path}) {r['deleted']}, relabelled {r['relabelled']}, kept {r['kept']}; "
+              '`cat-classifier clean undo` puts them back')
     else:
         r = clean.undo(s.trash_path, last=not a.all)
         print(f"restored {r['restored']}" + (f", {r['missing']} missing from the trash" if r['missing'] else ''))
