@@ -47,17 +47,25 @@ def _train_opts(p):
     p.add_argument('--run', help='name of the run folder under runs_path (default: the date and time)')
     p.add_argument('--backbone', help='tf_efficientnet_lite0 (default; weights ship with the project), resnet18 or resnet34')
     p.add_argument('--no-pretrained', dest='pretrained', action='store_false', default=None, help='start from random weights')
-    p.add_argument('--train-bn', dest='freeze_bn', action='store_false', default=None, help="let batch norm learn (fastai's default) instead of keeping it frozen")
+    p.add_argument('--train-bn', dest='freeze_bn', action='store_false', default=None,
+                   help="let batch norm learn (fastai's default) instead of keeping it frozen")
+    p.add_argument('--precision', choices=['auto', 'fp32', 'bf16', 'fp16'],
+                   help='auto (default): bf16 on CPUs and GPUs that compute it natively, fp16 on older GPUs, else fp32')
+    p.add_argument('--no-channels-last', dest='channels_last', action='store_false', default=None,
+                   help='keep the NCHW memory format (channels_last is faster on CPUs and recent GPUs)')
     for o, t in [('--epochs', int), ('--freeze-epochs', int), ('--lr', float), ('--size', int), ('--batch-size', int),
-                 ('--label-smoothing', float), ('--min-scale', float), ('--aug-mult', float), ('--valid-pct', float), ('--seed', int)]:
+                 ('--label-smoothing', float), ('--min-scale', float), ('--aug-mult', float), ('--valid-pct', float),
+                 ('--seed', int), ('--num-workers', int)]:
         p.add_argument(o, type=t, help=f'override settings.ini {o[2:].replace("-", "_")}' + (' (0: use lr_find)' if o == '--lr' else ''))
 
 @command('train', 'fine-tune a pretrained CNN on the images and save the run')
 def cmd_train(a):
-    from cat_classifier.train import train
-    keys = ('run', 'backbone', 'pretrained', 'freeze_bn', 'epochs', 'freeze_epochs', 'lr', 'size', 'batch_size', 'label_smoothing', 'min_scale', 'aug_mult', 'valid_pct', 'seed')
-    learn = train(a.data, **{k: getattr(a, k) for k in keys}, settings=a.settings)
-    print(f'validation accuracy {learn.validate()[1]:.1%}; saved the run: now `cat-classifier evaluate DIR --model data/runs/<run>/learner.pkl` or `export`')
+    from cat_classifier.train import TRAIN_KEYS, train
+    learn = train(a.data, run=a.run, **{k: getattr(a, k) for k in TRAIN_KEYS if hasattr(a, k)}, settings=a.settings)
+    if learn.run_dir:  # the other processes of a distributed run have nothing of their own to say
+        acc = learn.run_info['valid']['accuracy']
+        print(f'validation accuracy {acc:.1%}; saved the run in {learn.run_dir}: now '
+              f'`cat-classifier evaluate DIR --model {learn.run_dir}/learner.pkl` or `export`')
     return 0
 cmd_train.options = _train_opts
 
@@ -203,3 +211,7 @@ def main(argv: list[str]|None=None) -> int:
         msg = f'unexpected {type(e).__name__}: {e} (run again with --debug for the traceback)'
     print(f'cat-classifier: error: {msg}', file=sys.stderr)
     return 2
+
+# %% ../notebooks/09_cli.ipynb #ac80f01a
+# `python -m cat_classifier.cli ...`, which is how `accelerate launch -m cat_classifier.cli` starts each process.
+if __name__ == '__main__': sys.exit(main())

@@ -4,16 +4,22 @@
 
 # %% ../notebooks/03_train.ipynb #60eba623
 from __future__ import annotations
-import json, platform, time
+import json, os, platform, shutil, time
+from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.error import URLError
 from fastai.vision.all import *
+from fastai.callback.fp16 import AMPMode
+from torch.amp import GradScaler, autocast
+from fastai.distributed import num_distrib, rank_distrib
 from .core import CatError, atomic_path, atomic_write, file_sha256, load_settings
 from .data import get_dls
 
 # %% auto #0
-__all__ = ['BACKBONES', 'efficientnet_lite0', 'make_learner', 'FrozenBN', 'EpochLog', 'suggest_lr', 'save_learner', 'train']
+__all__ = ['BACKBONES', 'PRECISIONS', 'TRAIN_KEYS', 'DLS_KEYS', 'efficientnet_lite0', 'make_learner', 'FrozenBN', 'EpochLog',
+           'cpu_has_bf16', 'resolve_precision', 'Autocast', 'speed_cbs', 'suggest_lr', 'save_learner', 'run_folder',
+           'train']
 
 # %% ../notebooks/03_train.ipynb #bfb6a69c
 def efficientnet_lite0(pretrained: bool=True) -> nn.Module:
@@ -69,6 +75,41 @@ class EpochLog(CSVLogger):
         self.file.write(','.join([phase, *map(str, log)]) + '\n'); self.file.flush()
         self.old_logger(log)
 
+# %% ../notebooks/03_train.ipynb #1ab5d0ac
+def cpu_has_bf16() -> bool:
+    "True when this CPU computes bfloat16 natively (AVX-512 BF16 or AMX), so that bf16 autocast pays."
+    try: flags = Path('/proc/cpuinfo').read_text().split()
+    except OSError: return False  # not Linux: we cannot tell, so fp32 stays the safe choice
+    return 'avx512_bf16' in flags or 'amx_bf16' in flags
+
+# %% ../notebooks/03_train.ipynb #4d4481b7
+PRECISIONS = ('auto', 'fp32', 'bf16', 'fp16')
+
+def resolve_precision(precision: str='auto', device: str|torch.device='cpu') -> str:
+    "The precision to train in on `device`: the one asked for if it works there; for `auto` the fastest safe one."
+    dev = torch.device(device).type
+    if precision not in PRECISIONS: raise CatError(f'unknown precision {precision!r}: choose one of {", ".join(PRECISIONS)}')
+    if precision == 'fp16' and dev != 'cuda': raise CatError('fp16 training needs an NVIDIA GPU: use --precision bf16 or fp32')
+    if precision == 'bf16' and dev == 'cuda' and not torch.cuda.is_bf16_supported():
+        raise CatError('this GPU cannot compute in bfloat16: use --precision fp16 or fp32')
+    if precision != 'auto': return precision
+    if dev == 'cuda': return 'bf16' if torch.cuda.is_bf16_supported() else 'fp16'
+    return 'bf16' if dev == 'cpu' and cpu_has_bf16() else 'fp32'
+
+# %% ../notebooks/03_train.ipynb #f1725d47
+class Autocast(MixedPrecision):
+    "fastai's `MixedPrecision` on the device of the data (fastai's own autocasts for CUDA only)."
+    def before_fit(self):
+        dev = getattr(self.dls.device, 'type', None) or 'cpu'
+        dtype = torch.bfloat16 if self.amp_mode == AMPMode.BF16 else torch.float16
+        self.kwargs['enabled'] = dtype == torch.float16  # bfloat16 has float32's range: no loss scaling
+        self.autocast, self.learn.scaler, self.scales = autocast(dev, dtype=dtype), GradScaler(dev, **self.kwargs), L()
+
+def speed_cbs(device: str|torch.device, precision: str='auto', channels_last: bool=True) -> tuple[list, str]:
+    "The callbacks that make training fast on `device`, and the precision they train in."
+    p = resolve_precision(precision, device)
+    return [ChannelsLast()]*channels_last + ([Autocast(p)] if p != 'fp32' else []), p
+
 # %% ../notebooks/03_train.ipynb #a902d9c9
 def suggest_lr(learn: Learner, png: Path|None=None, num_it: int=40) -> float:
     "Run the learning-rate finder on the frozen model; save its plot to `png`; return the 'valley' suggestion."
@@ -93,29 +134,66 @@ def save_learner(learn: Learner, dest: Path|str, info: dict) -> Path:
     atomic_write(dest.with_suffix('.json'), json.dumps(info, indent=2, default=str))
     return dest
 
+# %% ../notebooks/03_train.ipynb #d51bd60a
+@contextmanager
+def run_folder(run_dir: Path, write: bool=True):
+    "Create `run_dir` (when `write`) for a run; remove it again if the run fails before an epoch is logged."
+    new = write and not run_dir.exists()
+    if write:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir/'history.csv').unlink(missing_ok=True)
+    try: yield run_dir
+    except BaseException:
+        log = run_dir/'history.csv'
+        if new and not (log.is_file() and len(log.read_text().splitlines()) > 1): shutil.rmtree(run_dir, ignore_errors=True)
+        raise
+
+# %% ../notebooks/03_train.ipynb #cade3c5c
+TRAIN_KEYS = ('backbone', 'pretrained', 'size', 'min_scale', 'valid_pct', 'seed', 'batch_size', 'epochs',
+              'freeze_epochs', 'label_smoothing', 'aug_mult', 'freeze_bn', 'precision', 'channels_last', 'num_workers')
+DLS_KEYS = ('size', 'min_scale', 'valid_pct', 'seed', 'backbone', 'batch_size', 'aug_mult', 'num_workers')
+
+def _fit(learn: Learner, s, cbs: list, lr: float, distributed: bool) -> float:
+    "Fine-tune `learn` as the settings `s` say, with `cbs`; return the seconds per epoch."
+    start = time.time()
+    with learn.distrib_ctx(sync_bn=False) if distributed else nullcontext():
+        learn.fine_tune(s.epochs, base_lr=lr, freeze_epochs=s.freeze_epochs, cbs=cbs)
+    # Exports keep the standard layout: the model loads and predicts anywhere, ONNX and safetensors included.
+    learn.model.to(memory_format=torch.contiguous_format)
+    return (time.time() - start) / (s.epochs + s.freeze_epochs)
+
+# %% ../notebooks/03_train.ipynb #c0668a96
+def _info(learn: Learner, s, lr: float, per_epoch: float, precision: str) -> dict:
+    "What `learner.json` records of a run: the settings that rebuild it, its data, metrics and speed."
+    dls = learn.dls
+    counts = pd.Series([parent_label(o) for o in dls.train_ds.items + dls.valid_ds.items]).value_counts().sort_index()
+    learn.config = {k: s[k] for k in TRAIN_KEYS if k in s} | dict(lr=lr, precision=precision)
+    loss, acc, err = learn.validate()
+    return dict(config=learn.config, categories=list(dls.vocab), images_per_class=counts.to_dict(),
+                n_train=len(dls.train_ds), n_valid=len(dls.valid_ds), valid=dict(loss=loss, accuracy=acc, error_rate=err),
+                seconds_per_epoch=round(per_epoch, 1), device=str(dls.device), processes=max(1, num_distrib()),
+                trained_at=datetime.now(timezone.utc).isoformat(timespec='seconds'))
+
 # %% ../notebooks/03_train.ipynb #341e25a8
 def train(path: Path|str|None=None, run: str|None=None, epochs: int|None=None, lr: float|None=None,
           backbone: str|None=None, pretrained: bool|None=None, size: int|None=None, settings: Path|str|None=None,
           **overrides) -> Learner:
     "Fine-tune a backbone on the images under `path` (default: settings) and save the run in `learn.run_dir`."
-    s = load_settings(settings, images_path=path, epochs=epochs, lr=lr, backbone=backbone, pretrained=pretrained, size=size, **overrides)
-    run_dir = Path(s.runs_path)/(run or datetime.now().strftime('%Y%m%d-%H%M%S'))
-    run_dir.mkdir(parents=True, exist_ok=True); (run_dir/'history.csv').unlink(missing_ok=True)
-    dls = get_dls(s.images_path, settings=settings, **{k: s[k] for k in ('size', 'min_scale', 'valid_pct', 'seed', 'backbone', 'batch_size', 'aug_mult') if k in s})
+    s = load_settings(settings, images_path=path, epochs=epochs, lr=lr, backbone=backbone, pretrained=pretrained,
+                      size=size, **overrides)
+    distributed, rank0 = num_distrib() > 1, rank_distrib() == 0
+    if distributed and not s.lr: raise CatError('lr_find cannot run on several processes: pass --lr (e.g. 3e-3)')
+    if distributed and torch.cuda.is_available(): torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', 0)))
+    dls = get_dls(s.images_path, settings=settings, **{k: s[k] for k in DLS_KEYS if k in s})
     learn = make_learner(dls, s.backbone, s.pretrained, s.label_smoothing)
+    speed, precision = speed_cbs(dls.device, s.get('precision', 'auto'), s.get('channels_last', True))
     # Frozen batch norm keeps pretrained statistics; a network from scratch has none worth keeping.
-    cbs = [EpochLog(run_dir/'history.csv')] + ([FrozenBN()] if s.get('freeze_bn') and s.pretrained else [])
-    lr = s.lr or suggest_lr(learn, run_dir/'lr_find.png')
-    start = time.time()
-    learn.fine_tune(s.epochs, base_lr=lr, freeze_epochs=s.freeze_epochs, cbs=cbs)
-    per_epoch = (time.time() - start) / (s.epochs + s.freeze_epochs)
-    counts = pd.Series([parent_label(o) for o in dls.train_ds.items + dls.valid_ds.items]).value_counts().sort_index()
-    learn.config = {k: s[k] for k in ('backbone', 'pretrained', 'size', 'min_scale', 'valid_pct', 'seed', 'batch_size', 'epochs',
-                                     'freeze_epochs', 'label_smoothing', 'aug_mult', 'freeze_bn') if k in s} | {'lr': lr}
-    loss, acc, err = learn.validate()
-    info = dict(config=learn.config, categories=list(dls.vocab), images_per_class=counts.to_dict(),
-                n_train=len(dls.train_ds), n_valid=len(dls.valid_ds), valid=dict(loss=loss, accuracy=acc, error_rate=err),
-                seconds_per_epoch=round(per_epoch, 1), trained_at=datetime.now(timezone.utc).isoformat(timespec='seconds'))
-    save_learner(learn, run_dir/'learner.pkl', info)
-    learn.run_dir = run_dir
+    frozen = [FrozenBN()] if s.get('freeze_bn') and s.pretrained else []
+    run_dir = Path(s.runs_path)/(run or datetime.now().strftime('%Y%m%d-%H%M%S'))
+    with run_folder(run_dir, write=rank0):
+        with learn.added_cbs(speed): lr = s.lr or suggest_lr(learn, run_dir/'lr_find.png')
+        per_epoch = _fit(learn, s, speed + frozen + [EpochLog(run_dir/'history.csv')]*rank0, lr, distributed)
+        info = _info(learn, s, lr, per_epoch, precision)
+        if rank0: save_learner(learn, run_dir/'learner.pkl', info)
+    learn.run_dir, learn.run_info = (run_dir if rank0 else None), info
     return learn
