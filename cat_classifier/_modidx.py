@@ -171,6 +171,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
             'cat_classifier.train': { 'cat_classifier.train.Autocast': ('train.html#autocast', 'cat_classifier/train.py'),
                                       'cat_classifier.train.Autocast.before_fit': ( 'train.html#autocast.before_fit',
                                                                                     'cat_classifier/train.py'),
+                                      'cat_classifier.train.DistributedDL._broadcast': ( 'train.html#distributeddl._broadcast',
+                                                                                         'cat_classifier/train.py'),
                                       'cat_classifier.train.EpochLog': ('train.html#epochlog', 'cat_classifier/train.py'),
                                       'cat_classifier.train.EpochLog.__init__': ('train.html#epochlog.__init__', 'cat_classifier/train.py'),
                                       'cat_classifier.train.EpochLog._write_line': ( 'train.html#epochlog._write_line',

@@ -12,7 +12,7 @@ from urllib.error import URLError
 from fastai.vision.all import *
 from fastai.callback.fp16 import AMPMode
 from torch.amp import GradScaler, autocast
-from fastai.distributed import num_distrib, rank_distrib
+from fastai.distributed import DistributedDL, num_distrib, rank_distrib
 from .core import CatError, atomic_path, atomic_write, file_sha256, load_settings
 from .data import get_dls
 
@@ -153,10 +153,19 @@ TRAIN_KEYS = ('backbone', 'pretrained', 'size', 'min_scale', 'valid_pct', 'seed'
               'freeze_epochs', 'label_smoothing', 'aug_mult', 'freeze_bn', 'precision', 'channels_last', 'num_workers')
 DLS_KEYS = ('size', 'min_scale', 'valid_pct', 'seed', 'backbone', 'batch_size', 'aug_mult', 'num_workers')
 
+@patch
+def _broadcast(self: DistributedDL, t, rank):
+    "Broadcast `t` from `rank`: on the GPU for NCCL as fastai does, on the CPU for gloo (fastai's assumes CUDA)."
+    t = LongTensor(t).to('cuda' if torch.distributed.get_backend() == 'nccl' else 'cpu')
+    torch.distributed.broadcast(t, rank)
+    return t.cpu().tolist()
+
 def _fit(learn: Learner, s, cbs: list, lr: float, distributed: bool) -> float:
     "Fine-tune `learn` as the settings `s` say, with `cbs`; return the seconds per epoch."
     start = time.time()
-    with learn.distrib_ctx(sync_bn=False) if distributed else nullcontext():
+    # Accelerate treats processes on a CPU-only machine as distributed only when told `cpu=True`.
+    ctx = learn.distrib_ctx(sync_bn=False, cpu=not torch.cuda.is_available()) if distributed else nullcontext()
+    with ctx:
         learn.fine_tune(s.epochs, base_lr=lr, freeze_epochs=s.freeze_epochs, cbs=cbs)
     # Exports keep the standard layout: the model loads and predicts anywhere, ONNX and safetensors included.
     learn.model.to(memory_format=torch.contiguous_format)
