@@ -17,8 +17,8 @@ from .data import in_valid
 
 # %% auto #0
 __all__ = ['DECISION_COLUMNS', 'KEYWORDS', 'LOG_NAME', 'find_suspects', 'write_decisions', 'by_class', 'contact_sheet',
-           'review_sheets', 'read_decisions', 'read_log', 'apply_decisions', 'undo', 'Cleaner',
-           'decisions_from_cleaner']
+           'review_sheets', 'dhash', 'near_duplicates', 'read_decisions', 'read_log', 'apply_decisions', 'undo',
+           'Cleaner', 'decisions_from_cleaner']
 
 # %% ../notebooks/04_clean.ipynb #02a1a513
 def _labelled(learn: Learner, images_path: Path|str|None=None) -> tuple[list, list]:
@@ -103,6 +103,20 @@ def review_sheets(suspects: list[dict], dest: Path|str, per_sheet: int=48, cols:
         for k in range(0, len(mine), per_sheet):
             out.append(contact_sheet(mine[k:k+per_sheet], Path(dest)/f'{label}-{k//per_sheet+1:02d}.png', cols))
     return out
+
+# %% ../notebooks/04_clean.ipynb #62d6b085
+def dhash(f: Path|str, side: int=8) -> int:
+    "A 64-bit difference hash of the image at `f`: equal or close for the same photo resized or recompressed."
+    with Image.open(f) as im: a = np.asarray(im.convert('L').resize((side+1, side), Image.LANCZOS), dtype=np.int16)
+    return int(''.join('1' if b else '0' for b in (a[:, 1:] > a[:, :-1]).flatten()), 2)
+
+def near_duplicates(files: list, others: list|None=None, max_distance: int=6) -> list[tuple]:
+    "Pairs `(a, b, distance)` of `files` (or of `files` against `others`) whose hashes differ in at most `max_distance` bits."
+    ha = {Path(f): dhash(f) for f in files}
+    hb = ha if others is None else {Path(f): dhash(f) for f in others}
+    pairs = [(a, b, bin(x ^ y).count('1')) for a, x in ha.items() for b, y in hb.items()
+             if (others is not None or str(a) < str(b))]
+    return sorted((p for p in pairs if p[2] <= max_distance), key=lambda p: p[2])
 
 # %% ../notebooks/04_clean.ipynb #68710c39
 KEYWORDS = ('', 'keep', 'delete')
