@@ -5,6 +5,7 @@ downloads are tested (and timed) offline.
 """
 from __future__ import annotations
 import threading, time, urllib.parse
+from collections import Counter
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,6 +21,8 @@ class Slow:
     seconds: float
     then: object
 
+DROP = 'drop'  # an answer: close the connection without a word (the client sees it reset or dropped)
+
 @contextmanager
 def fake_bing(results: dict[str, list[str]|int], files: dict[str, object], per_page: int = 35,
               latency: float = 0., hosts: int = 1):
@@ -27,11 +30,12 @@ def fake_bing(results: dict[str, list[str]|int], files: dict[str, object], per_p
 
     `results[query]` lists names of `files`, or is an int: the HTTP status the search answers. Like Bing, a search
     answers `per_page` results from offset `first` as `murl&quot;:&quot;URL&quot;` entries. `/img/NAME` answers `files[NAME]`:
-    bytes, an int HTTP status (404 if absent), a `Redirect`, a `Slow`, or a list of these answered in turn (the last
+    bytes, an int HTTP status (404 if absent), a `Redirect`, a `Slow`, `DROP`, or a list of these answered in turn (the last
     one repeats: `[503, data]` fails once, then works). Every image request waits `latency` seconds first. With
     `hosts` > 1 the images are served by that many servers (other ports), the results spread over them in turn.
-    `requests` collects the paths asked for (and `requests.served` the image names fully sent)."""
-    requests, lock, asked = Requests(), threading.Lock(), {}
+    `requests` collects the paths asked for; `requests.served`, the image names sent in full; `requests.peak`, the
+    most image requests each image server (by port) was answering at once."""
+    requests, lock, asked, busy = Requests(), threading.Lock(), {}, Counter()
     class Handler(BaseHTTPRequestHandler):
         protocol_version = 'HTTP/1.0'
         def log_message(self, *args): pass  # keep test output clean
@@ -42,6 +46,7 @@ def fake_bing(results: dict[str, list[str]|int], files: dict[str, object], per_p
         def _answer(self, name: str, answer):
             if isinstance(answer, Slow): time.sleep(answer.seconds); answer = answer.then
             if isinstance(answer, int): return self.send_error(answer)
+            if answer == DROP: self.close_connection = True; return
             if isinstance(answer, Redirect):
                 self.send_response(302); self.send_header('Location', f'/img/{answer.to}')
                 self.send_header('Content-Length', '0'); return self.end_headers()
@@ -58,22 +63,27 @@ def fake_bing(results: dict[str, list[str]|int], files: dict[str, object], per_p
                 items = ''.join(f'<a class="iusc" m="{{&quot;murl&quot;:&quot;{bases[(first+i) % len(bases)]}{n}&quot;}}"></a>\n'
                                 for i, n in enumerate(names[first:first+per_page]))
                 return self._send(items.encode(), 'text/html; charset=utf-8')
-            time.sleep(latency)
-            name = url.path.removeprefix('/img/')
-            answer = files.get(name, 404)
-            if isinstance(answer, list):
-                with lock: i = asked[name] = asked.get(name, -1) + 1
-                answer = answer[min(i, len(answer)-1)]
-            try: self._answer(name, answer)
+            host = self.server.server_address[1]
+            with lock: busy[host] += 1; requests.peak[host] = max(requests.peak[host], busy[host])
+            try:
+                time.sleep(latency)
+                name = url.path.removeprefix('/img/')
+                answer = files.get(name, 404)
+                if isinstance(answer, list):
+                    with lock: i = asked[name] = asked.get(name, -1) + 1
+                    answer = answer[min(i, len(answer)-1)]
+                self._answer(name, answer)
             except (BrokenPipeError, ConnectionResetError): pass  # the client gave up (a timeout, a size cap)
+            finally:
+                with lock: busy[host] -= 1
     with ExitStack() as stack:
         servers = [stack.enter_context(_serve(Handler)) for _ in range(max(1, hosts))]
         bases = [f'http://127.0.0.1:{s.server_address[1]}/img/' for s in servers]
         yield f'http://127.0.0.1:{servers[0].server_address[1]}/images/async', requests
 
 class Requests(list):
-    "The paths asked for, in order; `.served`: the names of the images sent in full."
-    def __init__(self): super().__init__(); self.served = []
+    "The paths asked for, in order; `.served`: the names of the images sent in full; `.peak`: most at once, per port."
+    def __init__(self): super().__init__(); self.served, self.peak = [], Counter()
 
 @contextmanager
 def _serve(handler):
