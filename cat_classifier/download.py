@@ -96,7 +96,7 @@ def _merge(a: dict, b: dict) -> dict:
         if k in _KEYS: a[k] += v
     return a
 
-# %% ../notebooks/01_download.ipynb #6bf59bfb
+# %% ../notebooks/01_download.ipynb #38bc226d
 def _prepare(f: Path, max_size: int|None, seen: set[str]=frozenset()) -> tuple:
     "`(sha, why, data, ext)` for file `f`: `why` says why it is refused; `data` is None to copy it as it is."
     sha = file_sha256(f)  # hashing first means a re-run decodes nothing it already has
@@ -182,7 +182,7 @@ def _search(bing: _Links, search_url: str|None=None) -> list[str]:
         raise CatError(_OFFLINE.format(_why(why))) from e
     return bing.links[start:]
 
-# %% ../notebooks/01_download.ipynb #808b03df
+# %% ../notebooks/01_download.ipynb #becf1cef
 @dataclass
 class FetchOptions:
     "How found images are fetched: timeout (s), threads, per-host cap, size cap (MB), retries and their backoff (s), redirects."
@@ -205,9 +205,8 @@ class FetchOptions:
         "The `fetch_<name>` settings in `s`; the defaults for those it lacks."
         return cls(**{f.name: s[k] for f in fields(cls) if s.get(k := f'fetch_{f.name}') is not None})
 
-# %% ../notebooks/01_download.ipynb #1438555d
+# %% ../notebooks/01_download.ipynb #ed57d5bd
 _HEADERS = Bing('', 0, None, 'on', 1).headers  # what Bing sends, so that hosts answer us as they answer it
-_RETRY = 'retry'
 
 class _Redirects(urllib.request.HTTPRedirectHandler):
     "urllib's redirect handling with a limit of our own."
@@ -225,7 +224,7 @@ def _transient(e: BaseException) -> bool:
     e = getattr(e, 'reason', e)  # urlopen wraps errors of the connection in a URLError
     return isinstance(e, (ConnectionError, HTTPException)) and not isinstance(e, TimeoutError)
 
-# %% ../notebooks/01_download.ipynb #16124ed4
+# %% ../notebooks/01_download.ipynb #a2b54d4e
 def _get(url: str, dest: Path, o: FetchOptions, stop: threading.Event) -> str|None:
     "Download `url` into `dest` whole, within `o`'s limits; None, or why not (raises what may be worth a retry)."
     cap, deadline = int(o.max_mb * 2**20), time.monotonic() + o.timeout
@@ -256,7 +255,7 @@ def _fetch(url: str, dest: Path, o: FetchOptions, stop: threading.Event) -> str|
             if not _transient(e) or stop.wait(o.backoff * 2**attempt): return why
     return why
 
-# %% ../notebooks/01_download.ipynb #0d1eab58
+# %% ../notebooks/01_download.ipynb #004837c7
 class _Pool:
     "Run `work(link, stop)` for each of `links` on `o.workers` threads, at most `o.per_host` at once per host."
     def __init__(self, links: list[str], work, o: FetchOptions):
@@ -290,7 +289,7 @@ class _Pool:
         self.stop.set()
         with self.cv: self.cv.notify_all()
 
-# %% ../notebooks/01_download.ipynb #54875928
+# %% ../notebooks/01_download.ipynb #5cede1e5
 def _fetched(links: list[str], staging: Path, o: FetchOptions, prepare=None):
     "Fetch `links` into `staging` in parallel; yield `(link, file, why, prep)` as each finishes (`prep`: `prepare(file)`)."
     def work(link, stop):
@@ -356,9 +355,12 @@ def _report(category: str, r: dict) -> str:
     return f'{category}: {r["added"]} added{held}, {dups}, {r["broken"]} broken{failed}{total}{short}'
 
 # %% ../notebooks/01_download.ipynb #1c700713
-def _bar(items, total: int, comment: str, show: bool):
-    "`items` with a fastprogress bar (HTML in a notebook, text in a terminal) when `show`."
-    return progress_bar(items, total=total, comment=comment, leave=True) if show and total else items
+def _bar(items, total: int, label: str, show: bool):
+    "`items` with a fastprogress bar labelled `label` (HTML in a notebook, text in a terminal) when `show`."
+    if not (show and total): return items
+    bar = progress_bar(items, total=total, leave=False)  # the summary line takes its place when done
+    bar.comment = label  # after the counts: the console bar takes no `comment` argument
+    return bar
 
 def _download_one(query: str, missing: int, staging: Path, dest: Path, hold: Path, pct: float, s, fetch: FetchOptions,
                   search_url: str|None, show: bool=False) -> dict:

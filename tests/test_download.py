@@ -232,6 +232,14 @@ def test_parallel_fetch_respects_the_per_host_cap(data):
     assert res['Siamese']['added'] == 12 and sorted(asked.served) == sorted(many)
     assert sorted(asked.peak.values()) == [3, 3]
 
+def test_progress_bar_then_the_summary_line(data, capsys):
+    d, kw = data
+    with fake_bing({'Siamese cat': SIAMESE}, WEB) as (url, asked):
+        download_images(['Siamese'], 20, search_url=url, search_timeout=2, progress=True, **dict(kw, verbose=True))
+    out = capsys.readouterr().out
+    assert '0.00% [0/8 ' in out and '100.00% [8/8 ' in out and '... Siamese]' in out  # one bar over the 8 links
+    assert out.endswith('\rSiamese: 4 added, 1 duplicate, 1 broken, 2 failed to download; 4 in all, 20 wanted\n')
+
 def test_interrupt_holds_back_and_then_raises():
     steps = []
     with pytest.raises(KeyboardInterrupt):
