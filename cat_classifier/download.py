@@ -208,6 +208,10 @@ class FetchOptions:
 # %% ../notebooks/01_download.ipynb #ed57d5bd
 _HEADERS = Bing('', 0, None, 'on', 1).headers  # what Bing sends, so that hosts answer us as they answer it
 
+class _Stop(threading.Event):
+    "Set when fetching is over; `gate` is held while a fetched file is written, so that none is written after."
+    def __init__(self): super().__init__(); self.gate = threading.Lock()
+
 class _Redirects(urllib.request.HTTPRedirectHandler):
     "urllib's redirect handling with a limit of our own."
     def __init__(self, n: int): self.max_redirections = n
@@ -225,7 +229,7 @@ def _transient(e: BaseException) -> bool:
     return isinstance(e, (ConnectionError, HTTPException)) and not isinstance(e, TimeoutError)
 
 # %% ../notebooks/01_download.ipynb #a2b54d4e
-def _get(url: str, dest: Path, o: FetchOptions, stop: threading.Event) -> str|None:
+def _get(url: str, dest: Path, o: FetchOptions, stop: _Stop) -> str|None:
     "Download `url` into `dest` whole, within `o`'s limits; None, or why not (raises what may be worth a retry)."
     cap, deadline = int(o.max_mb * 2**20), time.monotonic() + o.timeout
     opener = urllib.request.build_opener(_Redirects(o.max_redirects))
@@ -238,7 +242,9 @@ def _get(url: str, dest: Path, o: FetchOptions, stop: threading.Event) -> str|No
             if time.monotonic() > deadline: return f'took longer than {o.timeout:g} s'
             if stop.is_set(): return 'interrupted'
     if not _is_valid_image(bytes(data[:16])): return 'not an image'
-    with atomic_path(dest) as tmp: tmp.write_bytes(data)
+    with stop.gate:
+        if stop.is_set(): return 'interrupted'  # the staging folder may be gone: write nothing
+        with atomic_path(dest) as tmp: tmp.write_bytes(data)
     return None
 
 def _fetch_error(e: BaseException) -> str:
@@ -246,7 +252,7 @@ def _fetch_error(e: BaseException) -> str:
     if not isinstance(e, urllib.error.HTTPError): return _why(getattr(e, 'reason', None) or e)
     return 'too many redirects' if 300 <= e.code < 400 else f'HTTP {e.code}'
 
-def _fetch(url: str, dest: Path, o: FetchOptions, stop: threading.Event) -> str|None:
+def _fetch(url: str, dest: Path, o: FetchOptions, stop: _Stop) -> str|None:
     "`_get` with retries on transient errors; None once `dest` holds the file, else why it could not be had."
     for attempt in range(o.retries + 1):
         try: return _get(url, dest, o, stop)
@@ -260,7 +266,7 @@ class _Pool:
     "Run `work(link, stop)` for each of `links` on `o.workers` threads, at most `o.per_host` at once per host."
     def __init__(self, links: list[str], work, o: FetchOptions):
         self.todo, self.busy, self.per_host = [(urllib.parse.urlsplit(l).netloc, l) for l in links], Counter(), o.per_host
-        self.cv, self.done, self.stop, self.n = threading.Condition(), queue.Queue(), threading.Event(), len(links)
+        self.cv, self.done, self.stop, self.n = threading.Condition(), queue.Queue(), _Stop(), len(links)
         for _ in range(min(o.workers, self.n)): threading.Thread(target=self._worker, args=(work,), daemon=True).start()
 
     def _next(self) -> tuple|None:
@@ -285,9 +291,10 @@ class _Pool:
             yield r
 
     def close(self):
-        "Hand out no more links, and tell running `work` to stop (through `stop`, a `threading.Event`)."
+        "Hand out no more links, tell running `work` to stop, and wait for any file being written."
         self.stop.set()
         with self.cv: self.cv.notify_all()
+        with self.stop.gate: pass  # from now on no thread writes a file
 
 # %% ../notebooks/01_download.ipynb #5cede1e5
 def _fetched(links: list[str], staging: Path, o: FetchOptions, prepare=None):
