@@ -4,7 +4,8 @@
 
 # %% ../notebooks/01_download.ipynb #ee470750
 from __future__ import annotations
-import hashlib, io, math, queue, shutil, signal, sys, tempfile, threading, time, urllib.error, urllib.parse, urllib.request
+import hashlib, io, math, queue, shutil, signal, sys, tempfile, threading, time
+import urllib.error, urllib.parse, urllib.request
 from collections import Counter
 from contextlib import closing, contextmanager, redirect_stdout
 from dataclasses import dataclass, fields
@@ -118,7 +119,7 @@ def _no_interrupt():
 # %% ../notebooks/01_download.ipynb #e30c87d0
 def _store(f: Path, prep: tuple, dest_dir: Path, holdout_dir: Path|None, pct: float, seen: set[str], res: dict,
            source: str|None=None) -> bool:
-    "Write file `f` (from `source`) prepared as `prep` into `dest_dir` (or the holdout) unless refused or seen; count it in `res`."
+    "Store file `f` (from `source`), prepared as `prep`, in `dest_dir` or the holdout unless refused or seen; count it."
     sha, why, data, ext = prep
     with _no_interrupt():
         if sha[:16] in seen: res['duplicates'] += 1; return False
@@ -135,7 +136,8 @@ def add_images(files: list[Path], dest_dir: Path|str, max_size: int|None=None,
     "Store the new `files` that open in `dest_dir` (or, picked by hash, `holdout_dir`); the counts, and why files were refused."
     dest_dir, holdout_dir = Path(dest_dir), holdout_dir and Path(holdout_dir)
     seen, res = _seen(dest_dir, holdout_dir), _counts()
-    for f in map(Path, files): _store(f, _prepare(f, max_size, seen), dest_dir, holdout_dir, holdout_pct, seen, res)
+    for f in map(Path, files):
+        _store(f, _prepare(f, max_size, seen), dest_dir, holdout_dir, holdout_pct, seen, res)
     return res
 
 # %% ../notebooks/01_download.ipynb #11a7bf8d
@@ -166,13 +168,14 @@ _OFFLINE = 'could not reach the image search ({}): check your connection, or imp
 class _Links(Bing):
     "A quiet `Bing` search that collects the result links (each counts as found) instead of downloading them."
     def __init__(self, query: str, limit: int, timeout: float):
-        super().__init__(query, int(limit), None, adult='on', timeout=max(1, math.ceil(timeout)), filter='photo', verbose=False)
+        super().__init__(query, int(limit), None, adult='on', timeout=max(1, math.ceil(timeout)), filter='photo',
+                         verbose=False)
         self.links = []
     def download_image(self, link: str):
         self.download_count += 1; self.links.append(link)
 
 def _search(bing: _Links, search_url: str|None=None) -> list[str]:
-    "Run `bing` (on from where it stopped, up to its `limit`) with its output silenced; the links it found this time."
+    "Run `bing` (on from where it stopped, up to its `limit`), silenced; the links it found this time."
     start = len(bing.links)
     try:
         with redirect_stdout(io.StringIO()), _search_via(search_url): bing.run()
@@ -185,9 +188,9 @@ def _search(bing: _Links, search_url: str|None=None) -> list[str]:
 # %% ../notebooks/01_download.ipynb #becf1cef
 @dataclass
 class FetchOptions:
-    "How found images are fetched: timeout (s), threads, per-host cap, size cap (MB), retries and their backoff (s), redirects."
+    "How found images are fetched: timeout (s), threads, per-host cap, size cap (MB), retries, backoff (s), redirects."
     timeout: float = 10.
-    workers: int = 16
+    workers: int = 32
     per_host: int = 4
     max_mb: float = 20.
     retries: int = 2
@@ -197,8 +200,10 @@ class FetchOptions:
     def __post_init__(self):
         for f in fields(self):
             v = getattr(self, f.name)
-            if not isinstance(v, (int, float)) or v < (0 if f.name in ('retries', 'backoff', 'max_redirects') else 1e-9):
-                raise CatError(f'fetch_{f.name} = {v!r} is not a usable number: set it in settings.ini like the default, {f.default}')
+            least = 0 if f.name in ('retries', 'backoff', 'max_redirects') else 1e-9  # the others must be above 0
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or v < least:
+                raise CatError(f'fetch_{f.name} = {v!r} is not a usable number: set it in settings.ini as a number '
+                               f'like the default, {f.default}')
 
     @classmethod
     def from_settings(cls, s: dict) -> FetchOptions:
@@ -217,9 +222,9 @@ class _Redirects(urllib.request.HTTPRedirectHandler):
     def __init__(self, n: int): self.max_redirections = n
 
 def _safe_url(link: str) -> str:
-    "`link` with non-ASCII characters in its path and query percent-encoded, as `Bing` does."
+    "`link` with non-ASCII characters in its path and query percent-encoded, as `Bing` does (but not twice)."
     u = urllib.parse.urlsplit(link)
-    return urllib.parse.urlunsplit((u.scheme, u.netloc, urllib.parse.quote(u.path, safe="/:@!$&'()*+,;="),
+    return urllib.parse.urlunsplit((u.scheme, u.netloc, urllib.parse.quote(u.path, safe="/:@!$&'()*+,;=%"),
                                     urllib.parse.quote(u.query, safe="=&+%:@!$'()*,;"), u.fragment))
 
 def _transient(e: BaseException) -> bool:
@@ -230,7 +235,7 @@ def _transient(e: BaseException) -> bool:
 
 # %% ../notebooks/01_download.ipynb #a2b54d4e
 def _get(url: str, dest: Path, o: FetchOptions, stop: _Stop) -> str|None:
-    "Download `url` into `dest` whole, within `o`'s limits; None, or why not (raises what may be worth a retry)."
+    "Download `url` into `dest` whole, within `o`'s limits; None, or why not (raises what may deserve a retry)."
     cap, deadline = int(o.max_mb * 2**20), time.monotonic() + o.timeout
     opener = urllib.request.build_opener(_Redirects(o.max_redirects))
     with opener.open(urllib.request.Request(_safe_url(url), headers=_HEADERS), timeout=o.timeout) as r:
@@ -256,7 +261,7 @@ def _fetch(url: str, dest: Path, o: FetchOptions, stop: _Stop) -> str|None:
     "`_get` with retries on transient errors; None once `dest` holds the file, else why it could not be had."
     for attempt in range(o.retries + 1):
         try: return _get(url, dest, o, stop)
-        except (OSError, ValueError, HTTPException) as e:  # URLError, HTTPError, timeouts, resets; ValueError: a bad URL
+        except (OSError, ValueError, HTTPException) as e:  # URLError, HTTPError, timeouts, resets; a bad URL
             why = _fetch_error(e)
             if not _transient(e) or stop.wait(o.backoff * 2**attempt): return why
     return why
@@ -265,9 +270,11 @@ def _fetch(url: str, dest: Path, o: FetchOptions, stop: _Stop) -> str|None:
 class _Pool:
     "Run `work(link, stop)` for each of `links` on `o.workers` threads, at most `o.per_host` at once per host."
     def __init__(self, links: list[str], work, o: FetchOptions):
-        self.todo, self.busy, self.per_host = [(urllib.parse.urlsplit(l).netloc, l) for l in links], Counter(), o.per_host
+        self.todo = [(urllib.parse.urlsplit(l).netloc, l) for l in links]  # (host, link)
+        self.busy, self.per_host = Counter(), o.per_host
         self.cv, self.done, self.stop, self.n = threading.Condition(), queue.Queue(), _Stop(), len(links)
-        for _ in range(min(o.workers, self.n)): threading.Thread(target=self._worker, args=(work,), daemon=True).start()
+        for _ in range(min(o.workers, self.n)):
+            threading.Thread(target=self._worker, args=(work,), daemon=True).start()
 
     def _next(self) -> tuple|None:
         with self.cv:
@@ -298,13 +305,13 @@ class _Pool:
 
 # %% ../notebooks/01_download.ipynb #5cede1e5
 def _fetched(links: list[str], staging: Path, o: FetchOptions, prepare=None):
-    "Fetch `links` into `staging` in parallel; yield `(link, file, why, prep)` as each finishes (`prep`: `prepare(file)`)."
+    "Fetch `links` into `staging` in parallel; yield `(link, file, why, prepare(file))` as each finishes."
     def work(link, stop):
         f = staging/hashlib.sha1(link.encode()).hexdigest()[:16]
         try:
             why = _fetch(link, f, o, stop)
             return link, f, why, (prepare(f) if prepare and not why else None)
-        except Exception as e: return link, f, _why(e), None  # whatever goes wrong with a link is that link's failure only
+        except Exception as e: return link, f, _why(e), None  # whatever goes wrong with a link fails that link only
     staging.mkdir(parents=True, exist_ok=True)
     pool = _Pool(links, work, o)
     try: yield from pool.results()
@@ -369,14 +376,14 @@ def _bar(items, total: int, label: str, show: bool):
     bar.comment = label  # after the counts: the console bar takes no `comment` argument
     return bar
 
-def _download_one(query: str, missing: int, staging: Path, dest: Path, hold: Path, pct: float, s, fetch: FetchOptions,
-                  search_url: str|None, show: bool=False) -> dict:
+def _download_one(query: str, missing: int, staging: Path, dest: Path, hold: Path, pct: float, s,
+                  fetch: FetchOptions, search_url: str|None, show: bool=False) -> dict:
     "Search for `query` until `dest` and `hold` have `missing` more photos between them, or the results run out."
     res, bing, seen = _counts(), _Links(query, missing, s.search_timeout), _seen(dest, hold)
     prepare = lambda f: _prepare(f, s.max_size, seen)  # in the fetching threads: decoding runs in parallel too
     for _ in range(_ROUNDS):
         if not (links := _search(bing, search_url)): break
-        with closing(_fetched(links, staging, fetch, prepare)) as fetched:  # closing: stops the threads, even on Ctrl-C
+        with closing(_fetched(links, staging, fetch, prepare)) as fetched:  # stops the threads, even on Ctrl-C
             for link, f, why, prep in _bar(fetched, len(links), dest.name, show):
                 if why: res['failed'] += 1; res['problems'].append((link, why)); continue
                 missing -= _store(f, prep, dest, hold, pct, seen, res, link)
@@ -394,10 +401,11 @@ def download_images(categories: list[str]|str|None=None, images_per_category: in
     "Search Bing for each category and store what opens in `images_path/<category>`; counts per category."
     s = load_settings(settings, categories=categories, images_per_category=images_per_category, images_path=images_path,
                       holdout_path=holdout_path, max_size=max_size, query_template=query_template, search_timeout=search_timeout)
-    pct, cats, out, fetch = _share(holdout_pct), _categories(s.categories), {}, fetch or FetchOptions.from_settings(s)
+    pct, cats, out = _share(holdout_pct), _categories(s.categories), {}
+    fetch = fetch or FetchOptions.from_settings(s)
     show = verbose and (IN_NOTEBOOK or sys.stdout.isatty()) if progress is None else progress
     dirs = [s.images_path, s.holdout_path] + [p/c for c in cats for p in (s.images_path, s.holdout_path)]
-    with _tidy(*dirs), tempfile.TemporaryDirectory(prefix='cat-classifier-', ignore_cleanup_errors=True) as staging:
+    with _tidy(*dirs), tempfile.TemporaryDirectory(prefix='cat-classifier-') as staging:
         for c in cats:
             dest, hold, q = s.images_path/c, s.holdout_path/c, _query(s.query_template, c)
             have, want = len(_files(dest)) + len(_files(hold)), s.images_per_category
