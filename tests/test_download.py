@@ -1,5 +1,5 @@
 """Downloads and imports end to end, offline: a local fake Bing (tests/download_fakebing.py) and synthetic PIL images."""
-import hashlib, io, os, signal, subprocess, sys, tempfile, time, urllib.request
+import hashlib, io, os, signal, subprocess, tempfile, time, urllib.request
 from pathlib import Path
 
 import pytest
@@ -7,6 +7,7 @@ from PIL import Image
 
 from cat_classifier.core import CatError, file_sha256
 from cat_classifier.download import FetchOptions, _no_interrupt, add_images, download_images, import_folder, verify_image
+from conftest import CLI
 from download_fakebing import DROP, Redirect, Slow, closed_port_url, fake_bing
 
 def jpeg(seed: int, size=(96, 64), fmt='JPEG', **kw) -> bytes:
@@ -245,8 +246,6 @@ def test_interrupt_holds_back_and_then_raises():
     with pytest.raises(KeyboardInterrupt):
         with _no_interrupt(): signal.raise_signal(signal.SIGINT); steps.append('block done')
     assert steps == ['block done']
-
-CLI = Path(sys.executable).parent/'cat-classifier'
 
 def test_ctrl_c_mid_download_loses_nothing_and_the_next_run_completes(tmp_path):
     "Ctrl-C while images are being fetched: no partial file anywhere, a one-line message; the next run fills the set."
