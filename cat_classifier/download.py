@@ -228,10 +228,10 @@ def _safe_url(link: str) -> str:
                                     urllib.parse.quote(u.query, safe="=&+%:@!$'()*,;"), u.fragment))
 
 def _transient(e: BaseException) -> bool:
-    "Whether `e` is worth another try: a reset or dropped connection, or a 5xx answer."
+    "Whether `e` is worth another try: a reset or dropped connection, or a 5xx answer (not a refusal, not a timeout)."
     if isinstance(e, urllib.error.HTTPError): return e.code >= 500
     e = getattr(e, 'reason', e)  # urlopen wraps errors of the connection in a URLError
-    return isinstance(e, (ConnectionError, HTTPException)) and not isinstance(e, TimeoutError)
+    return isinstance(e, (ConnectionError, HTTPException)) and not isinstance(e, (TimeoutError, ConnectionRefusedError))
 
 # %% ../notebooks/01_download.ipynb #a2b54d4e
 def _get(url: str, dest: Path, o: FetchOptions, stop: _Stop) -> str|None:
@@ -325,7 +325,7 @@ def search_images(query: str, n: int, dest_dir: Path|str, search_url: str|None=N
     return sorted(f for _, f, why, _ in _fetched(links, Path(dest_dir), fetch or FetchOptions()) if not why)
 
 # %% ../notebooks/01_download.ipynb #3dcf7800
-_ROUNDS = 3
+_ROUNDS = 8  # each round asks only for what is still missing: they get small fast
 
 @contextmanager
 def _tidy(*folders: Path):
