@@ -16,9 +16,10 @@ normalisation, in a separate folder), and the two folders must then hold exactly
 per category: same names means the same downloaded bytes, same bytes means the same stored photos. The raw
 files are also counted: both sides must have fetched every photo that was served.
 
-Photos: the real breed photos under --photos (default /work/shared/datasets/cat-breeds-5, the first --n of each
-folder, read in place), else drawn toy images. The images are served from --hosts servers (ports on 127.0.0.1)
-in turn, as Bing's results point at many sites; the project fetches at most `fetch_per_host` at once from each.
+Photos: the real breed photos under --photos (default: ../shared/datasets/cat-breeds-5 beside the checkout; the
+first --n of each folder, read in place), else drawn toy images. They are served by --hosts servers (ports on
+127.0.0.1) in turn, as Bing's results point at many sites; the project fetches at most `fetch_per_host` at once
+from each, so with --hosts 1 that cap bounds the speedup.
 The last line is JSON: {"sequential_s", "project_s", "speedup", "same_files"}.
 """
 import argparse, io, json, os, sys, tempfile, time, warnings
@@ -27,7 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT/'tests'))
-PHOTOS = Path('/work/shared/datasets/cat-breeds-5')
+PHOTOS = ROOT.parent/'shared'/'datasets'/'cat-breeds-5'  # beside the checkout, as in 01_download's last cell
 
 
 def photos(src: Path|None, n: int, k: int) -> dict[str, dict[str, bytes]]:
@@ -38,8 +39,9 @@ def photos(src: Path|None, n: int, k: int) -> dict[str, dict[str, bytes]]:
     from cat_classifier.core import make_toy_images
     shapes = ['ellipse', 'rectangle', 'polygon']
     classes = {f'toy{j}': ((40 + 40*j, 200 - 30*j, 90), shapes[j % 3]) for j in range(k)}
-    tree = make_toy_images(tempfile.mkdtemp(prefix='bench-toys-'), n=n, size=320, classes=classes)
-    return {c: {f.name: f.read_bytes() for f in sorted((tree/c).iterdir())} for c in classes}
+    with tempfile.TemporaryDirectory(prefix='bench-toys-') as d:
+        tree = make_toy_images(d, n=n, size=320, classes=classes)
+        return {c: {f.name: f.read_bytes() for f in sorted((tree/c).iterdir())} for c in classes}
 
 
 def folder_state(root: Path) -> dict:
@@ -56,6 +58,12 @@ def main(argv=None):
     p.add_argument('--photos', default=str(PHOTOS), help='a folder of photos per category (default: the real breed photos)')
     a = p.parse_args(argv)
     warnings.simplefilter('ignore')
+    with tempfile.TemporaryDirectory(prefix='bench-download-') as tmp:
+        run(a, Path(tmp))
+
+
+def run(a, tmp: Path):
+    "Time both downloads into `tmp`, compare what they stored, print the figures."
     from bing_image_downloader.bing import Bing
     from cat_classifier.core import load_settings
     from cat_classifier.download import FetchOptions, _query, _search_via, add_images, download_images
@@ -65,7 +73,6 @@ def main(argv=None):
     web = {name: data for c in cats.values() for name, data in c.items()}
     query = {c: _query(s.query_template, c) for c in cats}  # what the project searches for: the same for both
     results = {query[c]: list(files) for c, files in cats.items()}
-    tmp = Path(tempfile.mkdtemp(prefix='bench-download-'))
     print(f'{len(cats)} categories x {a.n} photos ({sum(map(len, web.values()))/2**20:.1f} MB), {a.latency*1000:.0f} ms per '
           f'image request, {a.hosts} image hosts; {FetchOptions.from_settings(s)}; {os.cpu_count()} CPUs, '
           f'load average {os.getloadavg()[0]:.1f}', flush=True)
