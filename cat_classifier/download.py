@@ -109,7 +109,8 @@ def _prepare(f: Path, max_size: int|None, seen: set[str]=frozenset()) -> tuple:
 @contextmanager
 def _no_interrupt():
     "Hold back a Ctrl-C (SIGINT) until the block is done, when run in the main thread; then raise it."
-    if threading.current_thread() is not threading.main_thread(): yield; return
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is None:
+        yield; return  # signals reach only the main thread; None: a handler not set from Python, left alone
     got, old = [], signal.signal(signal.SIGINT, lambda *a: got.append(a))
     try: yield
     finally:
