@@ -50,3 +50,8 @@ bench: install browser-deps
 # Rejection of non-breed photos against false rejection of real ones, per threshold, on the shipped model.
 calibrate: install
 	$(BIN)/python benchmarks/calibrate_unknown.py
+
+# Parallel download against bing-image-downloader's sequential Bing.run(), on a local fake Bing with 100 ms per image.
+.PHONY: bench-download
+bench-download: install
+	$(BIN)/python benchmarks/bench_download.py

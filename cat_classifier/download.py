@@ -4,16 +4,20 @@
 
 # %% ../notebooks/01_download.ipynb #ee470750
 from __future__ import annotations
-import io, math, shutil, tempfile, urllib.error, urllib.request
-from contextlib import contextmanager, redirect_stdout
+import hashlib, io, math, queue, shutil, signal, sys, tempfile, threading, time
+import urllib.error, urllib.parse, urllib.request
+from collections import Counter
+from contextlib import closing, contextmanager, redirect_stdout
+from dataclasses import dataclass, fields
 from http.client import HTTPException
 from pathlib import Path
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
-from bing_image_downloader.bing import Bing
+from bing_image_downloader.bing import Bing, _is_valid_image
+from fastprogress.fastprogress import IN_NOTEBOOK, progress_bar
 from .core import CatError, atomic_path, file_sha256, load_settings
 
 # %% auto #0
-__all__ = ['verify_image', 'add_images', 'search_images', 'download_images', 'import_folder']
+__all__ = ['verify_image', 'add_images', 'FetchOptions', 'search_images', 'download_images', 'import_folder']
 
 # %% ../notebooks/01_download.ipynb #c8000088
 def _looks_like_text(path: Path) -> bool:
@@ -81,33 +85,60 @@ def _held_out(sha: str, pct: float) -> bool:
     return int(sha[:8], 16) / 2**32 < pct
 
 # %% ../notebooks/01_download.ipynb #c81f424d
+_KEYS = ('added', 'holdout', 'duplicates', 'broken', 'failed', 'problems')
+
 def _counts(**kw) -> dict:
-    "Counts of what happened to a category's files, zero unless given."
-    return dict(dict(added=0, holdout=0, duplicates=0, broken=0, problems=[]), **kw)
+    "Counts of what happened to a category's files (`failed`: links that gave no file), zero unless given."
+    return dict(dict(added=0, holdout=0, duplicates=0, broken=0, failed=0, problems=[]), **kw)
 
 def _merge(a: dict, b: dict) -> dict:
     "Add the counts (and problems) of `b` into `a`."
     for k, v in b.items():
-        if k in ('added', 'holdout', 'duplicates', 'broken', 'problems'): a[k] += v
+        if k in _KEYS: a[k] += v
     return a
 
+# %% ../notebooks/01_download.ipynb #38bc226d
+def _prepare(f: Path, max_size: int|None, seen: set[str]=frozenset()) -> tuple:
+    "`(sha, why, data, ext)` for file `f`: `why` says why it is refused; `data` is None to copy it as it is."
+    sha = file_sha256(f)  # hashing first means a re-run decodes nothing it already has
+    if sha[:16] in seen: return sha, None, None, ''
+    try: why = verify_image(f); data, ext = (None, '') if why else _stored_form(f, max_size)
+    except Exception as e: why, data, ext = f'does not decode ({_why(e)})', None, ''
+    return sha, why, data, ext
+
+@contextmanager
+def _no_interrupt():
+    "Hold back a Ctrl-C (SIGINT) until the block is done, when run in the main thread; then raise it."
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is None:
+        yield; return  # signals reach only the main thread; None: a handler not set from Python, left alone
+    got, old = [], signal.signal(signal.SIGINT, lambda *a: got.append(a))
+    try: yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+        if got: raise KeyboardInterrupt
+
 # %% ../notebooks/01_download.ipynb #e30c87d0
+def _store(f: Path, prep: tuple, dest_dir: Path, holdout_dir: Path|None, pct: float, seen: set[str], res: dict,
+           source: str|None=None) -> bool:
+    "Store file `f` (from `source`), prepared as `prep`, in `dest_dir` or the holdout unless refused or seen; count it."
+    sha, why, data, ext = prep
+    with _no_interrupt():
+        if sha[:16] in seen: res['duplicates'] += 1; return False
+        if why: res['broken'] += 1; res['problems'].append((source or str(f), why)); return False
+        held = bool(holdout_dir) and _held_out(sha, pct)
+        with atomic_path((holdout_dir if held else dest_dir)/f'{sha[:16]}{ext}') as tmp_path:
+            if data is None: shutil.copyfile(f, tmp_path)
+            else: tmp_path.write_bytes(data)
+        seen.add(sha[:16]); res['added'] += 1; res['holdout'] += held
+    return True
+
 def add_images(files: list[Path], dest_dir: Path|str, max_size: int|None=None,
                holdout_dir: Path|str|None=None, holdout_pct: float=0.) -> dict:
     "Store the new `files` that open in `dest_dir` (or, picked by hash, `holdout_dir`); the counts, and why files were refused."
     dest_dir, holdout_dir = Path(dest_dir), holdout_dir and Path(holdout_dir)
     seen, res = _seen(dest_dir, holdout_dir), _counts()
     for f in map(Path, files):
-        sha = file_sha256(f)  # hashing first means a re-run decodes nothing it already has
-        if sha[:16] in seen: res['duplicates'] += 1; continue
-        try: why = verify_image(f); data, ext = (None, '') if why else _stored_form(f, max_size)
-        except Exception as e: why = f'does not decode ({_why(e)})'
-        if why: res['broken'] += 1; res['problems'].append((str(f), why)); continue
-        held = bool(holdout_dir) and _held_out(sha, holdout_pct)
-        with atomic_path((holdout_dir if held else dest_dir)/f'{sha[:16]}{ext}') as tmp_path:
-            if data is None: shutil.copyfile(f, tmp_path)
-            else: tmp_path.write_bytes(data)
-        seen.add(sha[:16]); res['added'] += 1; res['holdout'] += held
+        _store(f, _prepare(f, max_size, seen), dest_dir, holdout_dir, holdout_pct, seen, res)
     return res
 
 # %% ../notebooks/01_download.ipynb #11a7bf8d
@@ -135,30 +166,167 @@ def _search_via(url: str|None):
 # %% ../notebooks/01_download.ipynb #33377a09
 _OFFLINE = 'could not reach the image search ({}): check your connection, or import photos you already have with --from-folder DIR'
 
-def _bing(query: str, n: int, dest_dir: Path, timeout: float) -> Bing:
-    "A quiet `Bing` search for `n` photos of `query`, saving into `dest_dir`."
-    dest_dir.mkdir(parents=True, exist_ok=True)
-    return Bing(query, int(n), dest_dir, adult='on', timeout=max(1, math.ceil(timeout)), filter='photo', verbose=False)
+class _Links(Bing):
+    "A quiet `Bing` search that collects the result links (each counts as found) instead of downloading them."
+    def __init__(self, query: str, limit: int, timeout: float):
+        super().__init__(query, int(limit), None, adult='on', timeout=max(1, math.ceil(timeout)), filter='photo',
+                         verbose=False)
+        self.links = []
+    def download_image(self, link: str):
+        self.download_count += 1; self.links.append(link)
 
-def _run(bing: Bing, search_url: str|None=None) -> list[Path]:
-    "Run `bing` (on from where it stopped) with its output silenced; the files it saved this time."
-    before = set(bing.output_dir.iterdir())
-    new = lambda: sorted(set(bing.output_dir.iterdir()) - before)
+def _search(bing: _Links, search_url: str|None=None) -> list[str]:
+    "Run `bing` (on from where it stopped, up to its `limit`), silenced; the links it found this time."
+    start = len(bing.links)
     try:
         with redirect_stdout(io.StringIO()), _search_via(search_url): bing.run()
     except (OSError, HTTPException, UnicodeDecodeError) as e:  # URLError, timeouts and refused connections are OSErrors
-        if new(): return new()  # a later page failed: keep what the earlier ones gave
+        if len(bing.links) > start: return bing.links[start:]  # a later page failed: keep what the earlier ones gave
         why = e if isinstance(e, urllib.error.HTTPError) else getattr(e, 'reason', None) or e  # URLError's str() is noisy
         raise CatError(_OFFLINE.format(_why(why))) from e
-    return new()
+    return bing.links[start:]
+
+# %% ../notebooks/01_download.ipynb #becf1cef
+@dataclass
+class FetchOptions:
+    "How found images are fetched: timeout (s), threads, per-host cap, size cap (MB), retries, backoff (s), redirects."
+    timeout: float = 10.
+    workers: int = 32
+    per_host: int = 4
+    max_mb: float = 20.
+    retries: int = 2
+    backoff: float = 0.5
+    max_redirects: int = 5
+
+    def __post_init__(self):
+        for f in fields(self):
+            v = getattr(self, f.name)
+            least = 0 if f.name in ('retries', 'backoff', 'max_redirects') else 1e-9  # the others must be above 0
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or v < least:
+                raise CatError(f'fetch_{f.name} = {v!r} is not a usable number: set it in settings.ini as a number '
+                               f'like the default, {f.default}')
+
+    @classmethod
+    def from_settings(cls, s: dict) -> FetchOptions:
+        "The `fetch_<name>` settings in `s`; the defaults for those it lacks."
+        return cls(**{f.name: s[k] for f in fields(cls) if s.get(k := f'fetch_{f.name}') is not None})
+
+# %% ../notebooks/01_download.ipynb #ed57d5bd
+_HEADERS = Bing('', 0, None, 'on', 1).headers  # what Bing sends, so that hosts answer us as they answer it
+
+class _Stop(threading.Event):
+    "Set when fetching is over; `gate` is held while a fetched file is written, so that none is written after."
+    def __init__(self): super().__init__(); self.gate = threading.Lock()
+
+class _Redirects(urllib.request.HTTPRedirectHandler):
+    "urllib's redirect handling with a limit of our own."
+    def __init__(self, n: int): self.max_redirections = n
+
+def _safe_url(link: str) -> str:
+    "`link` with non-ASCII characters in its path and query percent-encoded, as `Bing` does (but not twice)."
+    u = urllib.parse.urlsplit(link)
+    return urllib.parse.urlunsplit((u.scheme, u.netloc, urllib.parse.quote(u.path, safe="/:@!$&'()*+,;=%"),
+                                    urllib.parse.quote(u.query, safe="=&+%:@!$'()*,;"), u.fragment))
+
+def _transient(e: BaseException) -> bool:
+    "Whether `e` is worth another try: a reset or dropped connection, or a 5xx answer (not a refusal, not a timeout)."
+    if isinstance(e, urllib.error.HTTPError): return e.code >= 500
+    e = getattr(e, 'reason', e)  # urlopen wraps errors of the connection in a URLError
+    return isinstance(e, (ConnectionError, HTTPException)) and not isinstance(e, (TimeoutError, ConnectionRefusedError))
+
+# %% ../notebooks/01_download.ipynb #a2b54d4e
+def _get(url: str, dest: Path, o: FetchOptions, stop: _Stop) -> str|None:
+    "Download `url` into `dest` whole, within `o`'s limits; None, or why not (raises what may deserve a retry)."
+    cap, deadline = int(o.max_mb * 2**20), time.monotonic() + o.timeout
+    opener = urllib.request.build_opener(_Redirects(o.max_redirects))
+    with opener.open(urllib.request.Request(_safe_url(url), headers=_HEADERS), timeout=o.timeout) as r:
+        if int(r.headers.get('Content-Length') or 0) > cap: return f'larger than {o.max_mb:g} MB'
+        data = bytearray()
+        while chunk := r.read(1 << 16):
+            data += chunk
+            if len(data) > cap: return f'larger than {o.max_mb:g} MB'
+            if time.monotonic() > deadline: return f'took longer than {o.timeout:g} s'
+            if stop.is_set(): return 'interrupted'
+    if not _is_valid_image(bytes(data[:16])): return 'not an image'
+    with stop.gate:
+        if stop.is_set(): return 'interrupted'  # the staging folder may be gone: write nothing
+        with atomic_path(dest) as tmp: tmp.write_bytes(data)
+    return None
+
+def _fetch_error(e: BaseException) -> str:
+    "Why a fetch failed, in a few words."
+    if not isinstance(e, urllib.error.HTTPError): return _why(getattr(e, 'reason', None) or e)
+    return 'too many redirects' if 300 <= e.code < 400 else f'HTTP {e.code}'
+
+def _fetch(url: str, dest: Path, o: FetchOptions, stop: _Stop) -> str|None:
+    "`_get` with retries on transient errors; None once `dest` holds the file, else why it could not be had."
+    for attempt in range(o.retries + 1):
+        try: return _get(url, dest, o, stop)
+        except (OSError, ValueError, HTTPException) as e:  # URLError, HTTPError, timeouts, resets; a bad URL
+            why = _fetch_error(e)
+            if not _transient(e) or stop.wait(o.backoff * 2**attempt): return why
+    return why
+
+# %% ../notebooks/01_download.ipynb #004837c7
+class _Pool:
+    "Run `work(link, stop)` for each of `links` on `o.workers` threads, at most `o.per_host` at once per host."
+    def __init__(self, links: list[str], work, o: FetchOptions):
+        self.todo = [(urllib.parse.urlsplit(l).netloc, l) for l in links]  # (host, link)
+        self.busy, self.per_host = Counter(), o.per_host
+        self.cv, self.done, self.stop, self.n = threading.Condition(), queue.Queue(), _Stop(), len(links)
+        for _ in range(min(o.workers, self.n)):
+            threading.Thread(target=self._worker, args=(work,), daemon=True).start()
+
+    def _next(self) -> tuple|None:
+        with self.cv:
+            while self.todo and not self.stop.is_set():
+                i = next((i for i, (host, _) in enumerate(self.todo) if self.busy[host] < self.per_host), None)
+                if i is None: self.cv.wait(); continue
+                self.busy[self.todo[i][0]] += 1
+                return self.todo.pop(i)
+
+    def _worker(self, work):
+        while job := self._next():
+            try: r = work(job[1], self.stop)
+            except BaseException as e: r = e  # `results` raises it: a result never goes missing
+            with self.cv: self.busy[job[0]] -= 1; self.cv.notify_all()
+            self.done.put(r)
+
+    def results(self):
+        "What `work` returned, in the order it finished."
+        for _ in range(self.n):
+            if isinstance(r := self.done.get(), BaseException): raise r
+            yield r
+
+    def close(self):
+        "Hand out no more links, tell running `work` to stop, and wait for any file being written."
+        self.stop.set()
+        with self.cv: self.cv.notify_all()
+        with self.stop.gate: pass  # from now on no thread writes a file
+
+# %% ../notebooks/01_download.ipynb #5cede1e5
+def _fetched(links: list[str], staging: Path, o: FetchOptions, prepare=None):
+    "Fetch `links` into `staging` in parallel; yield `(link, file, why, prepare(file))` as each finishes."
+    def work(link, stop):
+        f = staging/hashlib.sha1(link.encode()).hexdigest()[:16]
+        try:
+            why = _fetch(link, f, o, stop)
+            return link, f, why, (prepare(f) if prepare and not why else None)
+        except Exception as e: return link, f, _why(e), None  # whatever goes wrong with a link fails that link only
+    staging.mkdir(parents=True, exist_ok=True)
+    pool = _Pool(links, work, o)
+    try: yield from pool.results()
+    finally: pool.close()
 
 # %% ../notebooks/01_download.ipynb #50e245f2
-def search_images(query: str, n: int, dest_dir: Path|str, search_url: str|None=None, timeout: float=10) -> list[Path]:
+def search_images(query: str, n: int, dest_dir: Path|str, search_url: str|None=None, timeout: float=10,
+                  fetch: FetchOptions|None=None) -> list[Path]:
     "Download up to `n` results of an image search for `query` into `dest_dir` (a staging folder), unchecked."
-    return _run(_bing(query, n, Path(dest_dir), timeout), search_url)
+    links = _search(_Links(query, n, timeout), search_url)
+    return sorted(f for _, f, why, _ in _fetched(links, Path(dest_dir), fetch or FetchOptions()) if not why)
 
 # %% ../notebooks/01_download.ipynb #3dcf7800
-_ROUNDS = 3
+_ROUNDS = 8  # each round asks only for what is still missing: they get small fast
 
 @contextmanager
 def _tidy(*folders: Path):
@@ -196,20 +364,32 @@ def _report(category: str, r: dict) -> str:
     if r.get('skipped'): return f'{category}: already has {r["total"]} photos, skipped'
     held = f' ({r["holdout"]} held out)' if r['holdout'] else ''
     dups = f'{r["duplicates"]} duplicate' + 's'*(r['duplicates'] != 1)
+    failed = f', {r["failed"]} failed to download' if r.get('failed') else ''
     total = f'; {r["total"]} in all' if 'total' in r else ''
     short = f', {r["wanted"]} wanted' if r.get('wanted', 0) > r.get('total', 0) else ''
-    return f'{category}: {r["added"]} added{held}, {dups}, {r["broken"]} broken{total}{short}'
+    return f'{category}: {r["added"]} added{held}, {dups}, {r["broken"]} broken{failed}{total}{short}'
 
 # %% ../notebooks/01_download.ipynb #1c700713
-def _download_one(query: str, missing: int, staging: Path, dest: Path, hold: Path, pct: float, s, search_url: str|None) -> dict:
+def _bar(items, total: int, label: str, show: bool):
+    "`items` with a fastprogress bar labelled `label` (HTML in a notebook, text in a terminal) when `show`."
+    if not (show and total): return items
+    bar = progress_bar(items, total=total, leave=False)  # the summary line takes its place when done
+    bar.comment = label  # after the counts: the console bar takes no `comment` argument
+    return bar
+
+def _download_one(query: str, missing: int, staging: Path, dest: Path, hold: Path, pct: float, s,
+                  fetch: FetchOptions, search_url: str|None, show: bool=False) -> dict:
     "Search for `query` until `dest` and `hold` have `missing` more photos between them, or the results run out."
-    res, bing = _counts(), _bing(query, missing, staging, s.search_timeout)
+    res, bing, seen = _counts(), _Links(query, missing, s.search_timeout), _seen(dest, hold)
+    prepare = lambda f: _prepare(f, s.max_size, seen)  # in the fetching threads: decoding runs in parallel too
     for _ in range(_ROUNDS):
-        got = _run(bing, search_url)
-        if not got: break
-        _merge(res, r := add_images(got, dest, s.max_size, hold, pct))
-        for f in got: f.unlink()
-        if (missing := missing - r['added']) <= 0: break
+        if not (links := _search(bing, search_url)): break
+        with closing(_fetched(links, staging, fetch, prepare)) as fetched:  # stops the threads, even on Ctrl-C
+            for link, f, why, prep in _bar(fetched, len(links), dest.name, show):
+                if why: res['failed'] += 1; res['problems'].append((link, why)); continue
+                missing -= _store(f, prep, dest, hold, pct, seen, res, link)
+                f.unlink()
+        if missing <= 0: break
         bing.limit = bing.download_count + missing  # Bing goes on from the page where it stopped
     return res
 
@@ -217,17 +397,21 @@ def _download_one(query: str, missing: int, staging: Path, dest: Path, hold: Pat
 def download_images(categories: list[str]|str|None=None, images_per_category: int|None=None, images_path: Path|str|None=None,
                     holdout_path: Path|str|None=None, holdout_pct: float|None=None, max_size: int|None=None,
                     query_template: str|None=None, search_timeout: float|None=None, search_url: str|None=None,
-                    settings: Path|str|None=None, verbose: bool=True) -> dict:
+                    fetch: FetchOptions|None=None, settings: Path|str|None=None, verbose: bool=True,
+                    progress: bool|None=None) -> dict:
     "Search Bing for each category and store what opens in `images_path/<category>`; counts per category."
     s = load_settings(settings, categories=categories, images_per_category=images_per_category, images_path=images_path,
                       holdout_path=holdout_path, max_size=max_size, query_template=query_template, search_timeout=search_timeout)
     pct, cats, out = _share(holdout_pct), _categories(s.categories), {}
+    fetch = fetch or FetchOptions.from_settings(s)
+    show = verbose and (IN_NOTEBOOK or sys.stdout.isatty()) if progress is None else progress
     dirs = [s.images_path, s.holdout_path] + [p/c for c in cats for p in (s.images_path, s.holdout_path)]
     with _tidy(*dirs), tempfile.TemporaryDirectory(prefix='cat-classifier-') as staging:
         for c in cats:
             dest, hold, q = s.images_path/c, s.holdout_path/c, _query(s.query_template, c)
             have, want = len(_files(dest)) + len(_files(hold)), s.images_per_category
-            r = _counts(skipped=True) if have >= want else _download_one(q, want-have, Path(staging)/c, dest, hold, pct, s, search_url)
+            r = (_counts(skipped=True) if have >= want else
+                 _download_one(q, want-have, Path(staging)/c, dest, hold, pct, s, fetch, search_url, show))
             out[c] = dict(r, total=len(_files(dest)) + len(_files(hold)), wanted=want)
             if verbose: print(_report(c, out[c]))
     return out

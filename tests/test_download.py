@@ -1,13 +1,14 @@
 """Downloads and imports end to end, offline: a local fake Bing (tests/download_fakebing.py) and synthetic PIL images."""
-import hashlib, io, os, tempfile, urllib.request
+import hashlib, io, os, signal, subprocess, tempfile, time, urllib.request
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from cat_classifier.core import CatError, file_sha256
-from cat_classifier.download import add_images, download_images, import_folder, verify_image
-from download_fakebing import closed_port_url, fake_bing
+from cat_classifier.download import FetchOptions, _no_interrupt, add_images, download_images, import_folder, verify_image
+from conftest import CLI
+from download_fakebing import DROP, Redirect, Slow, closed_port_url, fake_bing
 
 def jpeg(seed: int, size=(96, 64), fmt='JPEG', **kw) -> bytes:
     "A small image whose content depends on `seed`, with enough detail that cutting it short leaves it truncated."
@@ -173,3 +174,109 @@ def test_add_images_never_leaves_partial_files(tmp_path, monkeypatch):
     with pytest.raises(OSError, match='disk full'): add_images(files, tmp_path/'dest'/'Persian')
     left = list((tmp_path/'dest').rglob('*'))
     assert [p.name for p in left if p.is_file()] == [f'{file_sha256(files[0])[:16]}.jpg']
+
+
+# Fetching: each way a link can go wrong, among good photos. Every case must keep only whole photos that open,
+# leave no partial file in the data or the staging folder, and say what happened in the summary line.
+FAST = FetchOptions(timeout=0.5, max_mb=0.02, retries=2, backoff=0.01)  # good photos here are ~2 KB
+CASES = {  # name: (what the link answers, added, failed, times it is asked for)
+    'slow host': (Slow(1.5, jpeg(7)), 2, 1, 1),               # slower than the timeout: given up, not retried
+    'redirect loop': (Redirect('bad.jpg'), 2, 1, None),        # follows itself: refused at once
+    'over the size cap': (jpeg(8) + bytes(40_000), 2, 1, 1),  # a valid JPEG with 40 KB of padding: over 0.02 MB
+    '503 then success': ([503, jpeg(9)], 3, 0, 2),            # a transient error: the retry gets it
+    'dropped then success': ([DROP, jpeg(10)], 3, 0, 2),       # the connection reset without an answer: retried
+    'always 503': (503, 2, 1, 3),                              # retried twice, then given up
+    '404': (404, 2, 1, 1),                                     # not retried
+}
+
+def assert_only_whole_photos(*roots: Path):
+    "Every file under `roots` is a photo that opens, under a visible name: no `.part`, nothing half-written."
+    for root in roots:
+        for p in root.rglob('*'):
+            if p.is_file(): assert not p.name.startswith('.') and verify_image(p) is None, p
+
+@pytest.mark.parametrize('case', CASES)
+def test_fetch_problems(case, data, tmp_path, monkeypatch, capsys):
+    d, kw = data
+    monkeypatch.setattr(tempfile, 'tempdir', str(tmp_path/'tmp')); (tmp_path/'tmp').mkdir()  # the staging folder goes here
+    answer, added, failed, asked_n = CASES[case]
+    web = {'good0.jpg': GOOD['good0.jpg'], 'bad.jpg': answer, 'good1.jpg': GOOD['good1.jpg']}
+    with fake_bing({'Siamese cat': list(web)}, web) as (url, asked):
+        res = download_images(['Siamese'], 3, search_url=url, search_timeout=2, fetch=FAST, **dict(kw, verbose=True))['Siamese']
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    total = f'{added} in all' + (', 3 wanted' if added < 3 else '')
+    assert line == f'Siamese: {added} added, 0 duplicates, 0 broken' + (f', {failed} failed to download' if failed else '') + f'; {total}'
+    assert (res['added'], res['failed'], res['broken'], res['total']) == (added, failed, 0, added)
+    if failed: assert [u.rsplit('/', 1)[1] for u, why in res['problems']] == ['bad.jpg']
+    if asked_n: assert asked.count(next(p for p in asked if p.endswith('/bad.jpg'))) == asked_n
+    assert len(list((d/'images'/'Siamese').iterdir())) == added
+    assert_only_whole_photos(d, tmp_path/'tmp')
+    assert not list((tmp_path/'tmp').iterdir())  # the staging folder is gone
+
+def test_fetch_problem_reasons(data):
+    d, kw = data
+    web = {'slow.jpg': Slow(1.5, jpeg(7)), 'loop.jpg': Redirect('loop.jpg'), 'big.jpg': jpeg(8) + bytes(40_000),
+           'down.jpg': 503, 'page.jpg': b'<html>Access denied</html>', 'gone.jpg': 404}
+    with fake_bing({'Siamese cat': list(web)}, web) as (url, asked):
+        res = download_images(['Siamese'], 6, search_url=url, search_timeout=2, fetch=FAST, **kw)['Siamese']
+    whys = {u.rsplit('/', 1)[1]: why for u, why in res['problems']}
+    assert whys == {'slow.jpg': 'timed out', 'loop.jpg': 'too many redirects', 'big.jpg': 'larger than 0.02 MB',
+                    'down.jpg': 'HTTP 503', 'page.jpg': 'not an image', 'gone.jpg': 'HTTP 404'}
+    assert res['failed'] == 6 and not d.exists()
+
+def test_parallel_fetch_respects_the_per_host_cap(data):
+    "12 links over 2 hosts, 8 threads, at most 3 at once per host: each host serves 3 at a time, never more."
+    d, kw = data
+    many = {f'm{i}.jpg': jpeg(i) for i in range(12)}
+    with fake_bing({'Siamese cat': list(many)}, many, latency=0.2, hosts=2) as (url, asked):
+        res = download_images(['Siamese'], 12, search_url=url, search_timeout=2, fetch=FetchOptions(workers=8, per_host=3), **kw)
+    assert res['Siamese']['added'] == 12 and sorted(asked.served) == sorted(many)
+    assert sorted(asked.peak.values()) == [3, 3]
+
+def test_progress_bar_then_the_summary_line(data, capsys):
+    d, kw = data
+    with fake_bing({'Siamese cat': SIAMESE}, WEB) as (url, asked):
+        download_images(['Siamese'], 20, search_url=url, search_timeout=2, progress=True, **dict(kw, verbose=True))
+    out = capsys.readouterr().out
+    assert '0.00% [0/8 ' in out and '100.00% [8/8 ' in out and '... Siamese]' in out  # one bar over the 8 links
+    assert out.endswith('\rSiamese: 4 added, 1 duplicate, 1 broken, 2 failed to download; 4 in all, 20 wanted\n')
+
+def test_interrupt_holds_back_and_then_raises():
+    steps = []
+    with pytest.raises(KeyboardInterrupt):
+        with _no_interrupt(): signal.raise_signal(signal.SIGINT); steps.append('block done')
+    assert steps == ['block done']
+
+def test_ctrl_c_mid_download_loses_nothing_and_the_next_run_completes(tmp_path):
+    "Ctrl-C while images are being fetched: no partial file anywhere, a one-line message; the next run fills the set."
+    many = {f'm{i:02d}.jpg': jpeg(i) for i in range(12)}
+    web = {n: (b if i < 4 else Slow(0.8, b)) for i, (n, b) in enumerate(many.items())}  # 4 quick, 8 slow
+    d, tmp = tmp_path/'data', tmp_path/'tmp'; tmp.mkdir()
+    ini = tmp_path/'settings.ini'
+    ini.write_text(f'[data]\ncategories = Siamese\nquery_template = {{}} cat\nimages_per_category = 12\nimages_path = {d}/images\n'
+                   f'holdout_path = {d}/holdout\nmax_size = 480\nsearch_timeout = 2\nfetch_workers = 8\nfetch_per_host = 8\n')
+    env = dict(os.environ, TMPDIR=str(tmp))  # the CLI's staging folder goes here, to be checked
+    run = lambda: subprocess.Popen([CLI, '--settings', ini, 'download', '--search-url', url], env=env, text=True,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # even if we run with it ignored
+    with fake_bing({'Siamese cat': list(web)}, web) as (url, asked):
+        p = run()
+        for _ in range(300):  # until the quick photos are stored and slow ones are being fetched
+            stored = list((d/'images'/'Siamese').glob('*.jpg')) if (d/'images'/'Siamese').is_dir() else []
+            if len(stored) == 4 and any('m11' in a for a in asked): break
+            time.sleep(0.02)
+        assert len(stored) == 4 and p.poll() is None
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=10)
+        assert p.returncode == 2 and err == 'cat-classifier: error: interrupted\n'
+        assert sorted(f.name for f in d.rglob('*') if f.is_file()) == sorted(f'{sha16(b)}.jpg' for b in list(many.values())[:4])
+        assert_only_whole_photos(d, tmp)
+        assert not list(tmp.iterdir())  # no staging folder left either
+        p = run()
+        out, err = p.communicate(timeout=30)
+    assert p.returncode == 0 and err == ''
+    # The search lists the 4 stored photos first again: found, recognised by content and skipped.
+    assert out.strip().splitlines()[-1] == 'Siamese: 8 added, 4 duplicates, 0 broken; 12 in all'
+    assert sorted(f.name for f in d.rglob('*') if f.is_file()) == sorted(f'{sha16(b)}.jpg' for b in many.values())
+    assert_only_whole_photos(d, tmp)
+    assert not list(tmp.iterdir())
