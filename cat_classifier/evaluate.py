@@ -4,14 +4,14 @@
 
 # %% ../notebooks/05_evaluate.ipynb #00a0ea5a
 from __future__ import annotations
-import json
+import csv, json
 from pathlib import Path
 from fastai.vision.all import *
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 from .core import CatError, atomic_path, atomic_write
 
 # %% auto #0
-__all__ = ['labelled_files', 'evaluate', 'plot_confusion', 'plot_top_losses', 'save_report']
+__all__ = ['labelled_files', 'evaluate', 'read_verified', 'plot_confusion', 'plot_top_losses', 'save_report']
 
 # %% ../notebooks/05_evaluate.ipynb #e52b8694
 def labelled_files(path: Path|str, vocab: list) -> tuple[L, list]:
@@ -26,22 +26,40 @@ def labelled_files(path: Path|str, vocab: list) -> tuple[L, list]:
     return files.filter(lambda f: f not in bad), sorted(map(str, bad))
 
 # %% ../notebooks/05_evaluate.ipynb #73215a64
-def evaluate(learn: Learner, path: Path|str, tta: bool=False, n_top: int=9) -> dict:
-    "Accuracy, per-class precision/recall/F1, confusion matrix and top losses of `learn` on `path/<class>/`."
-    vocab = list(learn.dls.vocab)
+def _figures(pred: Tensor, targs: Tensor, vocab: list) -> dict:
+    "Accuracy, per-class precision/recall/F1 and the confusion matrix of `pred` against `targs`."
+    p, r, f1, sup = precision_recall_fscore_support(targs, pred, labels=range(len(vocab)), zero_division=0)
+    per_class = {c: dict(precision=float(p[i]), recall=float(r[i]), f1=float(f1[i]), n=int(sup[i])) for i, c in enumerate(vocab)}
+    return dict(n=len(targs), accuracy=float((pred == targs).float().mean()) if len(targs) else float('nan'),
+                labels=vocab, per_class=per_class, confusion=confusion_matrix(targs, pred, labels=range(len(vocab))).tolist())
+
+# %% ../notebooks/05_evaluate.ipynb #2816da0b
+def evaluate(learn: Learner, path: Path|str, tta: bool=False, n_top: int=9, verified: dict|None=None) -> dict:
+    "The figures of `learn` on `path/<class>/`, and with `verified` ({file: label holds}) on the checked photos too."
+    vocab, path = list(learn.dls.vocab), Path(path)
     files, skipped = labelled_files(path, vocab)
     dl = learn.dls.test_dl(files, with_labels=True)
     with learn.no_bar(): preds, targs = learn.tta(dl=dl) if tta else learn.get_preds(dl=dl)
-    pred = preds.argmax(1)
-    p, r, f1, sup = precision_recall_fscore_support(targs, pred, labels=range(len(vocab)), zero_division=0)
-    losses = F.nll_loss(preds.clamp_min(1e-7).log(), targs, reduction='none')
-    top = losses.argsort(descending=True)[:n_top].tolist()
-    return dict(n=len(files), accuracy=float((pred == targs).float().mean()), tta=tta, labels=vocab,
-                per_class={c: dict(precision=float(p[i]), recall=float(r[i]), f1=float(f1[i]), n=int(sup[i])) for i, c in enumerate(vocab)},
-                confusion=confusion_matrix(targs, pred, labels=range(len(vocab))).tolist(),
-                top_losses=[dict(file=str(files[i]), label=vocab[targs[i]], predicted=vocab[pred[i]],
-                                 probability=float(preds[i].max()), loss=float(losses[i])) for i in top],
-                skipped=skipped)
+    pred, losses = preds.argmax(1), F.nll_loss(preds.clamp_min(1e-7).log(), targs, reduction='none')
+    top = [dict(file=str(files[i]), label=vocab[targs[i]], predicted=vocab[pred[i]], probability=float(preds[i].max()),
+                loss=float(losses[i])) for i in losses.argsort(descending=True)[:n_top].tolist()]
+    res = _figures(pred, targs, vocab) | dict(tta=tta, top_losses=top, skipped=skipped)
+    if verified is not None:
+        holds = tensor([verified.get(f.relative_to(path).as_posix(), False) for f in files]).bool()
+        res['verified'] = _figures(pred[holds], targs[holds], vocab)
+    return res
+
+# %% ../notebooks/05_evaluate.ipynb #1099f27f
+def read_verified(path: Path|str) -> dict:
+    "{file: whether its label holds} from a CSV file with columns `file` and `holds` (yes/no)."
+    path = Path(path)
+    if not path.is_file(): raise CatError(f'no list of checked labels at {path}: pass the CSV file (file,label,holds,reason)')
+    with open(path, newline='', encoding='utf-8-sig') as f: rows = list(csv.DictReader(f))
+    if not rows or not {'file', 'holds'} <= set(rows[0]):
+        raise CatError(f'{path} needs the columns file and holds (yes or no): keep the header as written')
+    bad = [r['file'] for r in rows if r['holds'].strip().lower() not in ('yes', 'no')]
+    if bad: raise CatError(f'{path}: holds must be yes or no, not for {bad[0]}: fix that line')
+    return {r['file']: r['holds'].strip().lower() == 'yes' for r in rows}
 
 # %% ../notebooks/05_evaluate.ipynb #8dceb161
 def plot_confusion(res: dict, dest: Path|str) -> Path:
