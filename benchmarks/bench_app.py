@@ -15,7 +15,7 @@ ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-net
 
 
 def one_run(model: Path, image: Path, browser) -> tuple[float, float]:
-    from cat_classifier.app import running_app
+    from cat_classifier.host import running_app
     start = time.perf_counter()
     with running_app(model, timeout=300) as app:
         page = browser.new_page()

@@ -154,7 +154,7 @@ def _app_opts(p):
 
 @command('app', 'serve the Voila app (upload a photo, see the breed) until Ctrl-C')
 def cmd_app(a):
-    from cat_classifier.app import serve_app
+    from cat_classifier.host import serve_app
     return serve_app(port=a.port, model=a.model, open_browser=a.open, settings=a.settings, ip=a.ip) or 0
 cmd_app.options = _app_opts
 

@@ -27,9 +27,9 @@ def _private_dir(d: Path) -> Path:
     if st.st_mode & 0o077: d.chmod(0o700)
     return d
 
-def runtime_dir(model: Path|str, settings: Path|str|None=None) -> Path:
-    "The private folder of the model process for `model` (and `settings`): its socket, secret, lock, pid and log."
-    base = Path(os.environ.get(RUNTIME_ENV) or Path(tempfile.gettempdir())/f'cat-classifier-{os.getuid()}')
+def runtime_dir(model: Path|str, settings: Path|str|None=None, base: Path|str|None=None) -> Path:
+    "The private folder of the model process for `model` (and `settings`) under `base`: its socket, secret, lock, pid and log."
+    base = Path(base or os.environ.get(RUNTIME_ENV) or Path(tempfile.gettempdir())/f'cat-classifier-{os.getuid()}')
     key = f'{Path(model).resolve()}|{Path(settings).resolve() if settings else ""}'
     return _private_dir(_private_dir(base)/hashlib.sha256(key.encode()).hexdigest()[:12])
 
@@ -165,9 +165,10 @@ class ModelNotRunning(ConnectionError): "No model process answers on the socket.
 
 class ModelClient:
     "Ask the model process for `model` (started if needed) for its card or a prediction."
-    def __init__(self, model: Path|str, settings: Path|str|None=None, start_timeout: float=300):
+    def __init__(self, model: Path|str, settings: Path|str|None=None, base: Path|str|None=None, start_timeout: float=300):
         self.model, self.settings = str(Path(model).resolve()), str(Path(settings).resolve()) if settings else None
-        self.dir, self.start_timeout = runtime_dir(self.model, self.settings), start_timeout
+        self.base = str(Path(base or os.environ.get(RUNTIME_ENV) or runtime_dir(model).parent).resolve())
+        self.dir, self.start_timeout = runtime_dir(self.model, self.settings, self.base), start_timeout
 
     def _ask(self, req: dict, data: bytes=b'') -> dict:
         try:
@@ -215,7 +216,8 @@ def start(self: ModelClient):
         code = 'import sys; from cat_classifier.serve import main; sys.exit(main(*sys.argv[1:]))'
         with open(self.dir/'log', 'ab') as log:
             proc = subprocess.Popen([sys.executable, '-c', code, self.model, *([self.settings] if self.settings else [])],
-                                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                    env=os.environ | {RUNTIME_ENV: self.base})
         threading.Thread(target=proc.wait, daemon=True).start()  # reaps it when it ends, whoever started it
         end = time.monotonic() + self.start_timeout
         while not self.running():

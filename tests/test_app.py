@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from cat_classifier.app import running_app
+from cat_classifier.host import running_app
 
 PAGE_TIMEOUT = 180  # a kernel that imports torch and fastai on a busy two-core machine
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from cat_classifier.app import running_app, verdict
+from cat_classifier.app import verdict
+from cat_classifier.host import running_app
 from cat_classifier.core import make_toy_images
 from cat_classifier.predict import awkward_files, load_image, predict_image
 

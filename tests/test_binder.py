@@ -91,7 +91,7 @@ def run_postbuild(prefix: Path):
 
 
 def test_binder_gives_voila_the_settings_of_serve_app(tmp_path):
-    from cat_classifier.app import voila_config
+    from cat_classifier.host import voila_config
     run_postbuild(tmp_path)
     conf, binder = voila_config(), json.loads((tmp_path/'etc'/'jupyter'/'jupyter_server_config.json').read_text())
     assert binder['ServerApp']['tornado_settings'] == conf['Voila']['tornado_settings']
@@ -102,7 +102,7 @@ def test_binder_gives_voila_the_settings_of_serve_app(tmp_path):
 
 def test_binder_url_renders_the_app(tmp_path, toy_project):
     "What mybinder.org serves at ?urlpath=voila/render/notebooks/app.ipynb: Voila as an extension of a Jupyter server."
-    from cat_classifier.app import _free_port
+    from cat_classifier.host import _free_port
     run_postbuild(tmp_path/'env')
     model, port = toy_project[2], _free_port()
     env = os.environ | {'JUPYTER_CONFIG_PATH': str(tmp_path/'env'/'etc'/'jupyter'), 'JUPYTER_PATH': str(tmp_path/'env'/'share'/'jupyter'),
