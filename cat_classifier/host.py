@@ -127,7 +127,7 @@ def serve_app(port: int=8866, open_browser: bool=False, model: Path|str|None=Non
         # said here in one line rather than in the page, and stopped with the app, whoever restarted it meanwhile.
         env[RUNTIME_ENV] = str(Path(conf)/'run')
         models = ModelClient(model, settings, base=env[RUNTIME_ENV], start_timeout=ready_timeout)
-        print('Loading the model…', flush=True)
+        print(f'Loading the model (its process works in {env[RUNTIME_ENV]})…', flush=True)
         models.start()
         (Path(conf)/'voila.json').write_text(json.dumps(voila_config(s.max_upload_mb, cull_idle_s, pool_size)))
         write_voila_template(Path(conf)/'share'/'jupyter', s.max_upload_mb)

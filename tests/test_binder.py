@@ -128,3 +128,21 @@ def test_binder_url_renders_the_app(tmp_path, toy_project):
 def test_binder_url_opens_the_app():
     assert (ROOT/'notebooks'/'app.ipynb').is_file()  # ?urlpath=voila/render/notebooks/app.ipynb
     assert 'urlpath=voila/render/notebooks/app.ipynb' in (ROOT/'binder'/'environment.yml').read_text()
+
+
+def test_make_binder_prints_the_link_of_this_clones_origin(tmp_path):
+    "`make binder` (binder/link.py): the link and badge for whoever publishes the repository, or one line why not."
+    link = [sys.executable, str(ROOT/'binder'/'link.py')]
+    subprocess.run(['git', 'init', '-q', '-b', 'main', str(tmp_path)], check=True)
+    r = subprocess.run(link, cwd=tmp_path, capture_output=True, text=True)
+    assert r.returncode == 1 and r.stdout == '' and len(r.stderr.strip().splitlines()) == 1 and 'no `origin` remote' in r.stderr
+    subprocess.run(['git', '-C', str(tmp_path), 'remote', 'add', 'origin', 'git@github.com:alice/cat-classifier.git'], check=True)
+    out = subprocess.run(link, cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+    url = 'https://mybinder.org/v2/gh/alice/cat-classifier/main?urlpath=voila/render/notebooks/app.ipynb'
+    assert f'  {url}\n' in out and f'[![Binder](https://mybinder.org/badge_logo.svg)]({url})' in out
+    for remote, expected in [('https://github.com/bob/cats', 'v2/gh/bob/cats/dev?'),
+                             ('https://bob:secret@github.com/bob/cats.git', 'v2/gh/bob/cats/dev?'),
+                             ('https://gitlab.com/bob/group/cats.git', 'v2/gl/bob%2Fgroup%2Fcats/dev?'),
+                             ('https://git.example.org/cats.git', 'v2/git/https%3A%2F%2Fgit.example.org%2Fcats.git/dev?')]:
+        out = subprocess.run([*link, '--remote', remote, '--branch', 'dev'], capture_output=True, text=True, check=True).stdout
+        assert expected in out and 'secret' not in out, (remote, out)
