@@ -60,3 +60,14 @@ def runtime_base(log: Path) -> Path:
     m = re.search(r'its process works in (\S+?)\)', log.read_text())
     assert m, log.read_text()
     return Path(m[1])
+
+def kernel_pids(log: Path) -> list:
+    "The processes of the kernels of the app whose output is `log` (their connection files are in its folder)."
+    m = re.search(r'Storing connection files in (\S+?)\.?$', log.read_text(), re.M)
+    assert m, log.read_text()
+    pids = []
+    for p in Path('/proc').glob('[0-9]*'):
+        try: cmd = (p/'cmdline').read_bytes().decode(errors='replace')
+        except OSError: continue
+        if m[1] in cmd and 'ipykernel' in cmd: pids.append(int(p.name))
+    return pids

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from cat_classifier.host import running_app
-from conftest import model_processes, runtime_base
+from conftest import kernel_pids, model_processes, runtime_base
 
 PAGE_TIMEOUT = 180  # the first page waits for the model process, which imports torch and fastai: slow on a busy two-core machine
 
@@ -24,18 +24,6 @@ def status(url: str, method: str='GET') -> int:
     "The HTTP status of `url`, after redirects."
     try: return urllib.request.urlopen(urllib.request.Request(url, method=method, data=b'{}' if method == 'POST' else None), timeout=30).status
     except urllib.error.HTTPError as e: return e.code
-
-
-def kernel_pids(log: Path) -> list:
-    "The processes of the kernels of the app whose output is `log` (their connection files are in its folder)."
-    m = re.search(r'Storing connection files in (\S+?)\.?$', log.read_text(), re.M)
-    assert m, log.read_text()
-    pids = []
-    for p in Path('/proc').glob('[0-9]*'):
-        try: cmd = (p/'cmdline').read_bytes().decode(errors='replace')
-        except OSError: continue
-        if m[1] in cmd and 'ipykernel' in cmd: pids.append(int(p.name))
-    return pids
 
 
 def _msg(msg_type: str, content: dict) -> str:

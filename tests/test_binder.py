@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import model_processes
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
@@ -106,7 +107,7 @@ def test_binder_url_renders_the_app(tmp_path, toy_project):
     run_postbuild(tmp_path/'env')
     model, port = toy_project[2], _free_port()
     env = os.environ | {'JUPYTER_CONFIG_PATH': str(tmp_path/'env'/'etc'/'jupyter'), 'JUPYTER_PATH': str(tmp_path/'env'/'share'/'jupyter'),
-                        'CAT_CLASSIFIER_MODEL': str(model)}
+                        'CAT_CLASSIFIER_MODEL': str(model), 'CAT_CLASSIFIER_RUNTIME': str(tmp_path/'run')}
     cmd = [sys.executable, '-m', 'jupyter', 'server', '--no-browser', f'--port={port}', '--IdentityProvider.token=',
            f'--ServerApp.root_dir={ROOT}', *(['--allow-root'] if os.geteuid() == 0 else [])]
     with open(tmp_path/'server.log', 'w') as log:
@@ -121,8 +122,11 @@ def test_binder_url_renders_the_app(tmp_path, toy_project):
         assert 'application/vnd.jupyter.widget-view+json' in page  # the app notebook ran
         assert 'cat-classifier: refuse an upload' in page and 'const limit = 104857600,' in page  # with its template
         assert 'Culling kernels with idle durations > 600 seconds' in (tmp_path/'server.log').read_text()
+        assert len(model_processes(tmp_path/'run')) == 1  # the page started the model process: nobody else does there
     finally:
         server.terminate(); server.wait(30)
+        from cat_classifier.serve import ModelClient
+        ModelClient(model, base=tmp_path/'run').stop()  # on mybinder.org it stops when idle
 
 
 def test_binder_url_opens_the_app():
