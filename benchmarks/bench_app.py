@@ -62,8 +62,8 @@ def scenario(model: Path, image: Path, browser, n: int, pool_size: int) -> dict:
             answer.append(time.perf_counter() - t0[i])
             verdicts.append(p.inner_text('.cat-results').splitlines()[1])
         kernels, models = kernel_pids(app.log), model_processes(runtime_base(app.log))
-        voila = children(app.proc.pid)
-        everything = [app.proc.pid, *voila, *kernels, *models]
+        voila = [c for c in children(app.proc.pid) if c not in models]  # the supervisor started both
+        everything = {app.proc.pid, *voila, *kernels, *models}
         r = dict(pages=n, pool_size=pool_size, ready_s=[round(x, 2) for x in ready], answer_s=[round(x, 2) for x in answer],
                  kernel_mb=[round(rss_mb(k)) for k in kernels], model_mb=round(sum(map(rss_mb, models))),
                  supervisor_mb=round(rss_mb(app.proc.pid)), voila_mb=round(sum(map(rss_mb, voila))),

@@ -4,7 +4,7 @@
 
 # %% ../notebooks/11_serve.ipynb #29553320
 from __future__ import annotations
-import fcntl, hashlib, hmac, json, os, queue, secrets, signal, socket, struct, subprocess, sys, tempfile, threading, time
+import fcntl, hashlib, hmac, json, os, queue, secrets, signal, socket, stat, struct, subprocess, sys, tempfile, threading, time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
@@ -22,8 +22,9 @@ MODEL_IDLE_S = 1800  # when settings.ini has no model_idle_s
 def _private_dir(d: Path) -> Path:
     "`d`, created if needed, refused unless it is ours and closed to everyone else."
     d.mkdir(parents=True, exist_ok=True, mode=0o700)
-    st = d.stat()
-    if st.st_uid != os.getuid(): raise CatError(f'{d} belongs to another user: set {RUNTIME_ENV} to a folder of your own')
+    st = d.lstat()  # a symlink, even to a folder of ours, could be someone else's: refused
+    if st.st_uid != os.getuid() or not stat.S_ISDIR(st.st_mode):
+        raise CatError(f'{d} is not a folder of yours: set {RUNTIME_ENV} to a folder of your own')
     if st.st_mode & 0o077: d.chmod(0o700)
     return d
 
@@ -73,6 +74,7 @@ def _handle(self: ModelServer, conn: socket.socket):
             conn.settimeout(60)
             if not hmac.compare_digest(_recv(conn, 256), self.secret): return _send(conn, b'{"error": "refused"}')
             req = json.loads(_recv(conn, 4096))
+            if not isinstance(req, dict): raise ValueError('a request is a JSON object')
             self.last = time.monotonic()
             if req.get('op') == 'card':
                 return _send(conn, json.dumps(dict(card=self.learn.card, n_classes=len(self.learn.dls.vocab))).encode())
