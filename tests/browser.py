@@ -28,7 +28,12 @@ def launch(playwright):
     return playwright.chromium.launch(executable_path=find_chromium(), args=ARGS)
 
 
-if __name__ == '__main__':
+def main() -> int:
+    "Print the browser's path, or say in one line that there is none (status 1)."
     path = find_chromium()
     print(path or MISSING, file=sys.stdout if path else sys.stderr)
-    sys.exit(0 if path else 1)
+    return 0 if path else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
