@@ -1,7 +1,8 @@
 """What a crowd costs, in a real browser (headless Chromium): for 1 page and for 10 pages opened at once, the
 time to the upload button and from upload to verdict, and the resident memory of each page's kernel, of the
-model process and of everything the app runs. The baseline, measured in the same run: one page with no warm
-pool (its kernel starts when the page is asked for).
+model process and of everything the app runs; then the same crowd over plain HTTP, to tell the server's share
+of the wait from the browser's. The baseline, measured in the same run: one page with no warm pool (its
+kernel starts when the page is asked for).
 
     .venv/bin/python benchmarks/bench_app.py [--model PATH] [--image PHOTO] [--pages 10]
 
@@ -77,6 +78,22 @@ def scenario(model: Path, image: Path, browser, n: int, pool_size: int) -> dict:
     return r
 
 
+def server_only(model: Path, n: int, pool_size: int) -> list:
+    "Seconds until each of `n` pages asked for at once over HTTP is sent (no browser): the server's share of the wait."
+    import concurrent.futures, urllib.request
+    from cat_classifier.host import running_app
+    with running_app(model, timeout=600, pool_size=pool_size) as app:
+        wait_for_pool(app.log, pool_size)
+        time.sleep(2)
+        start = time.perf_counter()
+        def get(_):
+            urllib.request.urlopen(app.url, timeout=600).read()
+            return round(time.perf_counter() - start, 2)
+        with concurrent.futures.ThreadPoolExecutor(n) as ex: sent = sorted(ex.map(get, range(n)))
+    print(f'{n:2d} pages asked for at once over HTTP (no browser), pool {pool_size}: sent after {sent[0]:.1f}–{sent[-1]:.1f} s', flush=True)
+    return sent
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--model', help='model file (default: the shipped one, else a toy model)')
@@ -106,6 +123,7 @@ def main(argv=None):
         browser = launch(pw)
         base, one, crowd = scenario(model, image, browser, 1, 0), scenario(model, image, browser, 1, pool), scenario(model, image, browser, a.pages, pool)
         browser.close()
+    crowd['server_only_sent_s'] = server_only(model, a.pages, pool)
     print(f"warm pool: one page's upload button {one['ready_s'][0]:.1f} s, {base['ready_s'][0] / max(one['ready_s'][0], 1e-3):.1f}× "
           f"sooner than without a pool ({base['ready_s'][0]:.1f} s)")
     print(json.dumps(dict(baseline=base, one_page=one, crowd=crowd)))
