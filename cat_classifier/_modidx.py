@@ -190,6 +190,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                       'cat_classifier.serve.ModelServer._predict_loop': ( 'serve.html#modelserver._predict_loop',
                                                                                           'cat_classifier/serve.py'),
                                       'cat_classifier.serve.ModelServer.serve': ('serve.html#modelserver.serve', 'cat_classifier/serve.py'),
+                                      'cat_classifier.serve._ended': ('serve.html#_ended', 'cat_classifier/serve.py'),
                                       'cat_classifier.serve._locked': ('serve.html#_locked', 'cat_classifier/serve.py'),
                                       'cat_classifier.serve._private_dir': ('serve.html#_private_dir', 'cat_classifier/serve.py'),
                                       'cat_classifier.serve._recv': ('serve.html#_recv', 'cat_classifier/serve.py'),

@@ -4,7 +4,8 @@
 
 # %% ../notebooks/11_serve.ipynb #29553320
 from __future__ import annotations
-import fcntl, hashlib, hmac, json, os, queue, secrets, signal, socket, stat, struct, subprocess, sys, tempfile, threading, time
+import fcntl, hashlib, hmac, json, os, queue, secrets, signal, socket, stat, struct, subprocess, sys, tempfile
+import threading, time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
@@ -29,7 +30,7 @@ def _private_dir(d: Path) -> Path:
     return d
 
 def runtime_dir(model: Path|str, settings: Path|str|None=None, base: Path|str|None=None) -> Path:
-    "The private folder of the model process for `model` (and `settings`) under `base`: its socket, secret, lock, pid and log."
+    "The private folder under `base` of the model process for `model` and `settings`: socket, secret, lock, pid, log."
     base = Path(base or os.environ.get(RUNTIME_ENV) or Path(tempfile.gettempdir())/f'cat-classifier-{os.getuid()}')
     key = f'{Path(model).resolve()}|{Path(settings).resolve() if settings else ""}'
     return _private_dir(_private_dir(base)/hashlib.sha256(key.encode()).hexdigest()[:12])
@@ -136,7 +137,8 @@ def _locked(path: Path, timeout: float):
         while True:
             try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB); break
             except BlockingIOError:
-                if time.monotonic() > end: raise CatError('the model process is taking too long to start: reload the page') from None
+                if time.monotonic() > end:
+                    raise CatError('the model process is taking too long to start: reload the page') from None
                 time.sleep(0.05)
         try: yield
         finally: fcntl.flock(f, fcntl.LOCK_UN)
@@ -156,8 +158,9 @@ def main(model: str, settings: str|None=None) -> int:
         predict_images(learn, [Image.new('RGB', (64, 64))], 3, 0.5, 0.1, 1)  # loads the ImageNet gate too
     except CatError as e:
         atomic_write(d/'error', str(e)); return 2
-    srv = ModelServer(learn, d, s.unknown_threshold, s.get('cat_threshold', CAT_THRESHOLD), int(s.max_upload_mb * 2**20))
-    atomic_write(d/'pid', str(os.getpid()))
+    atomic_write(d/'pid', str(os.getpid()))  # before the socket: whoever it answers finds this pid
+    max_bytes = int(s.max_upload_mb * 2**20)
+    srv = ModelServer(learn, d, s.unknown_threshold, s.get('cat_threshold', CAT_THRESHOLD), max_bytes)
     print(f'cat-classifier model process {os.getpid()}: serving {model} at {d/"sock"}', flush=True)
     srv.serve(s.get('model_idle_s', MODEL_IDLE_S))
     return 0
@@ -167,7 +170,8 @@ class ModelNotRunning(ConnectionError): "No model process answers on the socket.
 
 class ModelClient:
     "Ask the model process for `model` (started if needed) for its card or a prediction."
-    def __init__(self, model: Path|str, settings: Path|str|None=None, base: Path|str|None=None, start_timeout: float=300):
+    def __init__(self, model: Path|str, settings: Path|str|None=None, base: Path|str|None=None,
+                 start_timeout: float=300):
         self.model, self.settings = str(Path(model).resolve()), str(Path(settings).resolve()) if settings else None
         self.base = str(Path(base or os.environ.get(RUNTIME_ENV) or runtime_dir(model).parent).resolve())
         self.dir, self.start_timeout = runtime_dir(self.model, self.settings, self.base), start_timeout
@@ -217,24 +221,37 @@ def start(self: ModelClient):
         (self.dir/'error').unlink(missing_ok=True)
         code = 'import sys; from cat_classifier.serve import main; sys.exit(main(*sys.argv[1:]))'
         with open(self.dir/'log', 'ab') as log:
-            proc = subprocess.Popen([sys.executable, '-c', code, self.model, *([self.settings] if self.settings else [])],
-                                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                    env=os.environ | {RUNTIME_ENV: self.base})
+            args = [sys.executable, '-c', code, self.model, *([self.settings] if self.settings else [])]
+            proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                    start_new_session=True, env=os.environ | {RUNTIME_ENV: self.base})
         threading.Thread(target=proc.wait, daemon=True).start()  # reaps it when it ends, whoever started it
         end = time.monotonic() + self.start_timeout
         while not self.running():
             if proc.poll() is not None:
                 err = self.dir/'error'
                 raise CatError(err.read_text() if err.is_file() else f'the model process stopped: see {self.dir/"log"}')
-            if time.monotonic() > end: proc.kill(); raise CatError(f'the model did not load within {self.start_timeout:g} s: see {self.dir/"log"}')
+            if time.monotonic() > end:
+                proc.kill()
+                raise CatError(f'the model did not load within {self.start_timeout:g} s: see {self.dir/"log"}')
             time.sleep(0.1)
+
+def _ended(pid: int) -> bool:
+    "Whether the process `pid` has ended (reaping it if it is our own child)."
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return True
+    try: return os.waitpid(pid, os.WNOHANG)[0] == pid
+    except ChildProcessError: return False  # not ours: still running
 
 @patch
 def stop(self: ModelClient, timeout: float=20):
-    "Stop the model process, if one runs (it also stops by itself when idle)."
-    try: pid = int((self.dir/'pid').read_text())
-    except (OSError, ValueError): return
-    try: os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError: return
-    end = time.monotonic() + timeout
-    while time.monotonic() < end and self.running(): time.sleep(0.1)
+    "Stop the model process, if one answers, and wait until it has ended (it also stops by itself when idle)."
+    # Only one that answers: its pid file is then its own, never that of a dead one whose number was reused.
+    if not self.running(): return
+    pid = int((self.dir/'pid').read_text())
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try: os.kill(pid, sig)
+        except ProcessLookupError: return
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if _ended(pid): return
+            time.sleep(0.1)

@@ -80,7 +80,7 @@ def test_stops_cleanly_and_leaves_no_kernel(toy_model, sig):
         app.proc.send_signal(sig)  # what Ctrl-C (SIGINT) or a service manager (SIGTERM) sends
         assert app.proc.wait(180) == 0  # generous: a loaded 2-core machine shuts kernels down slowly
         end = time.time() + 60
-        while kernel_pids(app.log) and time.time() < end: time.sleep(0.5)
+        while (kernel_pids(app.log) or model_processes(runtime_base(app.log))) and time.time() < end: time.sleep(0.5)
         assert kernel_pids(app.log) == [] and model_processes(runtime_base(app.log)) == []
         assert 'Stopping the app' in app.log.read_text()
     with pytest.raises(OSError): urllib.request.urlopen(app.url, timeout=5)
