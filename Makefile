@@ -7,12 +7,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install app test test-notebooks test-py browser-deps export bench calibrate help
+.PHONY: install app test test-notebooks test-py browser-deps export bench calibrate binder help
 
 help:
 	@echo "make app    - start the Voila app on the shipped model"
 	@echo "make test   - run the whole test suite (notebooks with nbdev-test, then pytest)"
 	@echo "make export - regenerate cat_classifier/ from notebooks/ (nbdev-export) and clean the notebooks"
+	@echo "make binder - print the mybinder.org link and README badge for this clone's origin remote"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,11 +23,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# The browser tests drive Debian's Chromium (never a browser that Playwright downloads).
-browser-deps:
-	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
-	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; fi; }
+# The browser tests drive Debian's Chromium where apt-get can install it (as root, or through sudo without a
+# password prompt), else the Chromium that Playwright downloads (online); with neither, one line and a stop.
+browser-deps: install
+	@command -v chromium >/dev/null || ! command -v apt-get >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  elif sudo -n true 2>/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  fi; } || true
+	@$(BIN)/python tests/browser.py >/dev/null 2>&1 || $(BIN)/python -m playwright install chromium >/dev/null 2>&1 || true
+	@$(BIN)/python tests/browser.py >/dev/null
 
 app: install
 	$(BIN)/cat-classifier app
@@ -55,3 +60,7 @@ calibrate: install
 .PHONY: bench-download
 bench-download: install
 	$(BIN)/python benchmarks/bench_download.py
+
+# The mybinder.org link of this clone's `origin` (GitHub, GitLab or any git URL), as a URL and as README badge markdown.
+binder:
+	@$(PYTHON) binder/link.py

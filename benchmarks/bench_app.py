@@ -1,63 +1,132 @@
-"""How long the app takes, in a real browser (headless Chromium): from starting the server to the widgets on
-screen, and from choosing a photo to reading its verdict. Median over --runs fresh servers.
+"""What a crowd costs, in a real browser (headless Chromium): for 1 page and for 10 pages opened at once, the
+time to the upload button and from upload to verdict, and the resident memory of each page's kernel, of the
+model process and of everything the app runs; then the same crowd over plain HTTP, to tell the server's share
+of the wait from the browser's. The baseline, measured in the same run: one page with no warm pool (its
+kernel starts when the page is asked for).
 
-    .venv/bin/python benchmarks/bench_app.py [--model PATH] [--image PHOTO] [--runs 3]
+    .venv/bin/python benchmarks/bench_app.py [--model PATH] [--image PHOTO] [--pages 10]
 
 Model: --model, else the shipped one (settings model_path) if there is one, else a toy model trained on the
-spot. Photo: --image, else scikit-image's Chelsea (451 × 300 JPEG).
+spot. Photo: --image, else scikit-image's Chelsea (451 × 300 JPEG). The last line is JSON.
 """
-import argparse, os, statistics, sys, tempfile, time, warnings
+import argparse, json, os, re, sys, tempfile, time, warnings
 from pathlib import Path
 
-CHROMIUM = '/usr/bin/chromium'
-ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-        '--no-first-run', '--disable-sync', '--disable-quic']
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT/'tests'))
+from browser import launch  # noqa: E402
+from conftest import kernel_pids, model_processes, runtime_base  # noqa: E402
 
 
-def one_run(model: Path, image: Path, browser) -> tuple[float, float]:
-    from cat_classifier.app import running_app
-    start = time.perf_counter()
-    with running_app(model, timeout=300) as app:
-        page = browser.new_page()
-        page.goto(app.url, timeout=300_000)
-        page.wait_for_selector('.cat-upload', timeout=300_000)
-        ready = time.perf_counter() - start
-        with page.expect_file_chooser() as fc: page.click('.cat-upload')
-        t = time.perf_counter()
-        fc.value.set_files(str(image))
-        page.wait_for_selector('.cat-verdict, .cat-error', timeout=300_000)
-        answer = time.perf_counter() - t
-        print(f'  ready {ready:6.1f} s   answer {answer:5.2f} s   {page.inner_text(".cat-results").splitlines()[1]}', flush=True)
-        page.close()
-    return ready, answer
+def rss_mb(pid: int) -> float:
+    "Resident memory of `pid` in MB (shared libraries counted in each process: a generous total)."
+    m = re.search(r'^VmRSS:\s+(\d+) kB', Path(f'/proc/{pid}/status').read_text(), re.M)
+    return int(m[1]) / 1024 if m else 0.
+
+
+def pss_mb(pid: int) -> float:
+    "Proportional memory of `pid` in MB (shared pages split between their users: totals add up)."
+    m = re.search(r'^Pss:\s+(\d+) kB', Path(f'/proc/{pid}/smaps_rollup').read_text(), re.M)
+    return int(m[1]) / 1024 if m else 0.
+
+
+def children(pid: int) -> list:
+    return [int(c) for c in Path(f'/proc/{pid}/task/{pid}/children').read_text().split()]
+
+
+def wait_for_pool(log: Path, pool_size: int, timeout: float=300):
+    end = time.time() + timeout
+    while pool_size and 'Kernel pool of' not in log.read_text() and time.time() < end: time.sleep(0.2)
+
+
+def scenario(model: Path, image: Path, browser, n: int, pool_size: int) -> dict:
+    "Open `n` pages at once, upload `image` in each, and measure."
+    from cat_classifier.host import running_app
+    with running_app(model, timeout=600, pool_size=pool_size) as app:
+        wait_for_pool(app.log, pool_size)
+        time.sleep(2)  # the pool's notebooks have run: what a visitor finds when the server has been up a while
+        pages = [browser.new_page() for _ in range(n)]
+        start = time.perf_counter()
+        for p in pages: p.evaluate('url => { window.location.href = url }', app.url)
+        ready = []
+        for p in pages:
+            p.wait_for_selector('.cat-upload', timeout=600_000)
+            ready.append(time.perf_counter() - start)
+        t0 = {}
+        for i, p in enumerate(pages):
+            with p.expect_file_chooser() as fc: p.click('.cat-upload')
+            t0[i] = time.perf_counter()
+            fc.value.set_files(str(image))
+        answer, verdicts = [], []
+        for i, p in enumerate(pages):
+            p.wait_for_selector('.cat-verdict, .cat-error', timeout=600_000)
+            answer.append(time.perf_counter() - t0[i])
+            verdicts.append(p.inner_text('.cat-results').splitlines()[1])
+        kernels, models = kernel_pids(app.log), model_processes(runtime_base(app.log))
+        voila = [c for c in children(app.proc.pid) if c not in models]  # the supervisor started both
+        everything = {app.proc.pid, *voila, *kernels, *models}
+        r = dict(pages=n, pool_size=pool_size, ready_s=[round(x, 2) for x in ready], answer_s=[round(x, 2) for x in answer],
+                 kernel_mb=[round(rss_mb(k)) for k in kernels], model_mb=round(sum(map(rss_mb, models))),
+                 supervisor_mb=round(rss_mb(app.proc.pid)), voila_mb=round(sum(map(rss_mb, voila))),
+                 total_rss_mb=round(sum(map(rss_mb, everything))), total_pss_mb=round(sum(map(pss_mb, everything))),
+                 model_processes=len(models), verdicts=sorted(set(verdicts)))
+        for p in pages: p.close()
+    print(f"{n:2d} page(s), pool {pool_size}: upload button after {min(ready):.1f}–{max(ready):.1f} s; verdict "
+          f"{min(answer):.2f}–{max(answer):.2f} s after upload; kernels {min(r['kernel_mb'])}–{max(r['kernel_mb'])} MB each "
+          f"({len(kernels)}), model process {r['model_mb']} MB, supervisor {r['supervisor_mb']} MB, Voila {r['voila_mb']} MB; "
+          f"total {r['total_rss_mb']} MB resident ({r['total_pss_mb']} MB proportional); {r['verdicts']}", flush=True)
+    return r
+
+
+def server_only(model: Path, n: int, pool_size: int) -> list:
+    "Seconds until each of `n` pages asked for at once over HTTP is sent (no browser): the server's share of the wait."
+    import concurrent.futures, urllib.request
+    from cat_classifier.host import running_app
+    with running_app(model, timeout=600, pool_size=pool_size) as app:
+        wait_for_pool(app.log, pool_size)
+        time.sleep(2)
+        start = time.perf_counter()
+        def get(_):
+            urllib.request.urlopen(app.url, timeout=600).read()
+            return round(time.perf_counter() - start, 2)
+        with concurrent.futures.ThreadPoolExecutor(n) as ex: sent = sorted(ex.map(get, range(n)))
+    print(f'{n:2d} pages asked for at once over HTTP (no browser), pool {pool_size}: sent after {sent[0]:.1f}–{sent[-1]:.1f} s', flush=True)
+    return sent
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--model', help='model file (default: the shipped one, else a toy model)')
-    p.add_argument('--image', help='photo to upload (default: scikit-image\'s Chelsea)')
-    p.add_argument('--runs', type=int, default=3)
+    p.add_argument('--image', help="photo to upload (default: scikit-image's Chelsea)")
+    p.add_argument('--pages', type=int, default=10, help='pages opened at once in the crowd scenario')
     a = p.parse_args(argv)
     warnings.simplefilter('ignore')
     from cat_classifier.core import load_settings
-    from cat_classifier.predict import make_toy_model
+    from cat_classifier.host import POOL_SIZE
+    s = load_settings()
     tmp = Path(tempfile.mkdtemp(prefix='bench-app-'))
-    shipped = load_settings().model_path
-    model = Path(a.model) if a.model else shipped if shipped.is_file() else make_toy_model(tmp/'toy.pkl')
+    if a.model: model = Path(a.model)
+    elif s.model_path.is_file(): model = s.model_path
+    else:
+        from cat_classifier.predict import make_toy_model
+        model = make_toy_model(tmp/'toy.pkl')
     image = Path(a.image) if a.image else tmp/'chelsea.jpg'
     if not a.image:
         from PIL import Image
         from skimage import data
         Image.fromarray(data.chelsea()).save(image, quality=90)
-    print(f'model {model} ({model.stat().st_size/2**20:.0f} MB), photo {image.name}, {a.runs} runs, {os.cpu_count()} CPUs, '
+    pool = s.get('pool_size', POOL_SIZE)
+    print(f'model {model} ({model.stat().st_size/2**20:.0f} MB), photo {image.name}, {os.cpu_count()} CPUs, '
           f'load average {os.getloadavg()[0]:.1f}', flush=True)
     from playwright.sync_api import sync_playwright
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        times = [one_run(model, image, browser) for _ in range(a.runs)]
+        browser = launch(pw)
+        base, one, crowd = scenario(model, image, browser, 1, 0), scenario(model, image, browser, 1, pool), scenario(model, image, browser, a.pages, pool)
         browser.close()
-    ready, answer = zip(*times)
-    print(f'median: server start to widgets ready {statistics.median(ready):.1f} s; upload to verdict {statistics.median(answer):.2f} s')
+    crowd['server_only_sent_s'] = server_only(model, a.pages, pool)
+    print(f"warm pool: one page's upload button {one['ready_s'][0]:.1f} s, {base['ready_s'][0] / max(one['ready_s'][0], 1e-3):.1f}× "
+          f"sooner than without a pool ({base['ready_s'][0]:.1f} s)")
+    print(json.dumps(dict(baseline=base, one_page=one, crowd=crowd)))
 
 
 if __name__ == '__main__':

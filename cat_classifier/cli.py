@@ -178,11 +178,12 @@ def _app_opts(p):
     p.add_argument('--ip', default='127.0.0.1', help='address to listen on (default: 127.0.0.1, this machine only)')
     p.add_argument('--model', metavar='PATH', help='model file (default: the shipped one in models/)')
     p.add_argument('--open', action='store_true', help='open the app in a browser')
+    p.add_argument('--pool-size', type=int, metavar='N', help='page kernels kept ready with the page run (default: settings.ini pool_size)')
 
 @command('app', 'serve the Voila app (upload a photo, see the breed) until Ctrl-C')
 def cmd_app(a):
-    from cat_classifier.app import serve_app
-    return serve_app(port=a.port, model=a.model, open_browser=a.open, settings=a.settings, ip=a.ip) or 0
+    from cat_classifier.host import serve_app
+    return serve_app(port=a.port, model=a.model, open_browser=a.open, settings=a.settings, ip=a.ip, pool_size=a.pool_size) or 0
 cmd_app.options = _app_opts
 
 # %% ../notebooks/09_cli.ipynb #cfb3a1c5

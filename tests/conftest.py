@@ -1,5 +1,5 @@
 "Shared fixtures: a toy project (settings, labelled images, a trained and exported small model) built once per session."
-import json, subprocess, sys
+import json, re, subprocess, sys
 from pathlib import Path
 import pytest
 from cat_classifier.core import make_toy_images
@@ -41,3 +41,33 @@ def toy_project(tmp_path_factory):
 def toy_model(toy_project):
     "The toy project's exported model, with its card."
     return toy_project[2]
+
+
+def model_processes(base: Path) -> list:
+    "The running model processes that keep their folders under `base` (the app's, or a client's `base`)."
+    pids = []
+    for p in Path('/proc').glob('[0-9]*'):
+        try: cmd = (p/'cmdline').read_bytes().split(b'\0')
+        except OSError: continue
+        if any(b'cat_classifier.serve import main' in c for c in cmd):
+            try: env = (p/'environ').read_bytes()
+            except OSError: continue
+            if f'CAT_CLASSIFIER_RUNTIME={base}\0'.encode() in env + b'\0': pids.append(int(p.name))
+    return pids
+
+def runtime_base(log: Path) -> Path:
+    "The folder of the model process of the app whose output is `log`."
+    m = re.search(r'its process works in (\S+?)\)', log.read_text())
+    assert m, log.read_text()
+    return Path(m[1])
+
+def kernel_pids(log: Path) -> list:
+    "The processes of the kernels of the app whose output is `log` (their connection files are in its folder)."
+    m = re.search(r'Storing connection files in (\S+?)\.?$', log.read_text(), re.M)
+    assert m, log.read_text()
+    pids = []
+    for p in Path('/proc').glob('[0-9]*'):
+        try: cmd = (p/'cmdline').read_bytes().decode(errors='replace')
+        except OSError: continue
+        if m[1] in cmd and 'ipykernel' in cmd: pids.append(int(p.name))
+    return pids

@@ -1,13 +1,14 @@
-"""The served app, without a browser: what Voila refuses, idle kernels culled, and a clean stop on Ctrl-C
-or SIGTERM that leaves no kernel behind."""
-import asyncio, http.cookiejar, json, os, re, signal, time, urllib.error, urllib.request, uuid
+"""The served app, without a browser: what Voila refuses, idle kernels culled, one light model process for
+every page, and a clean stop on Ctrl-C or SIGTERM that leaves no kernel and no model process behind."""
+import asyncio, concurrent.futures, http.cookiejar, json, os, re, signal, time, urllib.error, urllib.request, uuid
 from pathlib import Path
 
 import pytest
 
-from cat_classifier.app import running_app
+from cat_classifier.host import running_app
+from conftest import kernel_pids, model_processes, runtime_base
 
-PAGE_TIMEOUT = 180  # a kernel that imports torch and fastai on a busy two-core machine
+PAGE_TIMEOUT = 180  # the first page waits for the model process, which imports torch and fastai: slow on a busy two-core machine
 
 
 def open_page(url: str):
@@ -23,18 +24,6 @@ def status(url: str, method: str='GET') -> int:
     "The HTTP status of `url`, after redirects."
     try: return urllib.request.urlopen(urllib.request.Request(url, method=method, data=b'{}' if method == 'POST' else None), timeout=30).status
     except urllib.error.HTTPError as e: return e.code
-
-
-def kernel_pids(log: Path) -> list:
-    "The processes of the kernels of the app whose output is `log` (their connection files are in its folder)."
-    m = re.search(r'Storing connection files in (\S+?)\.?$', log.read_text(), re.M)
-    assert m, log.read_text()
-    pids = []
-    for p in Path('/proc').glob('[0-9]*'):
-        try: cmd = (p/'cmdline').read_bytes().decode(errors='replace')
-        except OSError: continue
-        if m[1] in cmd and 'ipykernel' in cmd: pids.append(int(p.name))
-    return pids
 
 
 def _msg(msg_type: str, content: dict) -> str:
@@ -61,7 +50,8 @@ async def _talk(ws_url: str, cookie: str, code: str, wait: float=10) -> list:
 
 
 def test_page_cannot_run_code_or_reach_files_and_idle_kernels_are_culled(toy_model, tmp_path):
-    with running_app(toy_model, cull_idle_s=8, timeout=PAGE_TIMEOUT) as app:
+    # No warm pool here: Voila never culls pooled kernels, so this page's kernel is the only one to watch.
+    with running_app(toy_model, cull_idle_s=8, timeout=PAGE_TIMEOUT, pool_size=0) as app:
         kid, cookie = open_page(app.url)
         marker = tmp_path/'pwned'
         replies = asyncio.run(_talk(app.url.replace('http', 'ws') + f'api/kernels/{kid}/channels?session_id={uuid.uuid4().hex}',
@@ -83,14 +73,31 @@ def test_page_cannot_run_code_or_reach_files_and_idle_kernels_are_culled(toy_mod
 
 @pytest.mark.parametrize('sig', [signal.SIGTERM, signal.SIGINT])
 def test_stops_cleanly_and_leaves_no_kernel(toy_model, sig):
-    with running_app(toy_model, timeout=PAGE_TIMEOUT) as app:
+    with running_app(toy_model, timeout=PAGE_TIMEOUT, pool_size=0) as app:
         open_page(app.url)
         kernels = kernel_pids(app.log)
         assert len(kernels) == 1
         app.proc.send_signal(sig)  # what Ctrl-C (SIGINT) or a service manager (SIGTERM) sends
         assert app.proc.wait(180) == 0  # generous: a loaded 2-core machine shuts kernels down slowly
         end = time.time() + 60
-        while kernel_pids(app.log) and time.time() < end: time.sleep(0.5)
-        assert kernel_pids(app.log) == []
+        while (kernel_pids(app.log) or model_processes(runtime_base(app.log))) and time.time() < end: time.sleep(0.5)
+        assert kernel_pids(app.log) == [] and model_processes(runtime_base(app.log)) == []
         assert 'Stopping the app' in app.log.read_text()
     with pytest.raises(OSError): urllib.request.urlopen(app.url, timeout=5)
+
+
+def test_pages_share_one_model_process_their_kernels_are_light_and_sigterm_stops_all(toy_model):
+    "Three pages opened at once beside a warm pool: one model process; no torch in any page's kernel."
+    with running_app(toy_model, timeout=PAGE_TIMEOUT, pool_size=1) as app:
+        with concurrent.futures.ThreadPoolExecutor(3) as ex: kids = list(ex.map(lambda _: open_page(app.url)[0], range(3)))
+        assert len(set(kids)) == 3
+        models, kernels = model_processes(runtime_base(app.log)), kernel_pids(app.log)
+        assert len(models) == 1 and len(kernels) >= 3
+        # Importing torch maps its libraries: the model process has them (the check can see them), no kernel does.
+        assert 'torch/lib/' in Path(f'/proc/{models[0]}/maps').read_text()
+        for pid in [*kernels, app.proc.pid]: assert 'torch/lib/' not in Path(f'/proc/{pid}/maps').read_text(), pid  # nor the supervisor
+        app.proc.send_signal(signal.SIGTERM)
+        assert app.proc.wait(180) == 0
+        end = time.time() + 60
+        while (kernel_pids(app.log) or model_processes(runtime_base(app.log))) and time.time() < end: time.sleep(0.5)
+        assert kernel_pids(app.log) == [] and model_processes(runtime_base(app.log)) == []

@@ -1,23 +1,25 @@
-"""The app in a real browser (Debian's headless Chromium driven by Playwright): the page, an upload with its
-thumbnail, bars and verdict, and every kind of bad file, each with its message, after which a good photo
-still works. Screenshots go to artifacts/screenshots/."""
-import re, shutil, warnings
+"""The app in a real browser (headless Chromium driven by Playwright: Debian's, else Playwright's own, see
+tests/browser.py): the page, an upload with its thumbnail, bars and verdict, every kind of bad file, each
+with its message, after which a good photo still works, three pages at once sharing one model process,
+and a model process killed between two uploads. Screenshots go to artifacts/screenshots/."""
+import os, re, shutil, signal, warnings
 from pathlib import Path
 
 import pytest
 
-from cat_classifier.app import running_app, verdict
+from cat_classifier.app import verdict
+from cat_classifier.host import running_app
 from cat_classifier.core import make_toy_images
 from cat_classifier.predict import awkward_files, load_image, predict_image
 
-CHROMIUM = '/usr/bin/chromium'
-ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-        '--no-first-run', '--disable-sync', '--disable-quic']
-READY_MS = 180_000  # Voila starts a kernel that imports torch and fastai: slow on a busy two-core machine
+from browser import MISSING, find_chromium, launch
+from conftest import model_processes, runtime_base
+
+READY_MS = 180_000  # the model process imports torch and fastai: slow on a busy two-core machine
 ANSWER_MS = 120_000
 SHOTS = Path(__file__).resolve().parents[1]/'artifacts'/'screenshots'
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f'needs {CHROMIUM}: run `make browser-deps`')
+pytestmark = pytest.mark.skipif(find_chromium() is None, reason=MISSING + ' (or run `make browser-deps`)')
 
 
 @pytest.fixture(scope='module')
@@ -26,17 +28,29 @@ def photos(tmp_path_factory):
 
 
 @pytest.fixture(scope='module')
-def page(toy_model):
-    "One page of the app, shared by the tests below in order (each page costs a kernel)."
+def app(toy_model):
+    "The app, served as `cat-classifier app` serves it (with a warm pool of one kernel)."
+    with running_app(toy_model, timeout=READY_MS / 1000, pool_size=1) as app: yield app
+
+
+@pytest.fixture(scope='module')
+def browser():
     from playwright.sync_api import sync_playwright
     SHOTS.mkdir(parents=True, exist_ok=True)
-    with running_app(toy_model, timeout=READY_MS / 1000) as app, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={'width': 1100, 'height': 900})
-        page.goto(app.url, timeout=READY_MS)
-        page.wait_for_selector('.cat-upload', timeout=READY_MS)
-        yield page
-        browser.close()
+    with sync_playwright() as p:
+        b = launch(p)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope='module')
+def page(app, browser):
+    "One page of the app, shared by the tests below in order."
+    page = browser.new_page(viewport={'width': 1100, 'height': 900})
+    page.goto(app.url, timeout=READY_MS)
+    page.wait_for_selector('.cat-upload', timeout=READY_MS)
+    yield page
+    page.close()
 
 
 def upload(page, *files):
@@ -44,11 +58,23 @@ def upload(page, *files):
     page.wait_for_selector('.cat-upload:not([disabled])', timeout=ANSWER_MS)
     with page.expect_file_chooser() as fc: page.click('.cat-upload')
     fc.value.set_files([str(f) for f in files])
-    # Done when the cards name these files (not the last upload's) and the button is free again.
+    return cards(page, files)
+
+
+def cards(page, files):
+    "Wait until the cards name `files` (not the last upload's) and the button is free again; return the cards."
     page.wait_for_function('names => JSON.stringify([...document.querySelectorAll(".cat-results > * b")].map(b => b.innerText)) '
                            '=== JSON.stringify(names) && !document.querySelector(".cat-upload").disabled',
                            arg=[Path(f).name for f in files], timeout=ANSWER_MS)
     return page.locator('.cat-results > *')
+
+
+def cli_verdict(model, f) -> str:
+    "The verdict on `f` as the command line's prediction would put it."
+    from cat_classifier.export import load_model
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        return verdict(predict_image(load_model(model), load_image(f)), 3)
 
 
 def shot(page, name: str):
@@ -87,11 +113,7 @@ def test_upload_shows_thumbnail_bars_and_the_same_verdict_as_the_cli(page, photo
     assert card.locator('.cat-bar').count() == 3 and card.locator('.cat-prob').count() == 3
     percents = [int(t.strip('%')) for t in card.locator('.cat-bar > :last-child').all_inner_texts()]
     assert percents == sorted(percents, reverse=True) and 97 <= sum(percents) <= 103
-    from cat_classifier.export import load_model
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        expected = verdict(predict_image(load_model(toy_model), load_image(f)), 3)
-    assert card.locator('.cat-verdict').inner_text().strip() == expected
+    assert card.locator('.cat-verdict').inner_text().strip() == cli_verdict(toy_model, f)
     shot(page, 'app-result.png')
 
 
@@ -140,3 +162,33 @@ def test_an_upload_too_big_for_one_message_is_refused_in_the_page(page, photos, 
     shot(page, 'app-too-big.png')
     assert upload(page, photos/'green_square'/'green_square_001.jpg').first.locator('.cat-verdict').count() == 1
     assert page.locator('.cat-upload-refused').count() == 0
+
+
+def test_the_model_process_killed_between_two_uploads(app, page, photos, toy_model):
+    f = photos/'blue_triangle'/'blue_triangle_001.jpg'
+    assert upload(page, f).first.locator('.cat-verdict').inner_text().strip() == cli_verdict(toy_model, f)
+    [pid] = model_processes(runtime_base(app.log))
+    os.kill(pid, signal.SIGKILL)
+    with page.expect_file_chooser() as fc: page.click('.cat-upload')
+    fc.value.set_files(str(f))
+    # The page says what is happening while the model process starts again, then gives the verdict.
+    page.wait_for_function('document.querySelector(".cat-status").innerText.includes("The model is starting")', timeout=ANSWER_MS)
+    card = cards(page, [f]).first
+    assert card.locator('.cat-verdict').inner_text().strip() == cli_verdict(toy_model, f)
+    assert len(model_processes(runtime_base(app.log))) == 1 and model_processes(runtime_base(app.log)) != [pid]
+    assert no_stderr_in_page(page)
+
+
+def test_three_pages_at_once_share_one_model_process(app, browser, photos, toy_model):
+    files = [photos/'red_circle'/'red_circle_000.jpg', photos/'green_square'/'green_square_000.jpg', photos/'blue_triangle'/'blue_triangle_000.jpg']
+    pages = [browser.new_page() for _ in files]
+    for p in pages: p.evaluate('url => { window.location.href = url }', app.url)  # all three load together
+    for p in pages: p.wait_for_selector('.cat-upload:not([disabled])', timeout=READY_MS)
+    for p, f in zip(pages, files):
+        with p.expect_file_chooser() as fc: p.click('.cat-upload')
+        fc.value.set_files(str(f))
+    for p, f in zip(pages, files):
+        p.wait_for_selector('.cat-verdict', timeout=ANSWER_MS)
+        assert p.locator('.cat-verdict').inner_text().strip() == cli_verdict(toy_model, f), f.name
+    assert len(model_processes(runtime_base(app.log))) == 1
+    for p in pages: p.close()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import model_processes
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
@@ -91,7 +92,7 @@ def run_postbuild(prefix: Path):
 
 
 def test_binder_gives_voila_the_settings_of_serve_app(tmp_path):
-    from cat_classifier.app import voila_config
+    from cat_classifier.host import voila_config
     run_postbuild(tmp_path)
     conf, binder = voila_config(), json.loads((tmp_path/'etc'/'jupyter'/'jupyter_server_config.json').read_text())
     assert binder['ServerApp']['tornado_settings'] == conf['Voila']['tornado_settings']
@@ -102,11 +103,11 @@ def test_binder_gives_voila_the_settings_of_serve_app(tmp_path):
 
 def test_binder_url_renders_the_app(tmp_path, toy_project):
     "What mybinder.org serves at ?urlpath=voila/render/notebooks/app.ipynb: Voila as an extension of a Jupyter server."
-    from cat_classifier.app import _free_port
+    from cat_classifier.host import _free_port
     run_postbuild(tmp_path/'env')
     model, port = toy_project[2], _free_port()
     env = os.environ | {'JUPYTER_CONFIG_PATH': str(tmp_path/'env'/'etc'/'jupyter'), 'JUPYTER_PATH': str(tmp_path/'env'/'share'/'jupyter'),
-                        'CAT_CLASSIFIER_MODEL': str(model)}
+                        'CAT_CLASSIFIER_MODEL': str(model), 'CAT_CLASSIFIER_RUNTIME': str(tmp_path/'run')}
     cmd = [sys.executable, '-m', 'jupyter', 'server', '--no-browser', f'--port={port}', '--IdentityProvider.token=',
            f'--ServerApp.root_dir={ROOT}', *(['--allow-root'] if os.geteuid() == 0 else [])]
     with open(tmp_path/'server.log', 'w') as log:
@@ -121,10 +122,31 @@ def test_binder_url_renders_the_app(tmp_path, toy_project):
         assert 'application/vnd.jupyter.widget-view+json' in page  # the app notebook ran
         assert 'cat-classifier: refuse an upload' in page and 'const limit = 104857600,' in page  # with its template
         assert 'Culling kernels with idle durations > 600 seconds' in (tmp_path/'server.log').read_text()
+        assert len(model_processes(tmp_path/'run')) == 1  # the page started the model process: nobody else does there
     finally:
         server.terminate(); server.wait(30)
+        from cat_classifier.serve import ModelClient
+        ModelClient(model, base=tmp_path/'run').stop()  # on mybinder.org it stops when idle
 
 
 def test_binder_url_opens_the_app():
     assert (ROOT/'notebooks'/'app.ipynb').is_file()  # ?urlpath=voila/render/notebooks/app.ipynb
     assert 'urlpath=voila/render/notebooks/app.ipynb' in (ROOT/'binder'/'environment.yml').read_text()
+
+
+def test_make_binder_prints_the_link_of_this_clones_origin(tmp_path):
+    "`make binder` (binder/link.py): the link and badge for whoever publishes the repository, or one line why not."
+    link = [sys.executable, str(ROOT/'binder'/'link.py')]
+    subprocess.run(['git', 'init', '-q', '-b', 'main', str(tmp_path)], check=True)
+    r = subprocess.run(link, cwd=tmp_path, capture_output=True, text=True)
+    assert r.returncode == 1 and r.stdout == '' and len(r.stderr.strip().splitlines()) == 1 and 'no `origin` remote' in r.stderr
+    subprocess.run(['git', '-C', str(tmp_path), 'remote', 'add', 'origin', 'git@github.com:alice/cat-classifier.git'], check=True)
+    out = subprocess.run(link, cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+    url = 'https://mybinder.org/v2/gh/alice/cat-classifier/main?urlpath=voila/render/notebooks/app.ipynb'
+    assert f'  {url}\n' in out and f'[![Binder](https://mybinder.org/badge_logo.svg)]({url})' in out
+    for remote, expected in [('https://github.com/bob/cats', 'v2/gh/bob/cats/dev?'),
+                             ('https://bob:secret@github.com/bob/cats.git', 'v2/gh/bob/cats/dev?'),
+                             ('https://gitlab.com/bob/group/cats.git', 'v2/gl/bob%2Fgroup%2Fcats/dev?'),
+                             ('https://git.example.org/cats.git', 'v2/git/https%3A%2F%2Fgit.example.org%2Fcats.git/dev?')]:
+        out = subprocess.run([*link, '--remote', remote, '--branch', 'dev'], capture_output=True, text=True, check=True).stdout
+        assert expected in out and 'secret' not in out, (remote, out)
