@@ -54,6 +54,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                     'cat_classifier.cli._image_args': ('cli.html#_image_args', 'cat_classifier/cli.py'),
                                     'cat_classifier.cli._need_onnx': ('cli.html#_need_onnx', 'cat_classifier/cli.py'),
                                     'cat_classifier.cli._predict_opts': ('cli.html#_predict_opts', 'cat_classifier/cli.py'),
+                                    'cat_classifier.cli._safe_opt': ('cli.html#_safe_opt', 'cat_classifier/cli.py'),
                                     'cat_classifier.cli._train_opts': ('cli.html#_train_opts', 'cat_classifier/cli.py'),
                                     'cat_classifier.cli.cmd_app': ('cli.html#cmd_app', 'cat_classifier/cli.py'),
                                     'cat_classifier.cli.cmd_clean': ('cli.html#cmd_clean', 'cat_classifier/cli.py'),

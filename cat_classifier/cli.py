@@ -90,12 +90,16 @@ def cmd_clean(a):
 cmd_clean.options = _clean_opts
 
 # %% ../notebooks/09_cli.ipynb #974a3ba7
+def _safe_opt(p):
+    p.add_argument('--safe', action='store_true',
+                   help='rebuild the model from its weights-only file and card instead of unpickling it: for a model you did not make yourself')
+
 def _evaluate_opts(p):
     p.add_argument('dir', metavar='DIR', help='labelled photos to judge, one folder per class')
     p.add_argument('--model', metavar='PATH', help='model file (default: the shipped one in models/)')
     p.add_argument('--json', action='store_true', help='print the full result as one JSON object')
     p.add_argument('--tta', action='store_true', help='average predictions over augmented views (test-time augmentation)')
-    p.add_argument('--safe', action='store_true', help='load the weights-only model (safetensors and card) instead of unpickling: for a model you did not make yourself')
+    _safe_opt(p)
     p.add_argument('--report', metavar='DIR', help='also write evaluation.json, confusion.png and top_losses.png into DIR')
 
 @command('evaluate', 'judge a model on labelled photos: accuracy, per-class recall, confusion matrix')
@@ -147,7 +151,7 @@ def _need_onnx():
 def _predict_opts(p):
     p.add_argument('images', nargs='+', metavar='IMAGE', help='image files, or folders of them')
     p.add_argument('--model', metavar='PATH', help='model file (default: the shipped one in models/)')
-    p.add_argument('--safe', action='store_true', help='load the weights-only model (safetensors and card) instead of unpickling: for a model you did not make yourself')
+    _safe_opt(p)
     p.add_argument('--bs', type=int, default=32, help='photos per batch (default: 32)')
 
 def _image_args(paths: list[str]) -> list:
@@ -170,7 +174,7 @@ def _app_opts(p):
     p.add_argument('--port', type=int, default=8866, help='port to serve on (default: 8866)')
     p.add_argument('--ip', default='127.0.0.1', help='address to listen on (default: 127.0.0.1, this machine only)')
     p.add_argument('--model', metavar='PATH', help='model file (default: the shipped one in models/)')
-    p.add_argument('--safe', action='store_true', help='load the weights-only model (safetensors and card) instead of unpickling: for a model you did not make yourself')
+    _safe_opt(p)
     p.add_argument('--open', action='store_true', help='open the app in a browser')
 
 @command('app', 'serve the Voila app (upload a photo, see the breed) until Ctrl-C')
