@@ -4,7 +4,7 @@ files the one-at-a-time path as it was before batching (read, `learn.predict`, t
 the baseline) and the batched path (`predict_files`). Also whether the weights-only model (--safe) and the ONNX
 file give the same top-1 on every photo. Start-up (loading the models) is not counted. Last line: JSON.
 
-    .venv/bin/python benchmarks/bench_predict.py --images DIR [--model PATH] [-n 300] [--single 40]
+    .venv/bin/python benchmarks/bench_predict.py --images DIR [--model PATH] [-n 300] [--single 40] [--threads N]
 
 DIR holds photos (in any folders below it); -n of them are drawn with a fixed seed. The model defaults to the
 shipped one, which needs its weights-only and ONNX files (`cat-classifier export --model models/cat-breeds.pkl --onnx`).
@@ -27,9 +27,11 @@ def main(argv=None):
     p.add_argument('--model', help='exported model (default: settings model_path)')
     p.add_argument('-n', type=int, default=300, help='photos for the batched and the one-at-a-time paths (default: 300)')
     p.add_argument('--single', type=int, default=40, help='photos for the per-photo timings (default: 40)')
+    p.add_argument('--threads', type=int, help="torch's threads (default: torch's choice, one per core); 1 steadies the figures on a busy machine")
     a = p.parse_args(argv)
     warnings.simplefilter('ignore')
     import torch
+    if a.threads: torch.set_num_threads(a.threads)
     from fastai.vision.all import PILImage, get_image_files
     from cat_classifier.core import load_settings
     from cat_classifier.export import load_model, read_card
