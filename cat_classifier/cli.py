@@ -152,7 +152,7 @@ def _predict_opts(p):
     p.add_argument('images', nargs='+', metavar='IMAGE', help='image files, or folders of them')
     p.add_argument('--model', metavar='PATH', help='model file (default: the shipped one in models/)')
     _safe_opt(p)
-    p.add_argument('--bs', type=int, default=32, help='photos per batch (default: 32)')
+    p.add_argument('--bs', type=int, default=8, help='photos per batch (default: 8)')
 
 def _image_args(paths: list[str]) -> list:
     "The files named in `paths`, a folder standing for the images under it (sorted)."

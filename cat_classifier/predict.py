@@ -271,7 +271,7 @@ def _read_ahead(f: Callable, items: Iterable, workers: int, ahead: int) -> Itera
 
 def predict_files(learn: Learner, files: Iterable[Path|str], k: int=3, threshold: float|None=None,
                   max_bytes: int|None=None, settings: Path|str|None=None, cat_threshold: float|None=None,
-                  bs: int=32, workers: int=4) -> Iterator[dict]:
+                  bs: int=8, workers: int=4) -> Iterator[dict]:
     "Yield `{file, label, name, probability, top, cat_probability, cat, known}` for each of `files`, or `{file, error}` for one that cannot be read."
     s = load_settings(settings)
     threshold = s.unknown_threshold if threshold is None else threshold
