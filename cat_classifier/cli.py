@@ -117,18 +117,23 @@ def cmd_clean(a):
 cmd_clean.options = _clean_opts
 
 # %% ../notebooks/09_cli.ipynb #974a3ba7
+def _safe_opt(p):
+    p.add_argument('--safe', action='store_true',
+                   help='rebuild the model from its weights-only file and card instead of unpickling it: for a model you did not make yourself')
+
 def _evaluate_opts(p):
     p.add_argument('dir', metavar='DIR', help='labelled photos to judge, one folder per class')
     p.add_argument('--model', metavar='PATH', help='model file (default: the shipped one in models/)')
     p.add_argument('--json', action='store_true', help='print the full result as one JSON object')
     p.add_argument('--tta', action='store_true', help='average predictions over augmented views (test-time augmentation)')
+    _safe_opt(p)
     p.add_argument('--report', metavar='DIR', help='also write evaluation.json, confusion.png and top_losses.png into DIR')
 
 @command('evaluate', 'judge a model on labelled photos: accuracy, per-class recall, confusion matrix')
 def cmd_evaluate(a):
     from cat_classifier.evaluate import evaluate, save_report
     from cat_classifier.export import load_model
-    res = evaluate(load_model(a.model, settings=a.settings), a.dir, tta=a.tta)
+    res = evaluate(load_model(a.model, settings=a.settings, safe=a.safe), a.dir, tta=a.tta)
     if a.report: save_report(res, a.report)
     if a.json: print(json.dumps(res))
     else:
@@ -143,31 +148,50 @@ def _export_opts(p):
     p.add_argument('--to', metavar='PATH', help='model file to write (default: settings model_path)')
     p.add_argument('--holdout', metavar='DIR', help='judge on these held-out photos and put the figures on the card (default: settings holdout_path, if it has photos)')
     p.add_argument('--tta', action='store_true', help='judge the holdout with test-time augmentation')
+    p.add_argument('--onnx', action='store_true', help="also write the model as ONNX (needs the 'onnx' extra)")
+    p.add_argument('--model', metavar='PATH', help='instead of shipping a run, add the weights-only file (and with --onnx the ONNX one) beside this exported model')
 
 @command('export', 'ship a trained run to models/ with its card (categories, metrics, sha256)')
 def cmd_export(a):
     from cat_classifier.evaluate import evaluate
-    from cat_classifier.export import export_model, latest_run, load_model
+    from cat_classifier.export import add_formats, export_model, latest_run, load_model
+    if a.onnx: _need_onnx()
+    if a.model:
+        card = add_formats(a.model, onnx=a.onnx)
+        print(f"wrote {', '.join(card[k]['file'] for k in ('weights', 'onnx') if k in card)} beside {a.model} and described them on its card")
+        return 0
     s = load_settings(a.settings)
     run = Path(a.run) if a.run else latest_run(s.runs_path)
     hold = Path(a.holdout or s.holdout_path)
     res = evaluate(load_model(run/'learner.pkl'), hold, tta=a.tta) if a.holdout or any(hold.glob('*/*')) else None
-    dest = export_model(run, a.to, evaluation=res, settings=a.settings)
+    dest = export_model(run, a.to, evaluation=res, settings=a.settings, onnx=a.onnx)
     print(f'exported {run.name} to {dest}' + (f"; holdout accuracy {res['accuracy']:.1%} on {res['n']} photos" if res else ''))
     return 0
 cmd_export.options = _export_opts
 
+def _need_onnx():
+    import importlib.util
+    if importlib.util.find_spec('onnx') is None:
+        raise CatError("--onnx needs the onnx package: pip install 'cat-classifier[onnx]'")
+
 # %% ../notebooks/09_cli.ipynb #1b8b7368
 def _predict_opts(p):
-    p.add_argument('images', nargs='+', metavar='IMAGE', help='image files')
+    p.add_argument('images', nargs='+', metavar='IMAGE', help='image files, or folders of them')
     p.add_argument('--model', metavar='PATH', help='model file (default: the shipped one in models/)')
+    _safe_opt(p)
+    p.add_argument('--bs', type=int, default=8, help='photos per batch (default: 8)')
+
+def _image_args(paths: list[str]) -> list:
+    "The files named in `paths`, a folder standing for the images under it (sorted)."
+    from fastai.data.transforms import get_image_files
+    return [f for p in paths for f in (get_image_files(p).sorted() if Path(p).is_dir() else [p])]
 
 @command('predict', 'print the breed of each image as one JSON object per line')
 def cmd_predict(a):
     from cat_classifier.export import load_model
     from cat_classifier.predict import predict_files
     ok = True
-    for r in predict_files(load_model(a.model, settings=a.settings), a.images, settings=a.settings):
+    for r in predict_files(load_model(a.model, settings=a.settings, safe=a.safe), _image_args(a.images), settings=a.settings, bs=a.bs):
         print(json.dumps(r), flush=True); ok &= 'error' not in r
     return 0 if ok else 1
 cmd_predict.options = _predict_opts
@@ -177,13 +201,19 @@ def _app_opts(p):
     p.add_argument('--port', type=int, default=8866, help='port to serve on (default: 8866)')
     p.add_argument('--ip', default='127.0.0.1', help='address to listen on (default: 127.0.0.1, this machine only)')
     p.add_argument('--model', metavar='PATH', help='model file (default: the shipped one in models/)')
+    _safe_opt(p)
     p.add_argument('--open', action='store_true', help='open the app in a browser')
-    p.add_argument('--pool-size', type=int, metavar='N', help='page kernels kept ready with the page run (default: settings.ini pool_size)')
+    p.add_argument('--pool-size', type=int, metavar='N',
+                   help='page kernels kept ready with the page run (default: settings.ini pool_size)')
 
 @command('app', 'serve the Voila app (upload a photo, see the breed) until Ctrl-C')
 def cmd_app(a):
     from cat_classifier.host import serve_app
-    return serve_app(port=a.port, model=a.model, open_browser=a.open, settings=a.settings, ip=a.ip, pool_size=a.pool_size) or 0
+    model = a.model
+    # The model process loads a `.safetensors` path weights-only (`load_model`), never unpickling.
+    if a.safe: model = Path(model or load_settings(a.settings).model_path).with_suffix('.safetensors')
+    return serve_app(port=a.port, model=model, open_browser=a.open, settings=a.settings, ip=a.ip,
+                     pool_size=a.pool_size) or 0
 cmd_app.options = _app_opts
 
 # %% ../notebooks/09_cli.ipynb #cfb3a1c5

@@ -5,20 +5,24 @@
 # %% ../notebooks/07_predict.ipynb #ab274b34
 from __future__ import annotations
 import io, os, re, struct, warnings, zlib
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Iterable, Iterator
 from PIL import Image, ImageOps, UnidentifiedImageError
-from fastai.vision.all import *
 from .core import CatError, load_settings
+from fastai.vision.all import *
+from .data import SquareRandomResizedCrop
 # Reading uploads lives in `images` (light, for the app's page); its names stay importable from here.
 from .images import *
 from .images import _not_an_image, _open, _read_bytes, _size, _to_rgb, _too_many_pixels
 import functools
 
 # %% auto #0
-__all__ = ['CAT_CLASSES', 'CAT_THRESHOLD', 'awkward_files', 'cat_probs', 'cat_probability', 'predict_image', 'predict_images',
-           'make_toy_model', 'predict_files', 'reference_negatives', 'max_probs', 'unknown_rates', 'suggest_threshold']
+__all__ = ['CAT_CLASSES', 'CAT_THRESHOLD', 'awkward_files', 'cat_probs', 'cat_probability', 'predict_image', 'make_toy_model',
+           'centre_square', 'direct_tfm', 'display_name', 'predict_images', 'predict_files', 'reference_negatives',
+           'max_probs', 'unknown_rates', 'suggest_threshold']
 
 # %% ../notebooks/07_predict.ipynb #c1e1bbcf
 def _png_header(w: int, h: int) -> bytes:
@@ -68,6 +72,11 @@ def _imagenet_input(img: Image.Image) -> torch.Tensor:
     x = ImageOps.fit(img.convert('RGB'), (side, side)).resize((224, 224), Image.BILINEAR)
     return (torch.from_numpy(np.asarray(x, dtype=np.float32)).permute(2, 0, 1) / 255 - 0.5) / 0.5
 
+def _cat_batch(xs: list[torch.Tensor]) -> list[float]:
+    "The domestic-cat probability of each of the ImageNet inputs `xs`, in one forward."
+    with torch.inference_mode(): p = _imagenet_model()(torch.stack(xs)).softmax(1)
+    return p[:, list(CAT_CLASSES)].sum(1).tolist()
+
 def _readable(items: Iterable) -> Iterator[tuple]:
     for o in items:
         try: yield o, (o if isinstance(o, Image.Image) else load_image(o, max_bytes=0))
@@ -75,11 +84,7 @@ def _readable(items: Iterable) -> Iterator[tuple]:
 
 def cat_probs(items: Iterable, bs: int=32) -> np.ndarray:
     "The ImageNet probability of a domestic cat for each of `items` (images or files; unreadable files are left out), in batches."
-    out = []
-    for chunk in chunked(_readable(items), bs):
-        with torch.inference_mode(): p = _imagenet_model()(torch.stack([_imagenet_input(im) for _, im in chunk])).softmax(1)
-        out += p[:, list(CAT_CLASSES)].sum(1).tolist()
-    return np.array(out)
+    return np.array([p for chunk in chunked(_readable(items), bs) for p in _cat_batch([_imagenet_input(im) for _, im in chunk])])
 
 def cat_probability(img: Image.Image) -> float:
     "The ImageNet probability that the RGB image `img` shows a domestic cat (any breed)."
@@ -92,18 +97,7 @@ def predict_image(learn: Learner, img: Image.Image, k: int=3, threshold: float|N
     s = load_settings(settings) if threshold is None or cat_threshold is None else None
     if threshold is None: threshold = s.unknown_threshold
     if cat_threshold is None: cat_threshold = s.get('cat_threshold', CAT_THRESHOLD)
-    with learn.no_bar(), learn.no_logging(): probs = learn.predict(PILImage.create(img.copy()))[2]
-    vocab, (ps, idx) = learn.dls.vocab, probs.topk(min(k, len(probs)))
-    top, cp = [[vocab[i], float(p)] for p, i in zip(ps, idx)], cat_probability(img)
-    # `cat` lets the app say "not a cat" rather than "none of the breeds".
-    return dict(label=top[0][0], probability=top[0][1], top=top, cat_probability=cp, cat=cp >= cat_threshold,
-                known=top[0][1] >= threshold and cp >= cat_threshold)
-
-# %% ../notebooks/07_predict.ipynb #c8e9f0a1
-def predict_images(learn: Learner, imgs: list, k: int=3, threshold: float=0.5, cat_threshold: float=CAT_THRESHOLD,
-                   bs: int=16) -> list[dict]:
-    "`predict_image` for each of the RGB images `imgs`, in order (the model process answers several pages at once)."
-    return [predict_image(learn, im, k, threshold, cat_threshold=cat_threshold) for im in imgs]
+    return predict_images(learn, [img], k, threshold, cat_threshold)[0]
 
 # %% ../notebooks/07_predict.ipynb #a5df9764
 def make_toy_model(dest: Path|str, epochs: int=2, n: int=12) -> Path:
@@ -120,19 +114,92 @@ def make_toy_model(dest: Path|str, epochs: int=2, n: int=12) -> Path:
             train(toy, run='toy', epochs=epochs, lr=3e-3, backbone='resnet18', pretrained=False, size=64, batch_size=8, runs_path=tmp)
             return export_model(Path(tmp)/'toy', dest)
 
+# %% ../notebooks/07_predict.ipynb #f092ab19
+def centre_square(img: Image.Image, size: int) -> Image.Image:
+    "The centred square of `img` resized to `size` px (bilinear): what `SquareRandomResizedCrop` shows a model at test time."
+    w, h = img.size
+    s = min(w, h); l, t = (w - s)//2, (h - s)//2
+    return img.crop((l, t, l + s, t + s)).resize((size, size), Image.BILINEAR)
+
+def _uint8_chw(im: Image.Image) -> torch.Tensor: return torch.from_numpy(np.array(im, dtype=np.uint8)).permute(2, 0, 1)
+
+def _test_time_noop(t) -> bool:
+    "Whether the batch transform `t` leaves a validation batch as it is (up to float rounding)."
+    if isinstance(t, (IntToFloatTensor, Normalize)): return True
+    # Affine augmentations resample through the identity at test time; lighting ones only run in training.
+    return (isinstance(t, AffineCoordTfm) and t.size is None) or getattr(type(t), 'split_idx', None) == 0
+
+def direct_tfm(learn: Learner) -> tuple|None:
+    "`(size, mean, std)` when `learn`'s test-time view is the centred square and normalisation only, else None."
+    crop = [t for t in learn.dls.after_item.fs if not isinstance(t, ToTensor)]
+    norm = [t for t in learn.dls.after_batch.fs if isinstance(t, Normalize)]
+    if len(crop) != 1 or type(crop[0]) is not SquareRandomResizedCrop or len(set(crop[0].size)) != 1: return None
+    if len(norm) != 1 or not all(map(_test_time_noop, learn.dls.after_batch.fs)): return None
+    return crop[0].size[0], norm[0].mean.cpu().view(1, -1, 1, 1), norm[0].std.cpu().view(1, -1, 1, 1)
+
+# %% ../notebooks/07_predict.ipynb #06214d88
+def display_name(label: str) -> str:
+    "How a label reads to a person: `American_Shorthair` is 'American Shorthair'."
+    return label.replace('_', ' ')
+
+def _prepare(img: Image.Image, tfm: tuple|None) -> tuple:
+    "What the two models need from the RGB image `img`: the breed model's view (the image itself without `tfm`) and ImageNet's."
+    return (img if tfm is None else _uint8_chw(centre_square(img, tfm[0]))), _imagenet_input(img)
+
+def _breed_probs(learn: Learner, tfm: tuple|None, views: list) -> torch.Tensor:
+    "`learn`'s class probabilities for a batch of breed views from `_prepare`, in one forward."
+    if tfm is None:  # other test-time transforms: fastai's own pipeline
+        dl = learn.dls.test_dl([PILImage.create(im.copy()) for im in views], bs=len(views), num_workers=0)
+        with learn.no_bar(), learn.no_logging(): return learn.get_preds(dl=dl)[0]
+    x = (torch.stack(views).float().div_(255) - tfm[1]) / tfm[2]
+    learn.model.eval()
+    with torch.inference_mode(): return getattr(learn.loss_func, 'activation', noop)(learn.model(x))
+
+# %% ../notebooks/07_predict.ipynb #6ba458b6
+def _answers(learn: Learner, tfm: tuple|None, batch: list[tuple], k: int, threshold: float, cat_threshold: float) -> list[dict]:
+    "The answer for each `_prepare`d photo of `batch`: one forward of each model."
+    probs, cps, vocab = _breed_probs(learn, tfm, [v for v, _ in batch]), _cat_batch([c for _, c in batch]), learn.dls.vocab
+    out = []
+    for p, cp in zip(probs, cps):
+        ps, idx = p.topk(min(k, len(p)))
+        top = [[vocab[int(i)], float(q)] for q, i in zip(ps, idx)]
+        # `cat` lets the app say "not a cat" rather than "none of the breeds".
+        out.append(dict(label=top[0][0], name=display_name(top[0][0]), probability=top[0][1], top=top, cat_probability=cp,
+                        cat=cp >= cat_threshold, known=top[0][1] >= threshold and cp >= cat_threshold))
+    return out
+
+def predict_images(learn: Learner, imgs: list[Image.Image], k: int=3, threshold: float=0.5, cat_threshold: float=CAT_THRESHOLD,
+                   bs: int=32) -> list[dict]:
+    "For each RGB image of `imgs`: its top-`k` labels, display `name`, `cat_probability` and whether it is probably one of them; `bs` at a time."
+    tfm = direct_tfm(learn)
+    return [r for chunk in chunked(imgs, bs) for r in _answers(learn, tfm, [_prepare(im, tfm) for im in chunk], k, threshold, cat_threshold)]
+
 # %% ../notebooks/07_predict.ipynb #124363c6
+def _read_ahead(f: Callable, items: Iterable, workers: int, ahead: int) -> Iterator:
+    "`f(o)` for each of `items` in order, computed by `workers` threads at most `ahead` items ahead of the reader."
+    with ThreadPoolExecutor(workers) as ex:
+        todo = deque()
+        for o in items:
+            todo.append(ex.submit(f, o))
+            if len(todo) > ahead: yield todo.popleft().result()
+        while todo: yield todo.popleft().result()
+
 def predict_files(learn: Learner, files: Iterable[Path|str], k: int=3, threshold: float|None=None,
-                  max_bytes: int|None=None, settings: Path|str|None=None, cat_threshold: float|None=None) -> Iterator[dict]:
-    "Yield `{file, label, probability, top, cat_probability, cat, known}` for each of `files`, or `{file, error}` for one that cannot be read."
+                  max_bytes: int|None=None, settings: Path|str|None=None, cat_threshold: float|None=None,
+                  bs: int=8, workers: int=4) -> Iterator[dict]:
+    "Yield `{file, label, name, probability, top, cat_probability, cat, known}` for each of `files`, or `{file, error}` for one that cannot be read."
     s = load_settings(settings)
     threshold = s.unknown_threshold if threshold is None else threshold
     cat_threshold = s.get('cat_threshold', CAT_THRESHOLD) if cat_threshold is None else cat_threshold
     max_bytes = int(s.max_upload_mb * 2**20) if max_bytes is None else max_bytes
-    for f in files:
-        try: img = load_image(f, max_bytes)
-        except CatError as e:
-            yield dict(file=str(f), error=str(e)); continue
-        yield dict(file=str(f), **predict_image(learn, img, k, threshold, cat_threshold=cat_threshold))
+    tfm = direct_tfm(learn)
+    def read(f):
+        try: return f, _prepare(load_image(f, max_bytes), tfm)
+        except CatError as e: return f, e
+    for chunk in chunked(_read_ahead(read, files, workers, 2*bs), bs):
+        ok = [p for _, p in chunk if not isinstance(p, CatError)]
+        answers = iter(_answers(learn, tfm, ok, k, threshold, cat_threshold) if ok else [])
+        for f, p in chunk: yield dict(file=str(f), error=str(p)) if isinstance(p, CatError) else dict(file=str(f), **next(answers))
 
 # %% ../notebooks/07_predict.ipynb #d1c08bae
 _SKIMAGE_NEGATIVES = ('astronaut', 'brick', 'camera', 'cell', 'clock', 'coffee', 'coins', 'colorwheel', 'grass', 'gravel', 'horse',

@@ -85,7 +85,7 @@ def test_predict_files_goes_on_after_a_bad_file(learn, toy, awkward):
     d = next(iter(awkward)).parent
     files = [d/'notes.jpg', toy/'green_square'/'green_square_000.jpg', d/'missing.jpg', d/'cmyk.jpg']
     out = list(predict_files(learn, files))
-    keys = ['cat', 'cat_probability', 'file', 'known', 'label', 'probability', 'top']
+    keys = ['cat', 'cat_probability', 'file', 'known', 'label', 'name', 'probability', 'top']
     assert [sorted(o) for o in out] == [['error', 'file'], keys, ['error', 'file'], keys]
     assert [o['file'] for o in out] == list(map(str, files))
     assert all(len(o['top']) == 3 and o['top'][0] == [o['label'], o['probability']] for o in out if 'top' in o)

@@ -1,0 +1,103 @@
+"""How fast a photo gets its answer, on the same photos and model in one run. Per photo: the raw forward of the
+breed model (batch of 1), `learn.predict`, the single-photo path (`predict_image`: both models), and over -n
+files the one-at-a-time path as it was before batching (read, `learn.predict`, then the ImageNet gate, per photo:
+the baseline) and the batched path (`predict_files`). Also whether the weights-only model (--safe) and the ONNX
+file give the same top-1 on every photo. Start-up (loading the models) is not counted. Last line: JSON.
+
+    .venv/bin/python benchmarks/bench_predict.py --images DIR [--model PATH] [-n 300] [--single 40] [--threads N]
+
+DIR holds photos (in any folders below it); -n of them are drawn with a fixed seed. The model defaults to the
+shipped one, which needs its weights-only and ONNX files (`cat-classifier export --model models/cat-breeds.pkl --onnx`).
+"""
+import argparse, json, random, statistics, sys, time, warnings
+from pathlib import Path
+
+
+def per_photo(f, items) -> list[float]:
+    "Seconds that `f(o)` takes for each of `items`."
+    out = []
+    for o in items:
+        t = time.perf_counter(); f(o); out.append(time.perf_counter() - t)
+    return out
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--images', required=True, help='folder of photos (searched recursively)')
+    p.add_argument('--model', help='exported model (default: settings model_path)')
+    p.add_argument('-n', type=int, default=300, help='photos for the batched and the one-at-a-time paths (default: 300)')
+    p.add_argument('--single', type=int, default=40, help='photos for the per-photo timings (default: 40)')
+    p.add_argument('--threads', type=int, help="torch's threads (default: torch's choice, one per core); 1 steadies the figures on a busy machine")
+    a = p.parse_args(argv)
+    warnings.simplefilter('ignore')
+    import torch
+    if a.threads: torch.set_num_threads(a.threads)
+    from fastai.vision.all import PILImage, get_image_files
+    from cat_classifier.core import load_settings
+    from cat_classifier.export import load_model, read_card
+    from cat_classifier.predict import (_prepare, cat_probability, centre_square, direct_tfm, load_image, predict_files,
+                                        predict_image)
+    model = Path(a.model or load_settings().model_path)
+    files = sorted(get_image_files(a.images))
+    if len(files) < a.n: sys.exit(f'{a.images} has {len(files)} photos, fewer than -n {a.n}')
+    files = sorted(random.Random(0).sample(files, a.n))
+    learn = load_model(model)
+    tfm = direct_tfm(learn)
+    imgs = [load_image(f) for f in files[:a.single]]
+    predict_image(learn, imgs[0], threshold=0.5, cat_threshold=0.1)  # start-up: the ImageNet gate loads once
+    print(f'{model.name}, {torch.get_num_threads()} torch threads, {len(files)} photos from {a.images}', flush=True)
+
+    views = [((v[0].float() / 255 - tfm[1]) / tfm[2]) for v in (_prepare(im, tfm) for im in imgs)]
+    learn.model.eval()
+    def raw(x):
+        with torch.inference_mode(): learn.model(x)
+    def fastai_predict(im):
+        with learn.no_bar(), learn.no_logging(): learn.predict(PILImage.create(im.copy()))
+    # Round robin, photo by photo, so that a busy machine slows each path alike.
+    times = [per_photo(f, [o]) for pair in zip(views, imgs) for f, o in zip(
+        (raw, fastai_predict, lambda im: predict_image(learn, im, threshold=0.5, cat_threshold=0.1)), (pair[0], pair[1], pair[1]))]
+    t_raw, t_learn, t_single = (statistics.median(t[0] for t in times[i::3]) for i in range(3))
+    print(f'per photo (median of {len(imgs)}): raw forward {t_raw*1e3:.1f} ms, learn.predict {t_learn*1e3:.1f} ms, '
+          f'single-photo path {t_single*1e3:.1f} ms = {t_single/t_raw:.2f} x the raw forward', flush=True)
+
+    def before(f):
+        "The one-at-a-time path as it was: read, `learn.predict`, then the ImageNet gate."
+        im = load_image(f)
+        with learn.no_bar(), learn.no_logging(): probs = learn.predict(PILImage.create(im.copy()))[2]
+        cat_probability(im)
+        return learn.dls.vocab[int(probs.argmax())]
+    old, new, t_old, t_new = [], [], 0., 0.
+    for i in range(0, len(files), 60):  # in turns of 60 photos, so that a busy machine slows both paths alike
+        chunk = files[i:i+60]
+        t = time.perf_counter(); old += [before(f) for f in chunk]; t_old += time.perf_counter() - t
+        t = time.perf_counter(); new += list(predict_files(learn, chunk, threshold=0.5, cat_threshold=0.1)); t_new += time.perf_counter() - t
+    t_old, t_new = t_old / len(files), t_new / len(files)
+    same_old = sum(o == r['label'] for o, r in zip(old, new))
+    print(f'over {len(files)} photos: one at a time {t_old*1e3:.1f} ms/photo, batched {t_new*1e3:.1f} ms/photo '
+          f'= {t_old/t_new:.2f} x faster; same top-1 on {same_old}/{len(files)}', flush=True)
+
+    safe = load_model(model, safe=True)
+    safe_out = list(predict_files(safe, files, threshold=0.5, cat_threshold=0.1))
+    same_safe = sum(s['label'] == r['label'] for s, r in zip(safe_out, new))
+    max_safe = max(abs(p - q) for s, r in zip(safe_out, new) for (_, p), (_, q) in zip(s['top'], r['top']))
+    res_onnx = {}
+    card = read_card(model)
+    if 'onnx' in card:
+        import numpy as np, onnxruntime as ort
+        sess = ort.InferenceSession(str(model.with_name(card['onnx']['file'])), providers=['CPUExecutionProvider'])
+        size, vocab = card['rebuild']['image_size'], card['rebuild']['vocab']
+        labels = []
+        for i in range(0, len(files), 32):
+            x = np.stack([np.asarray(centre_square(load_image(f), size), np.float32).transpose(2, 0, 1) / 255 for f in files[i:i+32]])
+            labels += [vocab[j] for j in sess.run(None, {'image': x})[0].argmax(1)]
+        res_onnx = dict(onnx_same_top1=sum(l == r['label'] for l, r in zip(labels, new)))
+    print(f"--safe: same top-1 on {same_safe}/{len(files)} (largest probability difference {max_safe:.1e}); "
+          f"ONNX: same top-1 on {res_onnx.get('onnx_same_top1', 'n/a')}/{len(files)}", flush=True)
+    print(json.dumps(dict(model=model.name, n=len(files), n_single=len(imgs), raw_forward_ms=round(t_raw*1e3, 2),
+                          learn_predict_ms=round(t_learn*1e3, 2), single_path_ms=round(t_single*1e3, 2),
+                          single_over_raw=round(t_single/t_raw, 2), one_at_a_time_ms=round(t_old*1e3, 2),
+                          batched_ms=round(t_new*1e3, 2), batched_speedup=round(t_old/t_new, 2), same_top1_as_before=same_old,
+                          safe_same_top1=same_safe, safe_max_prob_diff=max_safe, **res_onnx)))
+
+
+if __name__ == '__main__': main()
