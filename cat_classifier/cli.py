@@ -128,17 +128,24 @@ def _evaluate_opts(p):
     p.add_argument('--tta', action='store_true', help='average predictions over augmented views (test-time augmentation)')
     _safe_opt(p)
     p.add_argument('--report', metavar='DIR', help='also write evaluation.json, confusion.png and top_losses.png into DIR')
+    p.add_argument('--verified', metavar='CSV', help='labels checked by eye (file,holds): also judge on the photos whose '
+                   'labels hold (e.g. models/holdout-verified.csv)')
 
 @command('evaluate', 'judge a model on labelled photos: accuracy, per-class recall, confusion matrix')
 def cmd_evaluate(a):
-    from cat_classifier.evaluate import evaluate, save_report
+    from cat_classifier.evaluate import evaluate, read_verified, save_report
     from cat_classifier.export import load_model
-    res = evaluate(load_model(a.model, settings=a.settings, safe=a.safe), a.dir, tta=a.tta)
+    verified = read_verified(a.verified) if a.verified else None
+    res = evaluate(load_model(a.model, settings=a.settings, safe=a.safe), a.dir, tta=a.tta, verified=verified)
     if a.report: save_report(res, a.report)
     if a.json: print(json.dumps(res))
     else:
         print(f"accuracy {res['accuracy']:.1%} on {res['n']} photos" + (f" ({len(res['skipped'])} unreadable, skipped)" if res['skipped'] else ''))
         for c, m in res['per_class'].items(): print(f"  {c:<20} recall {m['recall']:.1%}  precision {m['precision']:.1%}  n={m['n']}")
+        if verified is not None:
+            v = res['verified']
+            print(f"accuracy {v['accuracy']:.1%} on the {v['n']} photos whose labels hold (checked by eye)")
+            for c, m in v['per_class'].items(): print(f"  {c:<20} recall {m['recall']:.1%}  n={m['n']}")
     return 0
 cmd_evaluate.options = _evaluate_opts
 
@@ -148,12 +155,14 @@ def _export_opts(p):
     p.add_argument('--to', metavar='PATH', help='model file to write (default: settings model_path)')
     p.add_argument('--holdout', metavar='DIR', help='judge on these held-out photos and put the figures on the card (default: settings holdout_path, if it has photos)')
     p.add_argument('--tta', action='store_true', help='judge the holdout with test-time augmentation')
+    p.add_argument('--verified', metavar='CSV', help='the holdout\'s labels checked by eye, to judge against as well '
+                   '(default: settings verified_path, if the file exists)')
     p.add_argument('--onnx', action='store_true', help="also write the model as ONNX (needs the 'onnx' extra)")
     p.add_argument('--model', metavar='PATH', help='instead of shipping a run, add the weights-only file (and with --onnx the ONNX one) beside this exported model')
 
 @command('export', 'ship a trained run to models/ with its card (categories, metrics, sha256)')
 def cmd_export(a):
-    from cat_classifier.evaluate import evaluate
+    from cat_classifier.evaluate import evaluate, read_verified
     from cat_classifier.export import add_formats, export_model, latest_run, load_model
     if a.onnx: _need_onnx()
     if a.model:
@@ -163,9 +172,13 @@ def cmd_export(a):
     s = load_settings(a.settings)
     run = Path(a.run) if a.run else latest_run(s.runs_path)
     hold = Path(a.holdout or s.holdout_path)
-    res = evaluate(load_model(run/'learner.pkl'), hold, tta=a.tta) if a.holdout or any(hold.glob('*/*')) else None
+    checked = Path(a.verified or s.get('verified_path') or '')
+    verified = read_verified(checked) if a.verified or checked.is_file() else None
+    judge = a.holdout or any(hold.glob('*/*'))
+    res = evaluate(load_model(run/'learner.pkl'), hold, tta=a.tta, verified=verified) if judge else None
     dest = export_model(run, a.to, evaluation=res, settings=a.settings, onnx=a.onnx)
-    print(f'exported {run.name} to {dest}' + (f"; holdout accuracy {res['accuracy']:.1%} on {res['n']} photos" if res else ''))
+    print(f'exported {run.name} to {dest}' + (f"; holdout accuracy {res['accuracy']:.1%} on {res['n']} photos" if res else '')
+          + (f", {res['verified']['accuracy']:.1%} on the {res['verified']['n']} whose labels hold" if verified else ''))
     return 0
 cmd_export.options = _export_opts
 

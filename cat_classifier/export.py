@@ -151,6 +151,8 @@ def export_model(run: Path|str|None=None, dest: Path|str|None=None, evaluation: 
                 n_train=info['n_train'], n_valid=info['n_valid'], metrics=dict(valid=info['valid']),
                 seconds_per_epoch=info['seconds_per_epoch'], trained_at=info['trained_at'], versions=_versions(), run=run.name)
     if evaluation: card['metrics']['holdout'] = {k: evaluation[k] for k in ('n', 'accuracy', 'tta', 'per_class', 'confusion')}
+    if evaluation and 'verified' in evaluation:  # the same photos, judged against the labels checked by eye
+        card['metrics']['holdout_verified'] = {k: evaluation['verified'][k] for k in ('n', 'accuracy', 'per_class', 'confusion')}
     with atomic_path(dest) as tmp: shutil.copyfile(src, tmp)
     card |= dict(file=dest.name, sha256=file_sha256(dest))
     atomic_write(dest.with_suffix('.json'), json.dumps(card, indent=2))

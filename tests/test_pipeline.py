@@ -64,3 +64,20 @@ def test_predict_cli(toy_project, tmp_path):
         assert o['label'] in ['blue_triangle', 'green_square', 'red_circle'] and o['top'][0] == [o['label'], o['probability']]
         assert len(o['top']) == 3 and abs(sum(p for _, p in o['top']) - 1) < 1e-4
     assert r.returncode == 1  # not every file could be read
+
+def test_judged_against_checked_labels(toy_project, tmp_path):
+    "evaluate and export also judge on the photos whose labels hold, from a CSV of labels checked by eye."
+    root, ini, model = toy_project
+    files = sorted(f.relative_to(root/'holdout').as_posix() for f in (root/'holdout').rglob('*.jpg'))
+    checked = tmp_path/'checked.csv'
+    checked.write_text('file,label,holds,reason\n' + ''.join(f'{f},{f.split("/")[0]},{"no" if i % 3 == 0 else "yes"},\n'
+                                                          for i, f in enumerate(files)))
+    n_hold = sum(i % 3 != 0 for i in range(len(files)))
+    res = json.loads(cli('evaluate', root/'holdout', '--json', '--verified', checked, settings=ini).stdout)
+    assert res['n'] == len(files) and res['verified']['n'] == n_hold
+    assert sum(map(sum, res['verified']['confusion'])) == n_hold
+    out = cli('export', '--run', root/'runs'/'toy', '--to', tmp_path/'checked.pkl', '--verified', checked, settings=ini).stdout
+    card = json.loads((tmp_path/'checked.json').read_text())
+    assert card['metrics']['holdout_verified']['n'] == n_hold and 'whose labels hold' in out
+    r = cli('evaluate', root/'holdout', '--verified', tmp_path/'missing.csv', settings=ini, check=False)
+    assert r.returncode == 2 and 'no list of checked labels' in r.stderr
