@@ -10,8 +10,7 @@ from pathlib import Path
 from fastcore.basics import AttrDict
 
 # %% auto #0
-__all__ = ['SETTINGS_FILE', 'TOY_CLASSES', 'CatError', 'find_root', 'load_settings', 'atomic_path', 'atomic_write', 'file_sha256',
-           'make_toy_images']
+__all__ = ['SETTINGS_FILE', 'CatError', 'find_root', 'load_settings', 'atomic_path', 'atomic_write', 'file_sha256']
 
 # %% ../notebooks/00_core.ipynb #d9bcd875
 class CatError(Exception):
@@ -81,24 +80,3 @@ def file_sha256(path: Path|str) -> str:
     with open(path, 'rb') as f:
         for chunk in iter(lambda: f.read(1 << 20), b''): h.update(chunk)
     return h.hexdigest()
-
-# %% ../notebooks/00_core.ipynb #55d17de5
-TOY_CLASSES = {'red_circle': ((220, 40, 40), 'ellipse'), 'green_square': ((40, 180, 60), 'rectangle'),
-               'blue_triangle': ((40, 70, 220), 'polygon')}
-
-def make_toy_images(dest: Path|str, n: int=12, size: int=96, seed: int=0, classes: dict|None=None) -> Path:
-    "Write `n` drawn images per class into `dest/<class>/` and return `dest`."
-    import numpy as np
-    from PIL import Image, ImageDraw
-    rng, dest = np.random.default_rng(seed), Path(dest)
-    for name, (colour, shape) in (classes or TOY_CLASSES).items():
-        (dest/name).mkdir(parents=True, exist_ok=True)
-        for i in range(n):
-            im = Image.fromarray(rng.integers(90, 170, (size, size, 3), dtype=np.uint8))
-            r, (cx, cy) = rng.integers(size//5, size//3), rng.integers(size//3, 2*size//3, 2)
-            box = [cx-r, cy-r, cx+r, cy+r]
-            d = ImageDraw.Draw(im)
-            if shape == 'polygon': d.polygon([(cx, cy-r), (cx-r, cy+r), (cx+r, cy+r)], fill=colour)
-            else: getattr(d, shape)(box, fill=colour)
-            im.save(dest/name/f'{name}_{i:03d}.jpg', quality=90)
-    return dest

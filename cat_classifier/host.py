@@ -5,17 +5,14 @@
 # %% ../notebooks/12_host.ipynb #c3d4e5f6
 from __future__ import annotations
 import json, os, signal, socket, subprocess, sys, tempfile, time, webbrowser
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
-from fastcore.basics import AttrDict
 from .core import CatError, load_settings
 from .app import MODEL_ENV, SETTINGS_ENV, UPLOAD_BATCH
 from .serve import RUNTIME_ENV, ModelClient
 
 # %% auto #0
 __all__ = ['VOILA_TEMPLATE', 'POOL_SIZE', 'voila_config', 'write_voila_template', 'jupyter_server_config', 'install_voila_setup',
-           'app_notebook', 'serve_app', 'running_app']
+           'app_notebook', 'serve_app']
 
 # %% ../notebooks/12_host.ipynb #4c35f061
 VOILA_TEMPLATE = 'cat-classifier'
@@ -161,27 +158,3 @@ def _run(proc: subprocess.Popen, ip: str, port: int, open_browser: bool, ready_t
             try: proc.wait(20)
             except subprocess.TimeoutExpired: os.killpg(proc.pid, signal.SIGKILL); proc.wait()
         for s, h in old.items(): signal.signal(s, h)
-
-# %% ../notebooks/12_host.ipynb #4ddedc5d
-def _free_port() -> int:
-    with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
-
-@contextmanager
-def running_app(model: Path|str|None=None, port: int|None=None, timeout: float=120, **kwargs) -> Iterator[AttrDict]:
-    "Run `serve_app` in a child process during the `with` block; yield its `url`, `proc` and `log` (a file of its output)."
-    port = port or _free_port()
-    args = dict(port=port, model=str(model) if model else None, ready_timeout=timeout, **kwargs)
-    with tempfile.TemporaryDirectory(prefix='cat-classifier-app-') as d:
-        log = Path(d)/'app.log'
-        with open(log, 'w') as out:
-            proc = subprocess.Popen([sys.executable, '-c', f'import sys; from cat_classifier.host import serve_app; sys.exit(serve_app(**{args!r}))'],
-                                    stdout=out, stderr=subprocess.STDOUT)
-        try:
-            end = time.time() + timeout
-            while 'is running at' not in log.read_text():
-                if proc.poll() is not None or time.time() > end: raise RuntimeError(f'the app did not start:\n{log.read_text()[-3000:]}')
-                time.sleep(0.2)
-            yield AttrDict(url=f'http://127.0.0.1:{port}/', proc=proc, log=log)
-        finally:
-            if proc.poll() is None: proc.terminate()
-            proc.wait(60)
