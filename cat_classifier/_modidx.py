@@ -163,6 +163,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                    'cat_classifier/download.py')},
             'cat_classifier.evaluate': { 'cat_classifier.evaluate._figures': ('evaluate.html#_figures', 'cat_classifier/evaluate.py'),
                                          'cat_classifier.evaluate.evaluate': ('evaluate.html#evaluate', 'cat_classifier/evaluate.py'),
+                                         'cat_classifier.evaluate.file_losses': ('evaluate.html#file_losses', 'cat_classifier/evaluate.py'),
                                          'cat_classifier.evaluate.labelled_files': ( 'evaluate.html#labelled_files',
                                                                                      'cat_classifier/evaluate.py'),
                                          'cat_classifier.evaluate.plot_confusion': ( 'evaluate.html#plot_confusion',

@@ -14,6 +14,7 @@ from IPython.display import display
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 from .core import CatError, atomic_path, atomic_write, file_sha256, load_settings
 from .data import in_valid
+from .evaluate import file_losses
 
 # %% auto #0
 __all__ = ['DECISION_COLUMNS', 'KEYWORDS', 'LOG_NAME', 'find_suspects', 'write_decisions', 'by_class', 'contact_sheet',
@@ -38,7 +39,8 @@ def find_suspects(learn: Learner, n: int|None=None, ds_idx: int|None=None, image
         keep = [i for i, sp in enumerate(splits) if sp == ('train', 'valid')[ds_idx]]
         files, splits = [files[i] for i in keep], [splits[i] for i in keep]
     if not files: raise CatError(f'no labelled images to rank under {images_path or "images_path"}: pass the folder the model was trained on')
-    probs, targs, losses = learn.get_preds(dl=learn.dls.test_dl(list(files), with_labels=True), with_loss=True)
+    probs, targs = learn.get_preds(dl=learn.dls.test_dl(list(files), with_labels=True))
+    losses = file_losses(probs, targs)
     vocab = learn.dls.vocab
     res = [dict(file=Path(f), label=vocab[int(t)], predicted=vocab[int(p.argmax())], probability=float(p.max()), loss=float(l), split=sp)
            for f, p, t, l, sp in zip(files, probs, targs, losses, splits)]

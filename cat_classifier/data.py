@@ -71,7 +71,7 @@ def get_dls(path: Path|str|None=None, batch_size: int|None=None, num_workers: in
 # %% ../notebooks/02_data.ipynb #8e810042
 def save_batch(dls: DataLoaders, dest: Path|str, max_n: int=16, valid: bool=False) -> Path:
     "Save `show_batch` (augmented training batch, or the validation one) as a PNG at `dest`."
-    import matplotlib; import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt
     dl = dls.valid if valid else dls.train
     dl.show_batch(max_n=max_n, nrows=int(max_n**0.5), unique=False)
     with atomic_path(dest) as tmp:

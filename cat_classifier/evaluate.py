@@ -11,7 +11,7 @@ from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 from .core import CatError, atomic_path, atomic_write
 
 # %% auto #0
-__all__ = ['labelled_files', 'evaluate', 'read_verified', 'plot_confusion', 'plot_top_losses', 'save_report']
+__all__ = ['labelled_files', 'file_losses', 'evaluate', 'read_verified', 'plot_confusion', 'plot_top_losses', 'save_report']
 
 # %% ../notebooks/05_evaluate.ipynb #e52b8694
 def labelled_files(path: Path|str, vocab: list) -> tuple[L, list]:
@@ -33,6 +33,11 @@ def _figures(pred: Tensor, targs: Tensor, vocab: list) -> dict:
     return dict(n=len(targs), accuracy=float((pred == targs).float().mean()) if len(targs) else float('nan'),
                 labels=vocab, per_class=per_class, confusion=confusion_matrix(targs, pred, labels=range(len(vocab))).tolist())
 
+# %% ../notebooks/05_evaluate.ipynb #1473f3e9
+def file_losses(probs: Tensor, targs: Tensor) -> Tensor:
+    "The loss of each item: minus the log of the probability that `probs` gives its label `targs`."
+    return F.nll_loss(probs.clamp_min(1e-7).log(), targs, reduction='none')
+
 # %% ../notebooks/05_evaluate.ipynb #2816da0b
 def evaluate(learn: Learner, path: Path|str, tta: bool=False, n_top: int=9, verified: dict|None=None) -> dict:
     "The figures of `learn` on `path/<class>/`, and with `verified` ({file: label holds}) on the checked photos too."
@@ -40,7 +45,7 @@ def evaluate(learn: Learner, path: Path|str, tta: bool=False, n_top: int=9, veri
     files, skipped = labelled_files(path, vocab)
     dl = learn.dls.test_dl(files, with_labels=True)
     with learn.no_bar(): preds, targs = learn.tta(dl=dl) if tta else learn.get_preds(dl=dl)
-    pred, losses = preds.argmax(1), F.nll_loss(preds.clamp_min(1e-7).log(), targs, reduction='none')
+    pred, losses = preds.argmax(1), file_losses(preds, targs)
     top = [dict(file=str(files[i]), label=vocab[targs[i]], predicted=vocab[pred[i]], probability=float(preds[i].max()),
                 loss=float(losses[i])) for i in losses.argsort(descending=True)[:n_top].tolist()]
     res = _figures(pred, targs, vocab) | dict(tta=tta, top_losses=top, skipped=skipped)

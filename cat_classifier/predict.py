@@ -4,19 +4,17 @@
 
 # %% ../notebooks/07_predict.ipynb #ab274b34
 from __future__ import annotations
-import os, re
+import functools
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterable, Iterator
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 from .core import CatError, load_settings
 from fastai.vision.all import *
 from .data import SquareRandomResizedCrop
 # Reading uploads lives in `images` (light, for the app's page); its names stay importable from here.
 from .images import *
-from .images import _not_an_image, _open, _read_bytes, _size, _to_rgb, _too_many_pixels
-import functools
 
 # %% auto #0
 __all__ = ['CAT_CLASSES', 'CAT_THRESHOLD', 'cat_probs', 'cat_probability', 'centre_square', 'direct_tfm', 'display_name',
