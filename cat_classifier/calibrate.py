@@ -15,8 +15,10 @@ from .testing import _encode
 __all__ = ['reference_negatives', 'max_probs', 'unknown_rates', 'suggest_threshold']
 
 # %% ../notebooks/14_calibrate.ipynb #d1c08bae
-_SKIMAGE_NEGATIVES = ('astronaut', 'brick', 'camera', 'cell', 'clock', 'coffee', 'coins', 'colorwheel', 'grass', 'gravel', 'horse',
-                      'hubble_deep_field', 'immunohistochemistry', 'logo', 'microaneurysms', 'moon', 'page', 'retina', 'rocket', 'text')
+_SKIMAGE_NEGATIVES = ('astronaut', 'brick', 'camera', 'cell', 'clock', 'coffee', 'coins', 'colorwheel',
+                      'grass', 'gravel', 'horse',
+                      'hubble_deep_field', 'immunohistochemistry', 'logo', 'microaneurysms', 'moon', 'page',
+                      'retina', 'rocket', 'text')
 _IMAGEIO_NEGATIVES = ('wood.jpg', 'bricks.jpg', 'meadow_cube.jpg', 'wikkie.png', 'newtonscradle.gif')
 
 def _as_image(a) -> Image.Image:
@@ -39,25 +41,29 @@ def reference_negatives() -> dict:
             try: out[f'imageio:{n}'] = _as_image(iio.imread(f'imageio:{n}', index=0))
             except Exception: pass
     rng, ramp = np.random.default_rng(0), np.linspace(0, 255, 256).astype(np.uint8)
-    synth = {'noise': rng.integers(0, 256, (256, 256, 3), dtype=np.uint8), 'black': np.zeros((64, 64, 3), np.uint8),
+    synth = {'noise': rng.integers(0, 256, (256, 256, 3), dtype=np.uint8),
+             'black': np.zeros((64, 64, 3), np.uint8),
              'white': np.full((64, 64, 3), 255, np.uint8), 'grey': np.full((64, 64, 3), 128, np.uint8),
-             'gradient': np.stack([np.tile(ramp, (256, 1))]*3, -1), 'stripes': np.tile(np.repeat([0, 255], 16).astype(np.uint8), (256, 8))}
+             'gradient': np.stack([np.tile(ramp, (256, 1))]*3, -1),
+             'stripes': np.tile(np.repeat([0, 255], 16).astype(np.uint8), (256, 8))}
     return out | {f'synthetic:{k}': _as_image(v) for k, v in synth.items()}
 
 # %% ../notebooks/14_calibrate.ipynb #60116631
 def max_probs(learn: Learner, items: Iterable, bs: int=32) -> pd.DataFrame:
-    "The top label and its probability for each of `items` (images or files; unreadable files are left out), in batches."
+    "The top label and its probability for each of `items` (images, or files that read), in batches."
     rows = []
     for chunk in chunked(_readable(items), bs):
         dl = learn.dls.test_dl([PILImage.create(im.copy()) for _, im in chunk], bs=bs)
         with learn.no_bar(), learn.no_logging(): probs, _ = learn.get_preds(dl=dl)
-        rows += [dict(item=o, label=learn.dls.vocab[int(i)], probability=float(p)) for (o, _), p, i in zip(chunk, *probs.max(1))]
+        rows += [dict(item=o, label=learn.dls.vocab[int(i)], probability=float(p))
+                 for (o, _), p, i in zip(chunk, *probs.max(1))]
     return pd.DataFrame(rows, columns=['item', 'label', 'probability'])
 
 # %% ../notebooks/14_calibrate.ipynb #8422a169
-def unknown_rates(learn: Learner, negatives: Iterable, positives: Iterable, thresholds: Iterable[float]|None=None,
+def unknown_rates(learn: Learner, negatives: Iterable, positives: Iterable,
+                  thresholds: Iterable[float]|None=None,
                   cat_thresholds: Iterable[float]|None=None) -> pd.DataFrame:
-    "For each threshold (and each of `cat_thresholds`, both gates combined, if given): the share of `negatives` rejected as unknown, of `positives` wrongly rejected, and the accuracy on the kept positives."
+    "Per threshold (and `cat_thresholds`, if given): `negatives` rejected, `positives` wrongly rejected, accuracy kept."
     negatives, positives = list(negatives), list(positives)
     neg, pos = max_probs(learn, negatives), max_probs(learn, positives)
     right = (pos.label == pos.item.map(parent_label)).to_numpy()
@@ -68,12 +74,13 @@ def unknown_rates(learn: Learner, negatives: Iterable, positives: Iterable, thre
     for t in (np.round(np.arange(0.3, 0.96, 0.05), 2) if thresholds is None else thresholds):
         for c in ([0.] if cat_thresholds is None else cat_thresholds):
             kept_neg, kept = (neg >= t) & (neg_cat >= c), (pos >= t) & (pos_cat >= c)
-            rows.append(dict(threshold=t, cat_threshold=c, rejected_negatives=float((~kept_neg).mean()), false_rejections=float((~kept).mean()),
+            rows.append(dict(threshold=t, cat_threshold=c, rejected_negatives=float((~kept_neg).mean()),
+                             false_rejections=float((~kept).mean()),
                              accuracy_kept=float(right[kept].mean()) if kept.any() else float('nan')))
     rates = pd.DataFrame(rows).assign(n_negatives=len(neg), n_positives=len(pos))
     return rates if cat_thresholds is not None else rates.drop(columns='cat_threshold')
 
 def suggest_threshold(rates: pd.DataFrame, max_false_rejections: float=0.05, col: str='threshold') -> float:
-    "The highest value of `col` (`threshold` or `cat_threshold`) in `rates` that wrongly rejects at most `max_false_rejections` of the real photos."
+    "The highest `col` of `rates` (`threshold` or `cat_threshold`) wrongly rejecting at most `max_false_rejections`."
     ok = rates[rates.false_rejections <= max_false_rejections]
     return float(ok[col].max() if len(ok) else rates[col].min())

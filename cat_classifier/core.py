@@ -45,10 +45,13 @@ def load_settings(path: Path|str|None=None, **overrides) -> AttrDict:
     if not path.is_file(): raise CatError(f'settings file {path} not found: pass an existing settings.ini')
     cp = configparser.ConfigParser(interpolation=None)
     try: cp.read(path)
-    except configparser.Error as e: raise CatError(f'{path} is not a valid settings file ({e.message.splitlines()[0]}): fix it or restore it from git')
+    except configparser.Error as e:
+        raise CatError(f'{path} is not a valid settings file ({e.message.splitlines()[0]}): fix '
+                       'it or restore it from git')
     s = AttrDict({k: _typed(v) for sec in cp.sections() for k, v in cp[sec].items()})
     s.update({k: v for k, v in overrides.items() if v is not None})
-    if isinstance(s.get('categories'), str): s.categories = [c.strip() for c in s.categories.split(',') if c.strip()]
+    if isinstance(s.get('categories'), str):
+        s.categories = [c.strip() for c in s.categories.split(',') if c.strip()]
     for k in s:
         if k.endswith('_path') and s[k] is not None: s[k] = (path.parent/Path(s[k]).expanduser()).resolve()
     s.root = path.parent.resolve()
@@ -58,9 +61,11 @@ def load_settings(path: Path|str|None=None, **overrides) -> AttrDict:
 @contextmanager
 def atomic_path(dest: Path|str):
     "Yield a temporary path beside `dest`; on success it replaces `dest` in one step, on failure it is removed."
-    dest = Path(dest); dest.parent.mkdir(parents=True, exist_ok=True)
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f'.{dest.name}.', suffix='.part', dir=dest.parent)
-    os.close(fd); tmp = Path(tmp)
+    os.close(fd)
+    tmp = Path(tmp)
     try:
         yield tmp
         os.replace(tmp, dest)

@@ -47,8 +47,9 @@ def _readable(items: Iterable) -> Iterator[tuple]:
         except CatError: pass
 
 def cat_probs(items: Iterable, bs: int=32) -> np.ndarray:
-    "The ImageNet probability of a domestic cat for each of `items` (images or files; unreadable files are left out), in batches."
-    return np.array([p for chunk in chunked(_readable(items), bs) for p in _cat_batch([_imagenet_input(im) for _, im in chunk])])
+    "The ImageNet probability of a domestic cat for each of `items` (images, or files that read), in batches."
+    return np.array([p for chunk in chunked(_readable(items), bs)
+                     for p in _cat_batch([_imagenet_input(im) for _, im in chunk])])
 
 def cat_probability(img: Image.Image) -> float:
     "The ImageNet probability that the RGB image `img` shows a domestic cat (any breed)."
@@ -56,9 +57,10 @@ def cat_probability(img: Image.Image) -> float:
 
 # %% ../notebooks/07_predict.ipynb #f092ab19
 def centre_square(img: Image.Image, size: int) -> Image.Image:
-    "The centred square of `img` resized to `size` px (bilinear): what `SquareRandomResizedCrop` shows a model at test time."
+    "The centred square of `img` at `size` px (bilinear): what `SquareRandomResizedCrop` shows a model at test time."
     w, h = img.size
-    s = min(w, h); l, t = (w - s)//2, (h - s)//2
+    s = min(w, h)
+    l, t = (w - s)//2, (h - s)//2
     return img.crop((l, t, l + s, t + s)).resize((size, size), Image.BILINEAR)
 
 def _uint8_chw(im: Image.Image) -> torch.Tensor: return torch.from_numpy(np.array(im, dtype=np.uint8)).permute(2, 0, 1)
@@ -73,7 +75,8 @@ def direct_tfm(learn: Learner) -> tuple|None:
     "`(size, mean, std)` when `learn`'s test-time view is the centred square and normalisation only, else None."
     crop = [t for t in learn.dls.after_item.fs if not isinstance(t, ToTensor)]
     norm = [t for t in learn.dls.after_batch.fs if isinstance(t, Normalize)]
-    if len(crop) != 1 or type(crop[0]) is not SquareRandomResizedCrop or len(set(crop[0].size)) != 1: return None
+    if len(crop) != 1 or type(crop[0]) is not SquareRandomResizedCrop or len(set(crop[0].size)) != 1:
+        return None
     if len(norm) != 1 or not all(map(_test_time_noop, learn.dls.after_batch.fs)): return None
     return crop[0].size[0], norm[0].mean.cpu().view(1, -1, 1, 1), norm[0].std.cpu().view(1, -1, 1, 1)
 
@@ -83,7 +86,7 @@ def display_name(label: str) -> str:
     return label.replace('_', ' ')
 
 def _prepare(img: Image.Image, tfm: tuple|None) -> tuple:
-    "What the two models need from the RGB image `img`: the breed model's view (the image itself without `tfm`) and ImageNet's."
+    "What the two models need from the RGB `img`: the breed model's view (`img` itself without `tfm`) and ImageNet's."
     return (img if tfm is None else _uint8_chw(centre_square(img, tfm[0]))), _imagenet_input(img)
 
 def _breed_probs(learn: Learner, tfm: tuple|None, views: list) -> torch.Tensor:
@@ -96,7 +99,8 @@ def _breed_probs(learn: Learner, tfm: tuple|None, views: list) -> torch.Tensor:
     with torch.inference_mode(): return getattr(learn.loss_func, 'activation', noop)(learn.model(x))
 
 # %% ../notebooks/07_predict.ipynb #6ba458b6
-def _answers(learn: Learner, tfm: tuple|None, batch: list[tuple], k: int, threshold: float, cat_threshold: float) -> list[dict]:
+def _answers(learn: Learner, tfm: tuple|None, batch: list[tuple], k: int, threshold: float,
+             cat_threshold: float) -> list[dict]:
     "The answer for each `_prepare`d photo of `batch`: one forward of each model."
     probs, cps, vocab = _breed_probs(learn, tfm, [v for v, _ in batch]), _cat_batch([c for _, c in batch]), learn.dls.vocab
     out = []
@@ -104,20 +108,23 @@ def _answers(learn: Learner, tfm: tuple|None, batch: list[tuple], k: int, thresh
         ps, idx = p.topk(min(k, len(p)))
         top = [[vocab[int(i)], float(q)] for q, i in zip(ps, idx)]
         # `cat` lets the app say "not a cat" rather than "none of the breeds".
-        out.append(dict(label=top[0][0], name=display_name(top[0][0]), probability=top[0][1], top=top, cat_probability=cp,
+        out.append(dict(label=top[0][0], name=display_name(top[0][0]), probability=top[0][1], top=top,
+                        cat_probability=cp,
                         cat=cp >= cat_threshold, known=top[0][1] >= threshold and cp >= cat_threshold))
     return out
 
-def predict_images(learn: Learner, imgs: list[Image.Image], k: int=3, threshold: float=0.5, cat_threshold: float=CAT_THRESHOLD,
+def predict_images(learn: Learner, imgs: list[Image.Image], k: int=3, threshold: float=0.5,
+                   cat_threshold: float=CAT_THRESHOLD,
                    bs: int=32) -> list[dict]:
-    "For each RGB image of `imgs`: its top-`k` labels, display `name`, `cat_probability` and whether it is probably one of them; `bs` at a time."
+    "For each RGB image of `imgs`, `bs` at a time: top-`k` labels, `name`, `cat_probability`, `cat` and `known`."
     tfm = direct_tfm(learn)
-    return [r for chunk in chunked(imgs, bs) for r in _answers(learn, tfm, [_prepare(im, tfm) for im in chunk], k, threshold, cat_threshold)]
+    return [r for chunk in chunked(imgs, bs)
+            for r in _answers(learn, tfm, [_prepare(im, tfm) for im in chunk], k, threshold, cat_threshold)]
 
 # %% ../notebooks/07_predict.ipynb #a3a9913a
 def predict_image(learn: Learner, img: Image.Image, k: int=3, threshold: float|None=None,
                   settings: Path|str|None=None, cat_threshold: float|None=None) -> dict:
-    "The top-`k` labels of the RGB image `img` with their probabilities, its `cat_probability`, and whether it is probably one of them."
+    "The top-`k` labels of the RGB `img` with their probabilities, its `cat_probability`, and whether it is `known`."
     s = load_settings(settings) if threshold is None or cat_threshold is None else None
     if threshold is None: threshold = s.unknown_threshold
     if cat_threshold is None: cat_threshold = s.get('cat_threshold', CAT_THRESHOLD)
@@ -136,7 +143,7 @@ def _read_ahead(f: Callable, items: Iterable, workers: int, ahead: int) -> Itera
 def predict_files(learn: Learner, files: Iterable[Path|str], k: int=3, threshold: float|None=None,
                   max_bytes: int|None=None, settings: Path|str|None=None, cat_threshold: float|None=None,
                   bs: int=8, workers: int=4) -> Iterator[dict]:
-    "Yield `{file, label, name, probability, top, cat_probability, cat, known}` for each of `files`, or `{file, error}` for one that cannot be read."
+    "Yield `predict_images`' answer and its `file` for each of `files`, or `{file, error}` for one that cannot be read."
     s = load_settings(settings)
     threshold = s.unknown_threshold if threshold is None else threshold
     cat_threshold = s.get('cat_threshold', CAT_THRESHOLD) if cat_threshold is None else cat_threshold
@@ -148,4 +155,5 @@ def predict_files(learn: Learner, files: Iterable[Path|str], k: int=3, threshold
     for chunk in chunked(_read_ahead(read, files, workers, 2*bs), bs):
         ok = [p for _, p in chunk if not isinstance(p, CatError)]
         answers = iter(_answers(learn, tfm, ok, k, threshold, cat_threshold) if ok else [])
-        for f, p in chunk: yield dict(file=str(f), error=str(p)) if isinstance(p, CatError) else dict(file=str(f), **next(answers))
+        for f, p in chunk:
+            yield dict(file=str(f), error=str(p)) if isinstance(p, CatError) else dict(file=str(f), **next(answers))

@@ -41,37 +41,49 @@ def make_toy_images(dest: Path|str, n: int=12, size: int=96, seed: int=0, classe
 def _png_header(w: int, h: int) -> bytes:
     "A tiny PNG whose header claims `w`×`h` pixels: a decompression bomb in 67 bytes."
     chunk = lambda t, d: struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d))
-    return b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 2, 0, 0, 0)) + chunk(b'IEND', b'')
+    return b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR',
+                                        struct.pack('>IIBBBBB', w, h, 8, 2, 0, 0, 0)) + chunk(b'IEND', b'')
 
 def _encode(im: Image.Image, fmt: str, **kw) -> bytes:
-    b = io.BytesIO(); im.save(b, fmt, **kw); return b.getvalue()
+    b = io.BytesIO()
+    im.save(b, fmt, **kw)
+    return b.getvalue()
 
 def _orientation(o: int) -> Image.Exif:
-    ex = Image.Exif(); ex[0x0112] = o; return ex
+    ex = Image.Exif()
+    ex[0x0112] = o
+    return ex
 
 # %% ../notebooks/13_testing.ipynb #985e378b
 def awkward_files(dest: Path|str, max_bytes: int|None=None, photo: Image.Image|None=None) -> dict:
-    "Write files that image readers trip on into `dest`; return {path: start of the expected error, or None if it should read}."
-    dest, rng = Path(dest), np.random.default_rng(0); dest.mkdir(parents=True, exist_ok=True)
+    "Write files that image readers trip on into `dest`; {path: start of the expected error, or None if it reads}."
+    dest, rng = Path(dest), np.random.default_rng(0)
+    dest.mkdir(parents=True, exist_ok=True)
     photo = photo or Image.fromarray(rng.integers(0, 256, (90, 120, 3), dtype=np.uint8))
     jpg, grey = _encode(photo, 'JPEG', quality=90), np.asarray(photo.convert('L')).astype(np.uint16) * 257
     frames = [photo, photo.rotate(90), photo.rotate(180)]
-    files = {'empty.jpg': (b'', 'the file is empty'), 'notes.jpg': (b'Shopping list:\n- cat food\n', 'this is a text file'),
-             'scan.jpg': (b'%PDF-1.4\n%\xe2\xe3\n1 0 obj\n', 'this is a PDF'), 'truncated.jpg': (jpg[:len(jpg)//2], 'the image is truncated'),
+    files = {'empty.jpg': (b'', 'the file is empty'),
+             'notes.jpg': (b'Shopping list:\n- cat food\n', 'this is a text file'),
+             'scan.jpg': (b'%PDF-1.4\n%\xe2\xe3\n1 0 obj\n', 'this is a PDF'),
+             'truncated.jpg': (jpg[:len(jpg)//2], 'the image is truncated'),
              'bomb.png': (_png_header(30_000, 30_000), 'the image is 900 megapixels'),
              'photo.heic': (b'\0\0\0\x18ftypheic\0\0\0\0mif1heic' + bytes(rng.integers(0, 256, 500, dtype=np.uint8)), 'HEIC format not supported'),
              'unknown.jpg': (bytes(rng.integers(0, 256, 2000, dtype=np.uint8)), 'format not supported'),
-             'huge.jpg': (jpg[:2] + bytes((max_bytes or int(load_settings().max_upload_mb * 2**20)) + 2**19), 'the file is'),
-             'grey16.png': (_encode(Image.fromarray(grey), 'PNG'), None), 'cmyk.jpg': (_encode(photo.convert('CMYK'), 'JPEG'), None),
-             'palette.png': (_encode(photo.quantize(64), 'PNG'), None), 'rgba.png': (_encode(photo.convert('RGBA'), 'PNG'), None),
-             'animated.gif': (_encode(frames[0], 'GIF', save_all=True, append_images=frames[1:], duration=200, loop=0), None),
+             'huge.jpg': (jpg[:2] + bytes((max_bytes or int(load_settings().max_upload_mb * 2**20)) + 2**19),
+                          'the file is'),
+             'grey16.png': (_encode(Image.fromarray(grey), 'PNG'), None),
+             'cmyk.jpg': (_encode(photo.convert('CMYK'), 'JPEG'), None),
+             'palette.png': (_encode(photo.quantize(64), 'PNG'), None),
+             'rgba.png': (_encode(photo.convert('RGBA'), 'PNG'), None),
+             'animated.gif': (_encode(frames[0], 'GIF', save_all=True, append_images=frames[1:], duration=200,
+                                      loop=0), None),
              'sideways.jpg': (_encode(photo, 'JPEG', exif=_orientation(6)), None), 'photo.jpg': (jpg, None)}
     for name, (data, _) in files.items(): (dest/name).write_bytes(data)
     return {dest/name: msg for name, (_, msg) in files.items()}
 
 # %% ../notebooks/13_testing.ipynb #a5df9764
 def make_toy_model(dest: Path|str, epochs: int=2, n: int=12) -> Path:
-    "Train a small ResNet-18 from scratch on toy images and export it with its card to `dest` (for demos and benchmarks)."
+    "Train a small ResNet-18 from scratch on toy images; export it with its card to `dest` (for demos, benchmarks)."
     import tempfile
     from cat_classifier.export import export_model
     from cat_classifier.train import train
@@ -80,27 +92,33 @@ def make_toy_model(dest: Path|str, epochs: int=2, n: int=12) -> Path:
         # Its progress bars and warnings would only clutter the output of the tests and benchmarks it serves.
         with warnings.catch_warnings(), redirect_stdout(io.StringIO()):
             warnings.simplefilter('ignore')
-            train(toy, run='toy', epochs=epochs, lr=3e-3, backbone='resnet18', pretrained=False, size=64, batch_size=8, runs_path=tmp)
+            train(toy, run='toy', epochs=epochs, lr=3e-3, backbone='resnet18', pretrained=False, size=64,
+                  batch_size=8, runs_path=tmp)
             return export_model(Path(tmp)/'toy', dest)
 
 # %% ../notebooks/13_testing.ipynb #4ddedc5d
 def _free_port() -> int:
-    with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
 
 @contextmanager
-def running_app(model: Path|str|None=None, port: int|None=None, timeout: float=120, **kwargs) -> Iterator[AttrDict]:
-    "Run `serve_app` in a child process during the `with` block; yield its `url`, `proc` and `log` (a file of its output)."
+def running_app(model: Path|str|None=None, port: int|None=None, timeout: float=120,
+                **kwargs) -> Iterator[AttrDict]:
+    "Run `serve_app` in a child process for the `with` block; yield its `url`, `proc` and `log` (its output's file)."
     port = port or _free_port()
     args = dict(port=port, model=str(model) if model else None, ready_timeout=timeout, **kwargs)
     with tempfile.TemporaryDirectory(prefix='cat-classifier-app-') as d:
         log = Path(d)/'app.log'
         with open(log, 'w') as out:
-            proc = subprocess.Popen([sys.executable, '-c', f'import sys; from cat_classifier.host import serve_app; sys.exit(serve_app(**{args!r}))'],
+            proc = subprocess.Popen([sys.executable, '-c', 'import sys; from cat_classifier.host import '
+                                                           f'serve_app; sys.exit(serve_app(**{args!r}))'],
                                     stdout=out, stderr=subprocess.STDOUT)
         try:
             end = time.time() + timeout
             while 'is running at' not in log.read_text():
-                if proc.poll() is not None or time.time() > end: raise RuntimeError(f'the app did not start:\n{log.read_text()[-3000:]}')
+                if proc.poll() is not None or time.time() > end:
+                    raise RuntimeError(f'the app did not start:\n{log.read_text()[-3000:]}')
                 time.sleep(0.2)
             yield AttrDict(url=f'http://127.0.0.1:{port}/', proc=proc, log=log)
         finally:
