@@ -64,8 +64,7 @@ def _train_opts(p):
     for o, t in [('--epochs', int), ('--freeze-epochs', int), ('--lr', float), ('--size', int),
                  ('--batch-size', int),
                  ('--label-smoothing', float), ('--min-scale', float), ('--aug-mult', float),
-                 ('--valid-pct', float),
-                 ('--seed', int), ('--num-workers', int)]:
+                 ('--valid-pct', float), ('--seed', int), ('--num-workers', int)]:
         p.add_argument(o, type=t, help='override settings.ini '
                                        f'{o[2:].replace("-", "_")}' + (' (0: use '
                                                                        'lr_find)' if o == '--lr' else ''))

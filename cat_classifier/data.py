@@ -58,8 +58,7 @@ def cat_datablock(size: int=224, min_scale: float=0.35, valid_pct: float=0.2, se
 
 # %% ../notebooks/02_data.ipynb #2e46c88f
 def get_dls(path: Path|str|None=None, batch_size: int|None=None, num_workers: int|None=None,
-            settings: Path|str|None=None,
-            **overrides) -> DataLoaders:
+            settings: Path|str|None=None, **overrides) -> DataLoaders:
     "DataLoaders over `path` (default: settings' `images_path`), one folder per class."
     s = load_settings(settings, images_path=path, batch_size=batch_size, **overrides)
     files = get_image_files(s.images_path) if Path(s.images_path).is_dir() else []

@@ -125,8 +125,7 @@ def _no_interrupt():
 
 # %% ../notebooks/01_download.ipynb #e30c87d0
 def _store(f: Path, prep: tuple, dest_dir: Path, holdout_dir: Path|None, pct: float, seen: set[str],
-           res: dict,
-           source: str|None=None) -> bool:
+           res: dict, source: str|None=None) -> bool:
     "Store file `f` (from `source`), prepared as `prep`, in `dest_dir` or the holdout unless refused or seen; count it."
     sha, why, data, ext = prep
     with _no_interrupt():
@@ -186,8 +185,7 @@ class _Links(Bing):
     "A quiet `Bing` search that collects the result links (each counts as found) instead of downloading them."
     def __init__(self, query: str, limit: int, timeout: float):
         super().__init__(query, int(limit), None, adult='on', timeout=max(1, math.ceil(timeout)),
-                         filter='photo',
-                         verbose=False)
+                         filter='photo', verbose=False)
         self.links = []
     def download_image(self, link: str):
         self.download_count += 1

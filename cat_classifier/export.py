@@ -70,8 +70,7 @@ def model_spec(learn: Learner, card: dict) -> dict:
                        'be rebuilt from its weights')
     size, mean, std = tfm
     return dict(backbone=card['backbone'], n_out=len(learn.dls.vocab), head=HEAD, vocab=list(learn.dls.vocab),
-                image_size=size,
-                view='the centred square, resized (bilinear)',
+                image_size=size, view='the centred square, resized (bilinear)',
                 normalize=dict(mean=mean.flatten().tolist(), std=std.flatten().tolist()),
                 activation='softmax', min_scale=card.get('config', {}).get('min_scale', 0.35),
                 aug_mult=card.get('config', {}).get('aug_mult', 1.0))

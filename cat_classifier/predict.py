@@ -114,8 +114,7 @@ def _answers(learn: Learner, tfm: tuple|None, batch: list[tuple], k: int, thresh
     return out
 
 def predict_images(learn: Learner, imgs: list[Image.Image], k: int=3, threshold: float=0.5,
-                   cat_threshold: float=CAT_THRESHOLD,
-                   bs: int=32) -> list[dict]:
+                   cat_threshold: float=CAT_THRESHOLD, bs: int=32) -> list[dict]:
     "For each RGB image of `imgs`, `bs` at a time: top-`k` labels, `name`, `cat_probability`, `cat` and `known`."
     tfm = direct_tfm(learn)
     return [r for chunk in chunked(imgs, bs)

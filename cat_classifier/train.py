@@ -141,8 +141,7 @@ def suggest_lr(learn: Learner, png: Path|None=None, num_it: int=40) -> float:
 def _versions() -> dict:
     import fastai, timm, torchvision
     return dict(python=platform.python_version(), torch=torch.__version__,
-                torchvision=torchvision.__version__,
-                fastai=fastai.__version__, timm=timm.__version__)
+                torchvision=torchvision.__version__, fastai=fastai.__version__, timm=timm.__version__)
 
 def save_learner(learn: Learner, dest: Path|str, info: dict) -> Path:
     "Export `learn` to `dest` atomically and write `info` with the pickle's sha256 beside it as JSON."
@@ -209,12 +208,10 @@ def _info(learn: Learner, s, lr: float, per_epoch: float, precision: str) -> dic
 # %% ../notebooks/03_train.ipynb #341e25a8
 def train(path: Path|str|None=None, run: str|None=None, epochs: int|None=None, lr: float|None=None,
           backbone: str|None=None, pretrained: bool|None=None, size: int|None=None,
-          settings: Path|str|None=None,
-          **overrides) -> Learner:
+          settings: Path|str|None=None, **overrides) -> Learner:
     "Fine-tune a backbone on the images under `path` (default: settings) and save the run in `learn.run_dir`."
     s = load_settings(settings, images_path=path, epochs=epochs, lr=lr, backbone=backbone,
-                      pretrained=pretrained,
-                      size=size, **overrides)
+                      pretrained=pretrained, size=size, **overrides)
     distributed, rank0 = num_distrib() > 1, rank_distrib() == 0
     if distributed and not s.lr:
         raise CatError('lr_find cannot run on several processes: pass --lr (e.g. 3e-3)')
