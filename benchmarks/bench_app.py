@@ -41,7 +41,7 @@ def wait_for_pool(log: Path, pool_size: int, timeout: float=300):
 
 def scenario(model: Path, image: Path, browser, n: int, pool_size: int) -> dict:
     "Open `n` pages at once, upload `image` in each, and measure."
-    from cat_classifier.host import running_app
+    from cat_classifier.testing import running_app
     with running_app(model, timeout=600, pool_size=pool_size) as app:
         wait_for_pool(app.log, pool_size)
         time.sleep(2)  # the pool's notebooks have run: what a visitor finds when the server has been up a while
@@ -81,7 +81,7 @@ def scenario(model: Path, image: Path, browser, n: int, pool_size: int) -> dict:
 def server_only(model: Path, n: int, pool_size: int) -> list:
     "Seconds until each of `n` pages asked for at once over HTTP is sent (no browser): the server's share of the wait."
     import concurrent.futures, urllib.request
-    from cat_classifier.host import running_app
+    from cat_classifier.testing import running_app
     with running_app(model, timeout=600, pool_size=pool_size) as app:
         wait_for_pool(app.log, pool_size)
         time.sleep(2)
@@ -108,7 +108,7 @@ def main(argv=None):
     if a.model: model = Path(a.model)
     elif s.model_path.is_file(): model = s.model_path
     else:
-        from cat_classifier.predict import make_toy_model
+        from cat_classifier.testing import make_toy_model
         model = make_toy_model(tmp/'toy.pkl')
     image = Path(a.image) if a.image else tmp/'chelsea.jpg'
     if not a.image:

@@ -36,7 +36,7 @@ def photos(src: Path|None, n: int, k: int) -> dict[str, dict[str, bytes]]:
     if src and src.is_dir():
         cats = sorted(d for d in src.iterdir() if d.is_dir())[:k]
         return {c.name: {f'{c.name}_{i:03d}{f.suffix}': f.read_bytes() for i, f in enumerate(sorted(c.iterdir())[:n])} for c in cats}
-    from cat_classifier.core import make_toy_images
+    from cat_classifier.testing import make_toy_images
     shapes = ['ellipse', 'rectangle', 'polygon']
     classes = {f'toy{j}': ((40 + 40*j, 200 - 30*j, 90), shapes[j % 3]) for j in range(k)}
     with tempfile.TemporaryDirectory(prefix='bench-toys-') as d:

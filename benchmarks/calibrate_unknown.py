@@ -34,7 +34,8 @@ def main(argv=None):
     from skimage import data as skdata
     from cat_classifier.core import CatError, load_settings
     from cat_classifier.export import load_model
-    from cat_classifier.predict import CAT_THRESHOLD, predict_image, reference_negatives, suggest_threshold, unknown_rates, _as_image
+    from cat_classifier.calibrate import reference_negatives, suggest_threshold, unknown_rates, _as_image
+    from cat_classifier.predict import CAT_THRESHOLD, predict_image
 
     s = load_settings()
     pos_dir = Path(a.positives or s.holdout_path)

@@ -28,36 +28,42 @@ def verdict(res: dict, n_classes: int) -> str:
     "The model's answer to one photo as a sentence, from a `predict_image` result."
     name, p = breed_name(res['label']), f"{res['probability']:.0%}"
     if res['known']: return f"This looks like {'an' if name[0].lower() in 'aeiou' else 'a'} {name} ({p})."
-    if not res.get('cat', True): return f"This doesn't look like a cat (best guess: {name}, {p})."  # the ImageNet gate failed
+    if not res.get('cat', True):
+        return f"This doesn't look like a cat (best guess: {name}, {p})."  # the ImageNet gate failed
     return f"This doesn't look like any of the {_NUMBERS.get(n_classes, n_classes)} breeds I know (best guess: {name}, {p})."
 
 # %% ../notebooks/08_app.ipynb #fd763cee
 def thumbnail(img: Image.Image, size: int=224) -> widgets.Image:
     "`img` shrunk to fit `size` pixels, as a JPEG image widget."
-    im = img.copy(); im.thumbnail((size, size))
-    b = io.BytesIO(); im.save(b, 'JPEG', quality=85)
+    im = img.copy()
+    im.thumbnail((size, size))
+    b = io.BytesIO()
+    im.save(b, 'JPEG', quality=85)
     return widgets.Image(value=b.getvalue(), format='jpeg').add_class('cat-thumb')
 
 def bars(top: list, known: bool=True) -> list:
-    "One row per `[label, probability]`: the name, a bar and the percentage; the first bar is green if `known`, else orange."
+    "One row per `[label, probability]`: name, bar, percentage; the first bar green if `known`, else orange."
     style = lambda i: ('success' if known else 'warning') if i == 0 else 'info'
     return [widgets.HBox([widgets.Label(breed_name(l), layout=widgets.Layout(width='11em')),
                           widgets.FloatProgress(value=p, min=0, max=1, bar_style=style(i)).add_class('cat-prob'),
                           widgets.Label(f'{p:.0%}')]).add_class('cat-bar') for i, (l, p) in enumerate(top)]
 
 # %% ../notebooks/08_app.ipynb #b58b8d9e
-_CARD = dict(border='1px solid #ddd', padding='8px', margin='8px 0', align_items='center', width='100%', max_width='760px')
+_CARD = dict(border='1px solid #ddd', padding='8px', margin='8px 0', align_items='center', width='100%',
+             max_width='760px')
 
 def result_card(name: str, img: Image.Image, res: dict, n_classes: int) -> widgets.HBox:
     "The card of one photo: thumbnail, file name, verdict and bars."
     text = widgets.VBox([widgets.HTML(f'<b>{html.escape(name)}</b>'),
-                         widgets.HTML(f'<span style="font-size:1.15em">{html.escape(verdict(res, n_classes))}</span>').add_class('cat-verdict'),
+                         widgets.HTML('<span '
+                                      f'style="font-size:1.15em">{html.escape(verdict(res, n_classes))}</span>').add_class('cat-verdict'),
                          *bars(res['top'], res['known'])], layout=widgets.Layout(margin='0 0 0 16px'))
     return widgets.HBox([thumbnail(img), text], layout=widgets.Layout(**_CARD)).add_class('cat-result')
 
 def error_card(name: str, msg: str) -> widgets.HTML:
     "The card of a file that could not be used: its name and what to do."
-    return widgets.HTML(f'<div style="color:#8a1f11;background:#fdecea;padding:10px 12px;border-radius:4px;max-width:736px">'
+    return widgets.HTML('<div style="color:#8a1f11;background:#fdecea;padding:10px '
+                        '12px;border-radius:4px;max-width:736px">'
                         f'⚠️ <b>{html.escape(name)}</b>: {html.escape(msg)}</div>').add_class('cat-error')
 
 # %% ../notebooks/08_app.ipynb #d0504ae4
@@ -67,18 +73,24 @@ def _accuracy(m: dict, n_valid) -> str:
     "How well the model did, in words: on held-out photos, and on those whose labels were checked, if known."
     h, v = m.get('holdout'), m.get('holdout_verified')
     # Web labels are often wrong: one figure would mix the model's mistakes with the labels'.
-    if h and v: return (f"On {h['n']} photos it had never seen, it agreed with the label each photo came with "
-                        f"{h['accuracy']:.1%} of the time, but some of those labels are wrong. On the {v['n']} whose "
+    if h and v:
+        return (f"On {h['n']} photos it had never seen, it agreed with the label each photo came with "
+                        f"{h['accuracy']:.1%} of the time, but some of those labels are "
+                        f"wrong. On the {v['n']} whose "
                         f"labels we checked by eye, it was right {v['accuracy']:.1%} of the time.")
-    if h: return f"It was right about {h['accuracy']:.1%} of {h['n']} photos it had never seen (a held-out test set)."
-    if 'valid' in m: return f"It was right about {m['valid']['accuracy']:.1%} of its {n_valid} validation photos."
+    if h:
+        return f"It was right about {h['accuracy']:.1%} of {h['n']} photos it had never seen (a held-out test set)."
+    if 'valid' in m:
+        return f"It was right about {m['valid']['accuracy']:.1%} of its {n_valid} validation photos."
     return 'Its accuracy has not been measured.'
 
 def about_model(card: dict, threshold: float) -> str:
     "What the model knows and how well it does, from its card, as HTML."
-    cats, acc = [breed_name(c) for c in card['categories']], _accuracy(card.get('metrics', {}), card.get('n_valid', ''))
+    cats, acc = [breed_name(c) for c in card['categories']], _accuracy(card.get('metrics', {}),
+                                                                       card.get('n_valid', ''))
     return (f'<p>It knows {_NUMBERS.get(len(cats), len(cats))} breeds: {html.escape(_and(cats))}. {acc} '
-            f'When it is less than {threshold:.0%} sure, it says a photo is none of them; it has only seen these '
+            f'When it is less than {threshold:.0%} sure, it says a photo is none of '
+            'them; it has only seen these '
             f'breeds, so it can still be confidently wrong about other cats, other animals or drawings.</p>'
             f'<p style="color:#666;font-size:0.9em">Model: {html.escape(str(card.get("backbone", "?")))} at '
             f'{card.get("image_size", "?")} px, trained {str(card.get("trained_at", "?"))[:10]}.</p>')
@@ -89,14 +101,16 @@ UPLOAD_BATCH = 10  # photos at the size limit that one upload may carry (one web
 
 class App:
     "The page: an upload button, a card per uploaded photo, and what the model knows."
-    def __init__(self, model: Path|str|None=None, settings: Path|str|None=None, client: ModelClient|None=None):
+    def __init__(self, model: Path|str|None=None, settings: Path|str|None=None,
+                 client: ModelClient|None=None):
         settings = settings or os.environ.get(SETTINGS_ENV) or None
         self.s, self.problem, self.model_info = load_settings(settings), None, {}
         self.max_bytes = int(self.s.max_upload_mb * 2**20)
         self.client = client or ModelClient(model or os.environ.get(MODEL_ENV) or self.s.model_path, settings)
         try: self.model_info = self.client.card()  # {card, n_classes}; starts the model process if none runs
         except CatError as e: self.problem = str(e)
-        self.upload = widgets.FileUpload(accept='image/*', multiple=True, description='Upload photos', button_style='primary').add_class('cat-upload')
+        self.upload = widgets.FileUpload(accept='image/*', multiple=True, description='Upload photos',
+                                         button_style='primary').add_class('cat-upload')
         self.status, self.results = widgets.HTML().add_class('cat-status'), widgets.VBox().add_class('cat-results')
         self.upload.observe(self._on_upload, names='value')
 
@@ -104,12 +118,18 @@ class App:
 @patch(as_prop=True)
 def page(self: App) -> widgets.VBox:
     "The page's widgets, top to bottom."
-    if self.problem: return widgets.VBox([widgets.HTML(f'<p><b>The app has no model to use.</b> {html.escape(self.problem)}</p>').add_class('cat-problem')])
+    if self.problem:
+        return widgets.VBox([widgets.HTML('<p><b>The app has no model to use.</b> '
+                                          f'{html.escape(self.problem)}</p>').add_class('cat-problem')])
     mb = f'{self.s.max_upload_mb:g} MB'
-    intro = widgets.HTML(f'<p>Upload one or several photos of a cat and I will tell you which of the breeds I know it looks like. '
-                         f'Photos: {USE_FORMATS.removeprefix("use ")}, up to {mb} each ({UPLOAD_BATCH * self.s.max_upload_mb:g} MB at once). '
+    intro = widgets.HTML('<p>Upload one or several photos of a cat and I will tell you which of the '
+                         'breeds I know it looks like. '
+                         f'Photos: {USE_FORMATS.removeprefix("use ")}, up to {mb} each '
+                         f'({UPLOAD_BATCH * self.s.max_upload_mb:g} MB at once). '
                          'They are not stored.</p>').add_class('cat-intro')
-    about = widgets.HTML('<h3>About this model</h3>' + about_model(self.model_info['card'], self.s.unknown_threshold)).add_class('cat-about')
+    about = widgets.HTML('<h3>About this '
+                         'model</h3>' + about_model(self.model_info['card'],
+                                                    self.s.unknown_threshold)).add_class('cat-about')
     return widgets.VBox([intro, self.upload, self.status, self.results, about])
 
 @patch
@@ -129,7 +149,8 @@ def card(self: App, name: str, data: bytes|memoryview) -> widgets.Widget:
     except CatError as e: return error_card(name, str(e))
     except Exception as e:
         # A bug must not take the page down: the person gets a message, the server's terminal the traceback.
-        print(f'cat-classifier app: unexpected error on {name!r}:\n{traceback.format_exc()}', file=sys.__stderr__, flush=True)
+        print(f'cat-classifier app: unexpected error on {name!r}:\n{traceback.format_exc()}',
+              file=sys.__stderr__, flush=True)
         return error_card(name, f'something went wrong on our side ({type(e).__name__}): try another photo')
 
 @patch

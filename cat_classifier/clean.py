@@ -14,6 +14,7 @@ from IPython.display import display
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 from .core import CatError, atomic_path, atomic_write, file_sha256, load_settings
 from .data import in_valid
+from .evaluate import file_losses
 
 # %% auto #0
 __all__ = ['DECISION_COLUMNS', 'KEYWORDS', 'LOG_NAME', 'find_suspects', 'write_decisions', 'by_class', 'contact_sheet',
@@ -22,25 +23,31 @@ __all__ = ['DECISION_COLUMNS', 'KEYWORDS', 'LOG_NAME', 'find_suspects', 'write_d
 
 # %% ../notebooks/04_clean.ipynb #02a1a513
 def _labelled(learn: Learner, images_path: Path|str|None=None) -> tuple[list, list]:
-    "The learner's labelled images and the split of each; for an exported learner, those of its classes under `images_path`."
+    "The learner's labelled images and their splits; for an exported one, its classes' images under `images_path`."
     trn, val = learn.dls.train_ds, learn.dls.valid_ds
     if len(trn) + len(val): return [*trn.items, *val.items], ['train']*len(trn) + ['valid']*len(val)
     cfg = getattr(learn, 'config', {})
     s = load_settings(images_path=images_path, valid_pct=cfg.get('valid_pct'), seed=cfg.get('seed'))
-    files = [f for f in get_image_files(s.images_path) if parent_label(f) in learn.dls.vocab] if Path(s.images_path).is_dir() else []
+    files = [f for f in get_image_files(s.images_path)
+             if parent_label(f) in learn.dls.vocab] if Path(s.images_path).is_dir() else []
     return files, ['valid' if in_valid(f.name, s.valid_pct, s.seed) else 'train' for f in files]
 
 # %% ../notebooks/04_clean.ipynb #22c8644d
-def find_suspects(learn: Learner, n: int|None=None, ds_idx: int|None=None, images_path: Path|str|None=None) -> list[dict]:
-    "The `n` labelled images (train and valid, or only `ds_idx` 0/1) with the highest loss: file, label, predicted, probability, loss, split."
+def find_suspects(learn: Learner, n: int|None=None, ds_idx: int|None=None,
+                  images_path: Path|str|None=None) -> list[dict]:
+    "The `n` highest-loss images (all, or split `ds_idx`): file, label, predicted, probability, loss, split."
     files, splits = _labelled(learn, images_path)
     if ds_idx is not None:
         keep = [i for i, sp in enumerate(splits) if sp == ('train', 'valid')[ds_idx]]
         files, splits = [files[i] for i in keep], [splits[i] for i in keep]
-    if not files: raise CatError(f'no labelled images to rank under {images_path or "images_path"}: pass the folder the model was trained on')
-    probs, targs, losses = learn.get_preds(dl=learn.dls.test_dl(list(files), with_labels=True), with_loss=True)
+    if not files:
+        raise CatError(f'no labelled images to rank under {images_path or "images_path"}: pass the folder '
+                       'the model was trained on')
+    probs, targs = learn.get_preds(dl=learn.dls.test_dl(list(files), with_labels=True))
+    losses = file_losses(probs, targs)
     vocab = learn.dls.vocab
-    res = [dict(file=Path(f), label=vocab[int(t)], predicted=vocab[int(p.argmax())], probability=float(p.max()), loss=float(l), split=sp)
+    res = [dict(file=Path(f), label=vocab[int(t)], predicted=vocab[int(p.argmax())],
+                probability=float(p.max()), loss=float(l), split=sp)
            for f, p, t, l, sp in zip(files, probs, targs, losses, splits)]
     return sorted(res, key=lambda o: -o['loss'])[:n]
 
@@ -55,10 +62,11 @@ def _row(o: dict, root: Path) -> list:
 
 def write_decisions(suspects: list[dict], path: Path|str, images_path: Path|str|None=None,
                     overwrite: bool=False) -> Path:
-    "Write `suspects` as a CSV file of decisions to fill in (columns `reason`, `action`), paths relative to `images_path`."
+    "Write `suspects` as a CSV of decisions to fill in (`reason`, `action`), paths relative to `images_path`."
     root, path = load_settings(images_path=images_path).images_path, Path(path)
     if path.exists() and not overwrite:
-        raise CatError(f'{path} exists and may hold your decisions: apply it, move it away or choose another file')
+        raise CatError(f'{path} exists and may hold your decisions: apply it, move it '
+                       'away or choose another file')
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator='\n')
     w.writerow(DECISION_COLUMNS)
@@ -101,17 +109,19 @@ def review_sheets(suspects: list[dict], dest: Path|str, per_sheet: int=48, cols:
     for label in dict.fromkeys(o['label'] for o in rows):
         mine = [o for o in rows if o['label'] == label]
         for k in range(0, len(mine), per_sheet):
-            out.append(contact_sheet(mine[k:k+per_sheet], Path(dest)/f'{label}-{k//per_sheet+1:02d}.png', cols))
+            out.append(contact_sheet(mine[k:k+per_sheet], Path(dest)/f'{label}-{k//per_sheet+1:02d}.png',
+                                     cols))
     return out
 
 # %% ../notebooks/04_clean.ipynb #62d6b085
 def dhash(f: Path|str, side: int=8) -> int:
     "A 64-bit difference hash of the image at `f`: equal or close for the same photo resized or recompressed."
-    with Image.open(f) as im: a = np.asarray(im.convert('L').resize((side+1, side), Image.LANCZOS), dtype=np.int16)
+    with Image.open(f) as im:
+        a = np.asarray(im.convert('L').resize((side+1, side), Image.LANCZOS), dtype=np.int16)
     return int(''.join('1' if b else '0' for b in (a[:, 1:] > a[:, :-1]).flatten()), 2)
 
 def near_duplicates(files: list, others: list|None=None, max_distance: int=6) -> list[tuple]:
-    "Pairs `(a, b, distance)` of `files` (or of `files` against `others`) whose hashes differ in at most `max_distance` bits."
+    "Pairs `(a, b, distance)` of `files` (or `files` against `others`) with hashes at most `max_distance` bits apart."
     ha = {Path(f): dhash(f) for f in files}
     hb = ha if others is None else {Path(f): dhash(f) for f in others}
     pairs = [(a, b, bin(x ^ y).count('1')) for a, x in ha.items() for b, y in hb.items()
@@ -122,32 +132,46 @@ def near_duplicates(files: list, others: list|None=None, max_distance: int=6) ->
 KEYWORDS = ('', 'keep', 'delete')
 
 def _validate(decisions: list[dict], images_path: Path) -> list[dict]:
-    "`decisions` with `file` resolved and `action` normalised; a `CatError` for the first bad one, before anything moves."
+    "`decisions` with `file` resolved and `action` normalised; a `CatError` for the first bad one, before any move."
     root = Path(images_path).resolve()
     if not root.is_dir(): raise CatError(f'no images folder {root}: pass the folder the decisions are about')
-    classes, seen, res = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith('.')), {}, []
+    classes, seen, res = sorted(p.name for p in root.iterdir()
+                                if p.is_dir() and not p.name.startswith('.')), {}, []
     for i, d in enumerate(decisions):
         where, a = f"line {d['line']}" if 'line' in d else f'decision {i+1}', str(d.get('action') or '').strip()
         a = a.lower() if a.lower() in KEYWORDS else a
-        if a not in KEYWORDS + tuple(classes): raise CatError(f"{where}: unknown action {a!r} for {d.get('file')}: use keep, delete or a class ({', '.join(classes)})")
+        if a not in KEYWORDS + tuple(classes):
+            raise CatError(f"{where}: unknown action {a!r} for {d.get('file')}: use keep, delete or a "
+                           f"class ({', '.join(classes)})")
         f = (root/str(d.get('file') or '')).resolve()
-        if a not in ('', 'keep') and not f.is_file(): raise CatError(f"{where}: {f} does not exist (moved already?): fix the path or remove the line")
-        if not f.is_relative_to(root) or f == root: raise CatError(f"{where}: {f} is not an image under {root}: only the training images can be cleaned")
+        if a not in ('', 'keep') and not f.is_file():
+            raise CatError(f"{where}: {f} does not exist (moved already?): fix the path or remove the line")
+        if not f.is_relative_to(root) or f == root:
+            raise CatError(f"{where}: {f} is not an image under {root}: only the "
+                           "training images can be cleaned")
         a = 'keep' if a == f.parent.name else a
-        if (seen.get(f, a) or 'keep') != (a or 'keep'): raise CatError(f"{where}: {f} is given two actions, {seen[f]!r} and {a!r}: keep one")
-        if f not in seen: seen[f] = a; res.append({**d, 'file': f, 'action': a})
+        if (seen.get(f, a) or 'keep') != (a or 'keep'):
+            raise CatError(f"{where}: {f} is given two actions, {seen[f]!r} and {a!r}: keep one")
+        if f not in seen:
+            seen[f] = a
+            res.append({**d, 'file': f, 'action': a})
     return res
 
 # %% ../notebooks/04_clean.ipynb #5375734d
 def read_decisions(path: Path|str, images_path: Path|str|None=None) -> list[dict]:
-    "The decisions in the CSV file at `path`, checked: files relative to `images_path`, actions '', keep, delete or a class."
+    "Checked decisions from the CSV file `path`: files relative to `images_path`; actions '', keep, delete or a class."
     root, path = load_settings(images_path=images_path).images_path, Path(path)
-    if not path.is_file(): raise CatError(f'decisions file {path} not found: write one from the suspects first')
+    if not path.is_file():
+        raise CatError(f'decisions file {path} not found: write one from the suspects first')
     try:
-        with open(path, newline='', encoding='utf-8-sig') as f: r = csv.DictReader(f); rows = list(r)
-    except (UnicodeDecodeError, csv.Error) as e: raise CatError(f'{path} is not a readable CSV file ({e}): save it as "CSV UTF-8"') from None
+        with open(path, newline='', encoding='utf-8-sig') as f:
+            r = csv.DictReader(f)
+            rows = list(r)
+    except (UnicodeDecodeError, csv.Error) as e:
+        raise CatError(f'{path} is not a readable CSV file ({e}): save it as "CSV UTF-8"') from None
     if not {'file', 'action'} <= set(r.fieldnames or []):
-        raise CatError(f'{path} has no header with file and action columns: keep the first line as written ({",".join(DECISION_COLUMNS)})')
+        raise CatError(f'{path} has no header with file and action columns: keep the first line as written '
+                       f'({",".join(DECISION_COLUMNS)})')
     return _validate([{**row, 'line': i+2} for i, row in enumerate(rows)], root)
 
 # %% ../notebooks/04_clean.ipynb #8d699354
@@ -160,8 +184,10 @@ def _append(log: Path, rec: dict):
         size = f.seek(0, os.SEEK_END)
         if size: f.seek(size - 1)
         lead = b'\n' if size and f.read(1) != b'\n' else b''  # a crash cut the last line short: start a new one
-        f.write(lead + json.dumps({'time': datetime.now(timezone.utc).isoformat(timespec='seconds'), **rec}).encode() + b'\n')
-        f.flush(); os.fsync(f.fileno())
+        f.write(lead + json.dumps({'time': datetime.now(timezone.utc).isoformat(timespec='seconds'),
+                                   **rec}).encode() + b'\n')
+        f.flush()
+        os.fsync(f.fileno())
 
 def read_log(trash_path: Path|str|None=None) -> list[dict]:
     "The records of the clean log in `trash_path` (default: settings), oldest first, skipping a line a crash cut short."
@@ -175,11 +201,13 @@ def read_log(trash_path: Path|str|None=None) -> list[dict]:
 def _free(dst: Path) -> Path:
     "`dst`, or `dst` with the first suffix `-1`, `-2`... that no file has."
     p, i = dst, 0
-    while p.exists() or p.is_symlink(): i += 1; p = dst.with_name(f'{dst.stem}-{i}{dst.suffix}')
+    while p.exists() or p.is_symlink():
+        i += 1
+        p = dst.with_name(f'{dst.stem}-{i}{dst.suffix}')
     return p
 
 def _move(src: Path, dst: Path, sha: str):
-    "Move `src` to the free path `dst`: a hard link and an unlink on one filesystem (never overwrites), else a checked copy."
+    "Move `src` to the free path `dst`: link and unlink on one filesystem (never overwrites), else a checked copy."
     dst.parent.mkdir(parents=True, exist_ok=True)
     try: os.link(src, dst)
     except FileExistsError: raise
@@ -187,25 +215,33 @@ def _move(src: Path, dst: Path, sha: str):
         if dst.exists(): raise FileExistsError(dst)
         with atomic_path(dst) as tmp:
             shutil.copy2(src, tmp)
-            if file_sha256(tmp) != sha: raise OSError(f'the copy of {src} to {dst} differs from it: disk full or failing?')
+            if file_sha256(tmp) != sha:
+                raise OSError(f'the copy of {src} to {dst} differs from it: disk full or failing?')
     os.unlink(src)
 
 # %% ../notebooks/04_clean.ipynb #07049123
-def apply_decisions(decisions: list[dict], images_path: Path|str|None=None, trash_path: Path|str|None=None) -> dict:
-    "Move the files of `decisions` ('delete': to `trash_path`, a class: to its folder), logged for `undo`; return the counts."
-    s = load_settings(images_path=images_path, trash_path=trash_path); root, trash = Path(s.images_path), Path(s.trash_path)
-    if trash.is_relative_to(root): raise CatError(f'trash_path {trash} is inside images_path {root}: it would become a class; set it elsewhere in settings.ini')
-    rows = _validate(decisions, root); moves = [d for d in rows if d['action'] not in ('', 'keep')]
+def apply_decisions(decisions: list[dict], images_path: Path|str|None=None,
+                    trash_path: Path|str|None=None) -> dict:
+    "Move the files of `decisions` ('delete': to `trash_path`; a class: to its folder), logged for `undo`; the counts."
+    s = load_settings(images_path=images_path, trash_path=trash_path)
+    root, trash = Path(s.images_path), Path(s.trash_path)
+    if trash.is_relative_to(root):
+        raise CatError(f'trash_path {trash} is inside images_path {root}: it would become a class; set it '
+                       'elsewhere in settings.ini')
+    rows = _validate(decisions, root)
+    moves = [d for d in rows if d['action'] not in ('', 'keep')]
     batch = f'{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}'
     for i, d in enumerate(moves):
         src, act = d['file'], 'delete' if d['action'] == 'delete' else 'relabel'
         dst = _free(trash/src.relative_to(root) if act == 'delete' else root/d['action']/src.name)
-        rec = dict(batch=batch, id=f'{batch}/{i}', action=act, src=str(src), dst=str(dst), sha256=file_sha256(src))
+        rec = dict(batch=batch, id=f'{batch}/{i}', action=act, src=str(src), dst=str(dst),
+                   sha256=file_sha256(src))
         _append(trash/LOG_NAME, {**rec, 'state': 'intent'})
         _move(src, dst, rec['sha256'])
         _append(trash/LOG_NAME, {**rec, 'state': 'done'})
     n_del = sum(d['action'] == 'delete' for d in moves)
-    return dict(deleted=n_del, relabelled=len(moves) - n_del, kept=len(rows) - len(moves), batch=batch if moves else None)
+    return dict(deleted=n_del, relabelled=len(moves) - n_del, kept=len(rows) - len(moves),
+                batch=batch if moves else None)
 
 # %% ../notebooks/04_clean.ipynb #b9326f17
 def _plan_undo(moves: list[dict]) -> tuple[list, dict]:
@@ -215,26 +251,33 @@ def _plan_undo(moves: list[dict]) -> tuple[list, dict]:
     for m in moves:
         src, dst, h = Path(m['src']), Path(m['dst']), m['sha256']
         at_src, at_dst = sha(src), sha(dst)
-        if h not in (at_src, at_dst): counts['missing'] += 1; continue  # gone from the trash: nothing to restore
+        if h not in (at_src, at_dst):
+            counts['missing'] += 1
+            continue  # gone from the trash: nothing to restore
         if at_src is not None and at_src != h:
-            raise CatError(f'cannot put {dst.name} back: {src} is now another file; move that away and run undo again')
+            raise CatError(f'cannot put {dst.name} back: {src} is now another file; move that '
+                           'away and run undo again')
         how = 'move' if at_src is None else 'drop' if at_dst == h else 'none'  # drop: a copy left by a crash mid-move
-        plan.append((m, how)); later[src], later[dst] = h, None
+        plan.append((m, how))
+        later[src], later[dst] = h, None
         counts['already' if how == 'none' else 'restored'] += 1
     return plan, counts
 
 # %% ../notebooks/04_clean.ipynb #65e81f7a
 def undo(trash_path: Path|str|None=None, last: bool=True, batch: str|None=None) -> dict:
     "Move back, byte-identical, the files of the last `apply_decisions` (or of all, or of `batch`); return the counts."
-    trash = Path(load_settings(trash_path=trash_path).trash_path); recs = read_log(trash)
+    trash = Path(load_settings(trash_path=trash_path).trash_path)
+    recs = read_log(trash)
     moves = [r for r in recs if r['action'] != 'undo' and r['state'] == 'intent']
     done = {r['undoes'] for r in recs if r['action'] == 'undo' and r['state'] == 'done'}
     batches = list(dict.fromkeys(m['batch'] for m in moves))
-    if batch is not None and batch not in batches: raise CatError(f'no batch {batch!r} in the clean log: choose one of {", ".join(batches) or "none"}')
+    if batch is not None and batch not in batches:
+        raise CatError(f'no batch {batch!r} in the clean log: choose one of {", ".join(batches) or "none"}')
     chosen = [batch] if batch else batches[-1:] if last else batches
     plan, counts = _plan_undo([m for m in moves[::-1] if m['batch'] in chosen and m['id'] not in done])
     for m, how in plan:
-        rec = dict(batch=m['batch'], id=f"{m['id']}/undo", action='undo', undoes=m['id'], src=m['dst'], dst=m['src'], sha256=m['sha256'])
+        rec = dict(batch=m['batch'], id=f"{m['id']}/undo", action='undo', undoes=m['id'], src=m['dst'],
+                   dst=m['src'], sha256=m['sha256'])
         _append(trash/LOG_NAME, {**rec, 'state': 'intent'})
         if how == 'move': _move(Path(m['dst']), Path(m['src']), m['sha256'])
         if how == 'drop': Path(m['dst']).unlink()
@@ -247,14 +290,16 @@ if not hasattr(fastai_widgets, 'display'): fastai_widgets.display = display
 
 @delegates(ImagesCleaner)
 class Cleaner(ImageClassifierCleaner):
-    "fastai's `ImageClassifierCleaner`, ranked by `find_suspects` (exported learners too), keeping the choices of every view."
+    "fastai's `ImageClassifierCleaner` ranked by `find_suspects` (exported learners too), keeping every view's choices."
     def __init__(self, learn: Learner, suspects: list[dict]|None=None, **kwargs):
         self.choices, vocab = {}, learn.dls.vocab
         self.default = self.iw = ImagesCleaner(vocab, **kwargs)
         self.dd_cats, self.dd_ds = Dropdown(options=vocab), Dropdown(options=('Train', 'Valid'))
         sus = find_suspects(learn) if suspects is None else suspects
-        self.iwis = [L((Path(o['file']), o['label'], o['loss']) for o in sus if o['split'] == s) for s in ('train', 'valid')]
-        self.dd_ds.observe(self.on_change_ds, 'value'); self.dd_cats.observe(self.on_change_ds, 'value')
+        self.iwis = [L((Path(o['file']), o['label'], o['loss']) for o in sus if o['split'] == s)
+                     for s in ('train', 'valid')]
+        self.dd_ds.observe(self.on_change_ds, 'value')
+        self.dd_cats.observe(self.on_change_ds, 'value')
         self.on_change_ds()
         self.widget = VBox([self.dd_cats, self.dd_ds, self.iw.widget])
 
@@ -262,11 +307,12 @@ class Cleaner(ImageClassifierCleaner):
         "Show the chosen class and set, with the choices made there before."
         self.choices |= dict(zip(getattr(self.iw, 'fns', []), self.iw.values()))
         super().on_change_ds(change)
-        for f, box in zip(self.fns, self.iw.widget.children): box.children[1].value = self.choices.get(f, '<Keep>')
+        for f, box in zip(self.fns, self.iw.widget.children):
+            box.children[1].value = self.choices.get(f, '<Keep>')
 
 # %% ../notebooks/04_clean.ipynb #4a93559b
 def decisions_from_cleaner(cleaner: ImageClassifierCleaner) -> list[dict]:
-    "The files marked delete or another class in `cleaner` (in every view of a `Cleaner`), as decisions for `apply_decisions`."
+    "The files marked delete or another class in `cleaner` (every view of a `Cleaner`), as `apply_decisions` input."
     choices = {**getattr(cleaner, 'choices', {}), **dict(zip(cleaner.fns, cleaner.values()))}
     return [dict(file=Path(f), label=Path(f).parent.name, action='delete' if v == '<Delete>' else v)
             for f, v in choices.items() if v != '<Keep>']

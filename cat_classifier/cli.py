@@ -24,12 +24,16 @@ def command(name: str, help: str):
 
 # %% ../notebooks/09_cli.ipynb #6af32378
 def _download_opts(p):
-    p.add_argument('--from-folder', metavar='DIR', help='import a labelled folder tree (one folder per category) instead of searching the web')
-    p.add_argument('--holdout', type=float, metavar='PCT', help='set aside this share of each category (e.g. 0.15) as an honest test set')
+    p.add_argument('--from-folder', metavar='DIR', help='import a labelled folder tree (one folder per '
+                                                        'category) instead of searching the web')
+    p.add_argument('--holdout', type=float, metavar='PCT', help='set aside this share of each category (e.g. '
+                                                                '0.15) as an honest test set')
     p.add_argument('--categories', help='comma-separated categories (default: settings.ini)')
-    p.add_argument('-n', '--images-per-category', type=int, metavar='N', help='images to search for per category')
+    p.add_argument('-n', '--images-per-category', type=int, metavar='N', help='images to '
+                                                                              'search for per category')
     p.add_argument('--dest', metavar='DIR', help='where the images go (default: settings images_path)')
-    p.add_argument('--search-url', help='search endpoint to use instead of Bing\'s (a mirror, or a test server)')
+    p.add_argument('--search-url', help='search endpoint to use instead of Bing\'s (a '
+                                        'mirror, or a test server)')
 
 @command('download', 'search and download images per category, or import a labelled folder')
 def cmd_download(a):
@@ -43,25 +47,33 @@ cmd_download.options = _download_opts
 
 # %% ../notebooks/09_cli.ipynb #dcbc491c
 def _train_opts(p):
-    p.add_argument('--data', metavar='DIR', help='training images, one folder per class (default: settings images_path)')
+    p.add_argument('--data', metavar='DIR', help='training images, one folder per class '
+                                                 '(default: settings images_path)')
     p.add_argument('--run', help='name of the run folder under runs_path (default: the date and time)')
-    p.add_argument('--backbone', help='tf_efficientnet_lite0 (default; weights ship with the project), resnet18 or resnet34')
-    p.add_argument('--no-pretrained', dest='pretrained', action='store_false', default=None, help='start from random weights')
+    p.add_argument('--backbone', help='tf_efficientnet_lite0 (default; weights ship with the '
+                                      'project), resnet18 or resnet34')
+    p.add_argument('--no-pretrained', dest='pretrained', action='store_false', default=None,
+                   help='start from random weights')
     p.add_argument('--train-bn', dest='freeze_bn', action='store_false', default=None,
                    help="let batch norm learn (fastai's default) instead of keeping it frozen")
     p.add_argument('--precision', choices=['auto', 'fp32', 'bf16', 'fp16'],
-                   help='auto (default): bf16 on CPUs and GPUs that compute it natively, fp16 on older GPUs, else fp32')
+                   help='auto (default): bf16 on CPUs and GPUs that compute it natively, fp16 '
+                        'on older GPUs, else fp32')
     p.add_argument('--no-channels-last', dest='channels_last', action='store_false', default=None,
                    help='keep the NCHW memory format (channels_last is faster on CPUs and recent GPUs)')
-    for o, t in [('--epochs', int), ('--freeze-epochs', int), ('--lr', float), ('--size', int), ('--batch-size', int),
-                 ('--label-smoothing', float), ('--min-scale', float), ('--aug-mult', float), ('--valid-pct', float),
-                 ('--seed', int), ('--num-workers', int)]:
-        p.add_argument(o, type=t, help=f'override settings.ini {o[2:].replace("-", "_")}' + (' (0: use lr_find)' if o == '--lr' else ''))
+    for o, t in [('--epochs', int), ('--freeze-epochs', int), ('--lr', float), ('--size', int),
+                 ('--batch-size', int),
+                 ('--label-smoothing', float), ('--min-scale', float), ('--aug-mult', float),
+                 ('--valid-pct', float), ('--seed', int), ('--num-workers', int)]:
+        p.add_argument(o, type=t, help='override settings.ini '
+                                       f'{o[2:].replace("-", "_")}' + (' (0: use '
+                                                                       'lr_find)' if o == '--lr' else ''))
 
 @command('train', 'fine-tune a pretrained CNN on the images and save the run')
 def cmd_train(a):
     from cat_classifier.train import TRAIN_KEYS, train
-    learn = train(a.data, run=a.run, **{k: getattr(a, k) for k in TRAIN_KEYS if hasattr(a, k)}, settings=a.settings)
+    learn = train(a.data, run=a.run, **{k: getattr(a, k) for k in TRAIN_KEYS if hasattr(a, k)},
+                  settings=a.settings)
     if learn.run_dir:  # the other processes of a distributed run have nothing of their own to say
         acc = learn.run_info['valid']['accuracy']
         print(f'validation accuracy {acc:.1%}; saved the run in {learn.run_dir}: now '
@@ -74,16 +86,20 @@ def _clean_opts(p):
     # One subparser per action, so that options and the file can come in any order (`suspects -n 10 FILE`).
     sub = p.add_subparsers(dest='action', metavar='ACTION', required=True)
     s = sub.add_parser('suspects', help='write the decisions file: the photos the model doubts most first')
-    s.add_argument('file', nargs='?', default='decisions.csv', help='the decisions file to write (default: decisions.csv)')
+    s.add_argument('file', nargs='?', default='decisions.csv', help='the decisions file to write '
+                                                                    '(default: decisions.csv)')
     s.add_argument('--model', metavar='PATH', help='model that ranks the photos (default: the latest run)')
     s.add_argument('-n', type=int, default=50, help='how many suspects to list (default: 50)')
     s.add_argument('--all', action='store_true', help='list every photo, for a full review (ignores -n)')
     s.add_argument('--sheets', metavar='DIR', help='also draw numbered contact sheets per class into DIR; '
                    'the file then lists the photos class by class, in the sheets\' order')
-    s.add_argument('--images', metavar='DIR', help='the labelled photos to rank (default: settings images_path)')
+    s.add_argument('--images', metavar='DIR', help='the labelled photos to rank '
+                                                   '(default: settings images_path)')
     ap = sub.add_parser('apply', help='carry out the decisions file: delete (to the trash), relabel or keep')
-    ap.add_argument('file', nargs='?', default='decisions.csv', help='the decisions file (default: decisions.csv)')
-    ap.add_argument('--images', metavar='DIR', help='the photos the file is about (default: settings images_path)')
+    ap.add_argument('file', nargs='?', default='decisions.csv', help='the decisions file '
+                                                                     '(default: decisions.csv)')
+    ap.add_argument('--images', metavar='DIR', help='the photos the file is about '
+                                                    '(default: settings images_path)')
     u = sub.add_parser('undo', help='put the files of the last applied batch back, byte for byte')
     u.add_argument('--all', action='store_true', help='undo every batch, not only the last')
 
@@ -96,7 +112,8 @@ def _suspects(a, s) -> int:
     if a.sheets: sus = clean.by_class(sus)
     clean.write_decisions(sus, a.file, images_path=s.images_path)
     if a.sheets: print(f'drew {len(clean.review_sheets(sus, a.sheets))} contact sheets in {a.sheets}')
-    for o in sus[:10]: print(f"{o['loss']:6.2f}  {o['label']} -> {o['predicted']} ({o['probability']:.0%})  {o['file']}")
+    for o in sus[:10]:
+        print(f"{o['loss']:6.2f}  {o['label']} -> {o['predicted']} ({o['probability']:.0%})  {o['file']}")
     print(f'wrote {len(sus)} photos to {a.file}: fill in its action column (delete, keep or a class name) '
           f'and, if you like, a reason; then `cat-classifier clean apply {a.file}`')
     return 0
@@ -107,28 +124,35 @@ def cmd_clean(a):
     s = load_settings(a.settings, images_path=getattr(a, 'images', None))
     if a.action == 'suspects': return _suspects(a, s)
     if a.action == 'apply':
-        r = clean.apply_decisions(clean.read_decisions(a.file, images_path=s.images_path), s.images_path, s.trash_path)
-        print(f"deleted (moved to {s.trash_path}) {r['deleted']}, relabelled {r['relabelled']}, kept {r['kept']}; "
+        r = clean.apply_decisions(clean.read_decisions(a.file, images_path=s.images_path), s.images_path,
+                                  s.trash_path)
+        print(f"deleted (moved to {s.trash_path}) {r['deleted']}, relabelled "
+              f"{r['relabelled']}, kept {r['kept']}; "
               '`cat-classifier clean undo` puts them back')
     else:
         r = clean.undo(s.trash_path, last=not a.all)
-        print(f"restored {r['restored']}" + (f", {r['missing']} missing from the trash" if r['missing'] else ''))
+        print(f"restored {r['restored']}" + (f", {r['missing']} missing from the "
+                                             "trash" if r['missing'] else ''))
     return 0
 cmd_clean.options = _clean_opts
 
 # %% ../notebooks/09_cli.ipynb #974a3ba7
 def _safe_opt(p):
     p.add_argument('--safe', action='store_true',
-                   help='rebuild the model from its weights-only file and card instead of unpickling it: for a model you did not make yourself')
+                   help='rebuild the model from its weights-only file and card instead of unpickling it: for '
+                        'a model you did not make yourself')
 
 def _evaluate_opts(p):
     p.add_argument('dir', metavar='DIR', help='labelled photos to judge, one folder per class')
     p.add_argument('--model', metavar='PATH', help='model file (default: the shipped one in models/)')
     p.add_argument('--json', action='store_true', help='print the full result as one JSON object')
-    p.add_argument('--tta', action='store_true', help='average predictions over augmented views (test-time augmentation)')
+    p.add_argument('--tta', action='store_true', help='average predictions over augmented views '
+                                                      '(test-time augmentation)')
     _safe_opt(p)
-    p.add_argument('--report', metavar='DIR', help='also write evaluation.json, confusion.png and top_losses.png into DIR')
-    p.add_argument('--verified', metavar='CSV', help='labels checked by eye (file,holds): also judge on the photos whose '
+    p.add_argument('--report', metavar='DIR', help='also write evaluation.json, confusion.png and '
+                                                   'top_losses.png into DIR')
+    p.add_argument('--verified', metavar='CSV', help='labels checked by eye (file,holds): also '
+                                                     'judge on the photos whose '
                    'labels hold (e.g. models/holdout-verified.csv)')
 
 @command('evaluate', 'judge a model on labelled photos: accuracy, per-class recall, confusion matrix')
@@ -140,8 +164,10 @@ def cmd_evaluate(a):
     if a.report: save_report(res, a.report)
     if a.json: print(json.dumps(res))
     else:
-        print(f"accuracy {res['accuracy']:.1%} on {res['n']} photos" + (f" ({len(res['skipped'])} unreadable, skipped)" if res['skipped'] else ''))
-        for c, m in res['per_class'].items(): print(f"  {c:<20} recall {m['recall']:.1%}  precision {m['precision']:.1%}  n={m['n']}")
+        print(f"accuracy {res['accuracy']:.1%} on {res['n']} "
+              "photos" + (f" ({len(res['skipped'])} unreadable, skipped)" if res['skipped'] else ''))
+        for c, m in res['per_class'].items():
+            print(f"  {c:<20} recall {m['recall']:.1%}  precision {m['precision']:.1%}  n={m['n']}")
         if verified is not None:
             v = res['verified']
             print(f"accuracy {v['accuracy']:.1%} on the {v['n']} photos whose labels hold (checked by eye)")
@@ -151,14 +177,21 @@ cmd_evaluate.options = _evaluate_opts
 
 # %% ../notebooks/09_cli.ipynb #1f1a317e
 def _export_opts(p):
-    p.add_argument('--run', metavar='DIR', help='the run folder to ship (default: the latest under runs_path)')
+    p.add_argument('--run', metavar='DIR', help='the run folder to ship (default: the '
+                                                'latest under runs_path)')
     p.add_argument('--to', metavar='PATH', help='model file to write (default: settings model_path)')
-    p.add_argument('--holdout', metavar='DIR', help='judge on these held-out photos and put the figures on the card (default: settings holdout_path, if it has photos)')
+    p.add_argument('--holdout', metavar='DIR', help='judge on these held-out photos and put the figures on '
+                                                    'the card (default: settings '
+                                                    'holdout_path, if it has photos)')
     p.add_argument('--tta', action='store_true', help='judge the holdout with test-time augmentation')
-    p.add_argument('--verified', metavar='CSV', help='the holdout\'s labels checked by eye, to judge against as well '
+    p.add_argument('--verified', metavar='CSV', help='the holdout\'s labels checked by eye, '
+                                                     'to judge against as well '
                    '(default: settings verified_path, if the file exists)')
-    p.add_argument('--onnx', action='store_true', help="also write the model as ONNX (needs the 'onnx' extra)")
-    p.add_argument('--model', metavar='PATH', help='instead of shipping a run, add the weights-only file (and with --onnx the ONNX one) beside this exported model')
+    p.add_argument('--onnx', action='store_true', help="also write the model as ONNX "
+                                                       "(needs the 'onnx' extra)")
+    p.add_argument('--model', metavar='PATH', help='instead of shipping a run, add the weights-only file '
+                                                   '(and with --onnx the ONNX one) '
+                                                   'beside this exported model')
 
 @command('export', 'ship a trained run to models/ with its card (categories, metrics, sha256)')
 def cmd_export(a):
@@ -167,7 +200,8 @@ def cmd_export(a):
     if a.onnx: _need_onnx()
     if a.model:
         card = add_formats(a.model, onnx=a.onnx)
-        print(f"wrote {', '.join(card[k]['file'] for k in ('weights', 'onnx') if k in card)} beside {a.model} and described them on its card")
+        print(f"wrote {', '.join(card[k]['file'] for k in ('weights', 'onnx') if k in card)} beside "
+              f"{a.model} and described them on its card")
         return 0
     s = load_settings(a.settings)
     run = Path(a.run) if a.run else latest_run(s.runs_path)
@@ -177,8 +211,10 @@ def cmd_export(a):
     judge = a.holdout or any(hold.glob('*/*'))
     res = evaluate(load_model(run/'learner.pkl'), hold, tta=a.tta, verified=verified) if judge else None
     dest = export_model(run, a.to, evaluation=res, settings=a.settings, onnx=a.onnx)
-    print(f'exported {run.name} to {dest}' + (f"; holdout accuracy {res['accuracy']:.1%} on {res['n']} photos" if res else '')
-          + (f", {res['verified']['accuracy']:.1%} on the {res['verified']['n']} whose labels hold" if verified else ''))
+    print(f'exported {run.name} to {dest}' + (f"; holdout accuracy {res['accuracy']:.1%} on "
+                                              f"{res['n']} photos" if res else '')
+          + (f", {res['verified']['accuracy']:.1%} on the {res['verified']['n']} whose labels "
+             "hold" if verified else ''))
     return 0
 cmd_export.options = _export_opts
 
@@ -204,15 +240,18 @@ def cmd_predict(a):
     from cat_classifier.export import load_model
     from cat_classifier.predict import predict_files
     ok = True
-    for r in predict_files(load_model(a.model, settings=a.settings, safe=a.safe), _image_args(a.images), settings=a.settings, bs=a.bs):
-        print(json.dumps(r), flush=True); ok &= 'error' not in r
+    for r in predict_files(load_model(a.model, settings=a.settings, safe=a.safe), _image_args(a.images),
+                           settings=a.settings, bs=a.bs):
+        print(json.dumps(r), flush=True)
+        ok &= 'error' not in r
     return 0 if ok else 1
 cmd_predict.options = _predict_opts
 
 # %% ../notebooks/09_cli.ipynb #4d7818c1
 def _app_opts(p):
     p.add_argument('--port', type=int, default=8866, help='port to serve on (default: 8866)')
-    p.add_argument('--ip', default='127.0.0.1', help='address to listen on (default: 127.0.0.1, this machine only)')
+    p.add_argument('--ip', default='127.0.0.1', help='address to listen on (default: '
+                                                     '127.0.0.1, this machine only)')
     p.add_argument('--model', metavar='PATH', help='model file (default: the shipped one in models/)')
     _safe_opt(p)
     p.add_argument('--open', action='store_true', help='open the app in a browser')
@@ -232,13 +271,15 @@ cmd_app.options = _app_opts
 # %% ../notebooks/09_cli.ipynb #cfb3a1c5
 def parser() -> argparse.ArgumentParser:
     "The `cat-classifier` argument parser with all subcommands."
-    p = argparse.ArgumentParser(prog='cat-classifier', description='Build, judge and serve an image classifier the fastai way.')
+    p = argparse.ArgumentParser(prog='cat-classifier', description='Build, judge and serve an image '
+                                                                   'classifier the fastai way.')
     p.add_argument('--settings', metavar='FILE', help='settings file (default: settings.ini of the project)')
     p.add_argument('--debug', action='store_true', help='show tracebacks')
     sub = p.add_subparsers(dest='command', metavar='COMMAND', required=True)
     for name, (f, help) in COMMANDS.items():
         sp = sub.add_parser(name, help=help, description=help)
-        f.options(sp); sp.set_defaults(func=f)
+        f.options(sp)
+        sp.set_defaults(func=f)
     return p
 
 # %% ../notebooks/09_cli.ipynb #c153a033

@@ -10,8 +10,7 @@ from pathlib import Path
 from fastcore.basics import AttrDict
 
 # %% auto #0
-__all__ = ['SETTINGS_FILE', 'TOY_CLASSES', 'CatError', 'find_root', 'load_settings', 'atomic_path', 'atomic_write', 'file_sha256',
-           'make_toy_images']
+__all__ = ['SETTINGS_FILE', 'CatError', 'find_root', 'load_settings', 'atomic_path', 'atomic_write', 'file_sha256']
 
 # %% ../notebooks/00_core.ipynb #d9bcd875
 class CatError(Exception):
@@ -46,10 +45,13 @@ def load_settings(path: Path|str|None=None, **overrides) -> AttrDict:
     if not path.is_file(): raise CatError(f'settings file {path} not found: pass an existing settings.ini')
     cp = configparser.ConfigParser(interpolation=None)
     try: cp.read(path)
-    except configparser.Error as e: raise CatError(f'{path} is not a valid settings file ({e.message.splitlines()[0]}): fix it or restore it from git')
+    except configparser.Error as e:
+        raise CatError(f'{path} is not a valid settings file ({e.message.splitlines()[0]}): fix '
+                       'it or restore it from git')
     s = AttrDict({k: _typed(v) for sec in cp.sections() for k, v in cp[sec].items()})
     s.update({k: v for k, v in overrides.items() if v is not None})
-    if isinstance(s.get('categories'), str): s.categories = [c.strip() for c in s.categories.split(',') if c.strip()]
+    if isinstance(s.get('categories'), str):
+        s.categories = [c.strip() for c in s.categories.split(',') if c.strip()]
     for k in s:
         if k.endswith('_path') and s[k] is not None: s[k] = (path.parent/Path(s[k]).expanduser()).resolve()
     s.root = path.parent.resolve()
@@ -59,9 +61,11 @@ def load_settings(path: Path|str|None=None, **overrides) -> AttrDict:
 @contextmanager
 def atomic_path(dest: Path|str):
     "Yield a temporary path beside `dest`; on success it replaces `dest` in one step, on failure it is removed."
-    dest = Path(dest); dest.parent.mkdir(parents=True, exist_ok=True)
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f'.{dest.name}.', suffix='.part', dir=dest.parent)
-    os.close(fd); tmp = Path(tmp)
+    os.close(fd)
+    tmp = Path(tmp)
     try:
         yield tmp
         os.replace(tmp, dest)
@@ -81,24 +85,3 @@ def file_sha256(path: Path|str) -> str:
     with open(path, 'rb') as f:
         for chunk in iter(lambda: f.read(1 << 20), b''): h.update(chunk)
     return h.hexdigest()
-
-# %% ../notebooks/00_core.ipynb #55d17de5
-TOY_CLASSES = {'red_circle': ((220, 40, 40), 'ellipse'), 'green_square': ((40, 180, 60), 'rectangle'),
-               'blue_triangle': ((40, 70, 220), 'polygon')}
-
-def make_toy_images(dest: Path|str, n: int=12, size: int=96, seed: int=0, classes: dict|None=None) -> Path:
-    "Write `n` drawn images per class into `dest/<class>/` and return `dest`."
-    import numpy as np
-    from PIL import Image, ImageDraw
-    rng, dest = np.random.default_rng(seed), Path(dest)
-    for name, (colour, shape) in (classes or TOY_CLASSES).items():
-        (dest/name).mkdir(parents=True, exist_ok=True)
-        for i in range(n):
-            im = Image.fromarray(rng.integers(90, 170, (size, size, 3), dtype=np.uint8))
-            r, (cx, cy) = rng.integers(size//5, size//3), rng.integers(size//3, 2*size//3, 2)
-            box = [cx-r, cy-r, cx+r, cy+r]
-            d = ImageDraw.Draw(im)
-            if shape == 'polygon': d.polygon([(cx, cy-r), (cx-r, cy+r), (cx+r, cy+r)], fill=colour)
-            else: getattr(d, shape)(box, fill=colour)
-            im.save(dest/name/f'{name}_{i:03d}.jpg', quality=90)
-    return dest

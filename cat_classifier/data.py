@@ -21,7 +21,8 @@ def in_valid(fname: str, valid_pct: float, seed: int=42) -> bool:
 
 def HashSplitter(valid_pct: float=0.2, seed: int=42):
     "Split items into train/valid by `in_valid`, stable as files come and go."
-    def _inner(items): return IndexSplitter([i for i, o in enumerate(items) if in_valid(o, valid_pct, seed)])(items)
+    def _inner(items): return IndexSplitter([i for i, o in enumerate(items)
+                                             if in_valid(o, valid_pct, seed)])(items)
     return _inner
 
 # %% ../notebooks/02_data.ipynb #05b9f99a
@@ -37,7 +38,7 @@ def backbone_stats(backbone: str) -> tuple:
 
 # %% ../notebooks/02_data.ipynb #6cfb4c77
 class SquareRandomResizedCrop(RandomResizedCrop):
-    "`RandomResizedCrop` whose validation view is the photo's centred square, resized, rather than the whole photo squashed."
+    "`RandomResizedCrop` whose validation view is the photo's centred square, not the whole photo squashed."
     def before_call(self, b, split_idx):
         super().before_call(b, split_idx)
         if split_idx:
@@ -48,21 +49,24 @@ class SquareRandomResizedCrop(RandomResizedCrop):
 # %% ../notebooks/02_data.ipynb #e2dd0909
 def cat_datablock(size: int=224, min_scale: float=0.35, valid_pct: float=0.2, seed: int=42,
                   backbone: str='tf_efficientnet_lite0', aug_mult: float=1.0) -> DataBlock:
-    "Images labelled by their folder: stable split, `SquareRandomResizedCrop` per item, augmentation and normalisation per batch."
+    "Images labelled by folder: stable split, `SquareRandomResizedCrop`, augmentation and normalisation per batch."
     return DataBlock(blocks=(ImageBlock, CategoryBlock), get_items=get_image_files, get_y=parent_label,
                      splitter=HashSplitter(valid_pct, seed),
                      item_tfms=SquareRandomResizedCrop(size, min_scale=min_scale),
-                     batch_tfms=[*aug_transforms(mult=aug_mult), Normalize.from_stats(*backbone_stats(backbone))])
+                     batch_tfms=[*aug_transforms(mult=aug_mult),
+                                 Normalize.from_stats(*backbone_stats(backbone))])
 
 # %% ../notebooks/02_data.ipynb #2e46c88f
-def get_dls(path: Path|str|None=None, batch_size: int|None=None, num_workers: int|None=None, settings: Path|str|None=None,
-            **overrides) -> DataLoaders:
+def get_dls(path: Path|str|None=None, batch_size: int|None=None, num_workers: int|None=None,
+            settings: Path|str|None=None, **overrides) -> DataLoaders:
     "DataLoaders over `path` (default: settings' `images_path`), one folder per class."
     s = load_settings(settings, images_path=path, batch_size=batch_size, **overrides)
     files = get_image_files(s.images_path) if Path(s.images_path).is_dir() else []
     if not files: raise CatError(f'no images in {s.images_path}: run `cat-classifier download` first')
     classes = {parent_label(f) for f in files}
-    if len(classes) < 2: raise CatError(f'{s.images_path} has images of {len(classes)} class: need a folder per class, at least two')
+    if len(classes) < 2:
+        raise CatError(f'{s.images_path} has images of {len(classes)} class: need a folder '
+                       'per class, at least two')
     set_seed(s.seed, reproducible=True)
     dblock = cat_datablock(s.size, s.min_scale, s.valid_pct, s.seed, s.backbone, s.get('aug_mult', 1.0))
     kw = {} if num_workers is None else dict(num_workers=num_workers)
@@ -71,7 +75,7 @@ def get_dls(path: Path|str|None=None, batch_size: int|None=None, num_workers: in
 # %% ../notebooks/02_data.ipynb #8e810042
 def save_batch(dls: DataLoaders, dest: Path|str, max_n: int=16, valid: bool=False) -> Path:
     "Save `show_batch` (augmented training batch, or the validation one) as a PNG at `dest`."
-    import matplotlib; import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt
     dl = dls.valid if valid else dls.train
     dl.show_batch(max_n=max_n, nrows=int(max_n**0.5), unique=False)
     with atomic_path(dest) as tmp:

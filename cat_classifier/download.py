@@ -40,7 +40,8 @@ def verify_image(path: Path|str) -> str|None:
         try:
             with Image.open(path) as im: im.load()  # every pixel: catches truncation
         finally: ImageFile.LOAD_TRUNCATED_IMAGES = lenient
-    except UnidentifiedImageError: return 'not an image' + (' (a web page or text)' if _looks_like_text(path) else '')
+    except UnidentifiedImageError:
+        return 'not an image' + (' (a web page or text)' if _looks_like_text(path) else '')
     except Exception as e: return f'does not decode ({_why(e)})'
 
 # %% ../notebooks/01_download.ipynb #5d0c07dc
@@ -52,7 +53,8 @@ def _rgb(im: Image.Image) -> Image.Image:
     if im.mode == 'RGB': return im
     if im.mode in ('RGBA', 'LA', 'PA') or 'transparency' in im.info:
         im = im.convert('RGBA')
-        flat = Image.new('RGB', im.size, 'white'); flat.paste(im, mask=im.getchannel('A'))
+        flat = Image.new('RGB', im.size, 'white')
+        flat.paste(im, mask=im.getchannel('A'))
         return flat
     return im.convert('RGB')
 
@@ -72,9 +74,10 @@ def _stored_form(path: Path, max_size: int|None) -> tuple[bytes|None, str]:
 
 # %% ../notebooks/01_download.ipynb #d11aaf24
 def _files(folder: Path) -> list[Path]:
-    "The files in `folder` and its subfolders, hidden ones (like our own `.part` files) left out; [] if there is no folder."
+    "The files under `folder`, hidden ones (like our own `.part` files) left out; [] if there is no folder."
     if not folder.is_dir(): return []
-    return sorted(p for p in folder.rglob('*') if p.is_file() and not any(s.startswith('.') for s in p.relative_to(folder).parts))
+    return sorted(p for p in folder.rglob('*')
+                  if p.is_file() and not any(s.startswith('.') for s in p.relative_to(folder).parts))
 
 def _seen(*folders: Path|None) -> set[str]:
     "The photos already stored in `folders`: each file's name stem and the short hash of its bytes."
@@ -102,7 +105,9 @@ def _prepare(f: Path, max_size: int|None, seen: set[str]=frozenset()) -> tuple:
     "`(sha, why, data, ext)` for file `f`: `why` says why it is refused; `data` is None to copy it as it is."
     sha = file_sha256(f)  # hashing first means a re-run decodes nothing it already has
     if sha[:16] in seen: return sha, None, None, ''
-    try: why = verify_image(f); data, ext = (None, '') if why else _stored_form(f, max_size)
+    try:
+        why = verify_image(f)
+        data, ext = (None, '') if why else _stored_form(f, max_size)
     except Exception as e: why, data, ext = f'does not decode ({_why(e)})', None, ''
     return sha, why, data, ext
 
@@ -110,7 +115,8 @@ def _prepare(f: Path, max_size: int|None, seen: set[str]=frozenset()) -> tuple:
 def _no_interrupt():
     "Hold back a Ctrl-C (SIGINT) until the block is done, when run in the main thread; then raise it."
     if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is None:
-        yield; return  # signals reach only the main thread; None: a handler not set from Python, left alone
+        yield
+        return  # signals reach only the main thread; None: a handler not set from Python, left alone
     got, old = [], signal.signal(signal.SIGINT, lambda *a: got.append(a))
     try: yield
     finally:
@@ -118,23 +124,30 @@ def _no_interrupt():
         if got: raise KeyboardInterrupt
 
 # %% ../notebooks/01_download.ipynb #e30c87d0
-def _store(f: Path, prep: tuple, dest_dir: Path, holdout_dir: Path|None, pct: float, seen: set[str], res: dict,
-           source: str|None=None) -> bool:
+def _store(f: Path, prep: tuple, dest_dir: Path, holdout_dir: Path|None, pct: float, seen: set[str],
+           res: dict, source: str|None=None) -> bool:
     "Store file `f` (from `source`), prepared as `prep`, in `dest_dir` or the holdout unless refused or seen; count it."
     sha, why, data, ext = prep
     with _no_interrupt():
-        if sha[:16] in seen: res['duplicates'] += 1; return False
-        if why: res['broken'] += 1; res['problems'].append((source or str(f), why)); return False
+        if sha[:16] in seen:
+            res['duplicates'] += 1
+            return False
+        if why:
+            res['broken'] += 1
+            res['problems'].append((source or str(f), why))
+            return False
         held = bool(holdout_dir) and _held_out(sha, pct)
         with atomic_path((holdout_dir if held else dest_dir)/f'{sha[:16]}{ext}') as tmp_path:
             if data is None: shutil.copyfile(f, tmp_path)
             else: tmp_path.write_bytes(data)
-        seen.add(sha[:16]); res['added'] += 1; res['holdout'] += held
+        seen.add(sha[:16])
+        res['added'] += 1
+        res['holdout'] += held
     return True
 
 def add_images(files: list[Path], dest_dir: Path|str, max_size: int|None=None,
                holdout_dir: Path|str|None=None, holdout_pct: float=0.) -> dict:
-    "Store the new `files` that open in `dest_dir` (or, picked by hash, `holdout_dir`); the counts, and why files were refused."
+    "Store the new readable `files` in `dest_dir` (or, by hash, `holdout_dir`); the counts and why files were refused."
     dest_dir, holdout_dir = Path(dest_dir), holdout_dir and Path(holdout_dir)
     seen, res = _seen(dest_dir, holdout_dir), _counts()
     for f in map(Path, files):
@@ -157,7 +170,9 @@ class _SearchMirror(urllib.request.BaseHandler):
 @contextmanager
 def _search_via(url: str|None):
     "Within the block, urllib sends Bing's search requests to `url` (nothing changes if it is None)."
-    if url is None: yield; return
+    if url is None:
+        yield
+        return
     old = urllib.request._opener  # `Bing` calls the module-level urlopen: put back whatever opener was there
     urllib.request.install_opener(urllib.request.build_opener(_SearchMirror(url)))
     try: yield
@@ -169,11 +184,12 @@ _OFFLINE = 'could not reach the image search ({}): check your connection, or imp
 class _Links(Bing):
     "A quiet `Bing` search that collects the result links (each counts as found) instead of downloading them."
     def __init__(self, query: str, limit: int, timeout: float):
-        super().__init__(query, int(limit), None, adult='on', timeout=max(1, math.ceil(timeout)), filter='photo',
-                         verbose=False)
+        super().__init__(query, int(limit), None, adult='on', timeout=max(1, math.ceil(timeout)),
+                         filter='photo', verbose=False)
         self.links = []
     def download_image(self, link: str):
-        self.download_count += 1; self.links.append(link)
+        self.download_count += 1
+        self.links.append(link)
 
 def _search(bing: _Links, search_url: str|None=None) -> list[str]:
     "Run `bing` (on from where it stopped, up to its `limit`), silenced; the links it found this time."
@@ -181,7 +197,8 @@ def _search(bing: _Links, search_url: str|None=None) -> list[str]:
     try:
         with redirect_stdout(io.StringIO()), _search_via(search_url): bing.run()
     except (OSError, HTTPException, UnicodeDecodeError) as e:  # URLError, timeouts and refused connections are OSErrors
-        if len(bing.links) > start: return bing.links[start:]  # a later page failed: keep what the earlier ones gave
+        if len(bing.links) > start:
+            return bing.links[start:]  # a later page failed: keep what the earlier ones gave
         why = e if isinstance(e, urllib.error.HTTPError) else getattr(e, 'reason', None) or e  # URLError's str() is noisy
         raise CatError(_OFFLINE.format(_why(why))) from e
     return bing.links[start:]
@@ -203,7 +220,8 @@ class FetchOptions:
             v = getattr(self, f.name)
             least = 0 if f.name in ('retries', 'backoff', 'max_redirects') else 1e-9  # the others must be above 0
             if isinstance(v, bool) or not isinstance(v, (int, float)) or v < least:
-                raise CatError(f'fetch_{f.name} = {v!r} is not a usable number: set it in settings.ini as a number '
+                raise CatError(f'fetch_{f.name} = {v!r} is not a usable number: set it in '
+                               'settings.ini as a number '
                                f'like the default, {f.default}')
 
     @classmethod
@@ -280,8 +298,11 @@ class _Pool:
     def _next(self) -> tuple|None:
         with self.cv:
             while self.todo and not self.stop.is_set():
-                i = next((i for i, (host, _) in enumerate(self.todo) if self.busy[host] < self.per_host), None)
-                if i is None: self.cv.wait(); continue
+                i = next((i for i, (host, _) in enumerate(self.todo) if self.busy[host] < self.per_host),
+                         None)
+                if i is None:
+                    self.cv.wait()
+                    continue
                 self.busy[self.todo[i][0]] += 1
                 return self.todo.pop(i)
 
@@ -289,7 +310,9 @@ class _Pool:
         while job := self._next():
             try: r = work(job[1], self.stop)
             except BaseException as e: r = e  # `results` raises it: a result never goes missing
-            with self.cv: self.busy[job[0]] -= 1; self.cv.notify_all()
+            with self.cv:
+                self.busy[job[0]] -= 1
+                self.cv.notify_all()
             self.done.put(r)
 
     def results(self):
@@ -312,7 +335,8 @@ def _fetched(links: list[str], staging: Path, o: FetchOptions, prepare=None):
         try:
             why = _fetch(link, f, o, stop)
             return link, f, why, (prepare(f) if prepare and not why else None)
-        except Exception as e: return link, f, _why(e), None  # whatever goes wrong with a link fails that link only
+        except Exception as e:
+            return link, f, _why(e), None  # whatever goes wrong with a link fails that link only
     staging.mkdir(parents=True, exist_ok=True)
     pool = _Pool(links, work, o)
     try: yield from pool.results()
@@ -340,22 +364,27 @@ def _tidy(*folders: Path):
 
 def _query(template: str, category: str) -> str:
     "The search for `category`: `template` with `{}` replaced by its name, underscores as spaces."
-    if '{}' not in template: raise CatError(f'query_template {template!r} has no {{}} for the category name: set it to e.g. "{{}} cat" in settings.ini')
+    if '{}' not in template:
+        raise CatError(f'query_template {template!r} has no {{}} for the category name: set it to e.g. '
+                       f'"{{}} cat" in settings.ini')
     return template.replace('{}', category.replace('_', ' '))
 
 # %% ../notebooks/01_download.ipynb #5eee4302
 def _categories(categories) -> list[str]:
     "The category names, checked to be plain folder names."
     cats = [categories] if isinstance(categories, str) else list(categories or [])
-    if not cats: raise CatError('no categories given: list them in settings.ini (categories = ...) or pass some')
+    if not cats:
+        raise CatError('no categories given: list them in settings.ini (categories = ...) or pass some')
     for c in cats:
-        if not c or c in ('.', '..') or '/' in c or '\\' in c: raise CatError(f'category {c!r} is not a folder name: use letters, digits and underscores')
+        if not c or c in ('.', '..') or '/' in c or '\\' in c:
+            raise CatError(f'category {c!r} is not a folder name: use letters, digits and underscores')
     return cats
 
 def _share(pct: float|None) -> float:
     "The holdout share: 0 when not given."
     if pct is None: return 0.
-    if not 0 <= pct < 1: raise CatError(f'holdout_pct {pct} is not a share: give a number from 0 to below 1, e.g. 0.15')
+    if not 0 <= pct < 1:
+        raise CatError(f'holdout_pct {pct} is not a share: give a number from 0 to below 1, e.g. 0.15')
     return float(pct)
 
 # %% ../notebooks/01_download.ipynb #b9897ecc
@@ -386,7 +415,10 @@ def _download_one(query: str, missing: int, staging: Path, dest: Path, hold: Pat
         if not (links := _search(bing, search_url)): break
         with closing(_fetched(links, staging, fetch, prepare)) as fetched:  # stops the threads, even on Ctrl-C
             for link, f, why, prep in _bar(fetched, len(links), dest.name, show):
-                if why: res['failed'] += 1; res['problems'].append((link, why)); continue
+                if why:
+                    res['failed'] += 1
+                    res['problems'].append((link, why))
+                    continue
                 missing -= _store(f, prep, dest, hold, pct, seen, res, link)
                 f.unlink()
         if missing <= 0: break
@@ -394,14 +426,17 @@ def _download_one(query: str, missing: int, staging: Path, dest: Path, hold: Pat
     return res
 
 # %% ../notebooks/01_download.ipynb #561eaf46
-def download_images(categories: list[str]|str|None=None, images_per_category: int|None=None, images_path: Path|str|None=None,
+def download_images(categories: list[str]|str|None=None, images_per_category: int|None=None,
+                    images_path: Path|str|None=None,
                     holdout_path: Path|str|None=None, holdout_pct: float|None=None, max_size: int|None=None,
                     query_template: str|None=None, search_timeout: float|None=None, search_url: str|None=None,
                     fetch: FetchOptions|None=None, settings: Path|str|None=None, verbose: bool=True,
                     progress: bool|None=None) -> dict:
     "Search Bing for each category and store what opens in `images_path/<category>`; counts per category."
-    s = load_settings(settings, categories=categories, images_per_category=images_per_category, images_path=images_path,
-                      holdout_path=holdout_path, max_size=max_size, query_template=query_template, search_timeout=search_timeout)
+    s = load_settings(settings, categories=categories, images_per_category=images_per_category,
+                      images_path=images_path,
+                      holdout_path=holdout_path, max_size=max_size, query_template=query_template,
+                      search_timeout=search_timeout)
     pct, cats, out = _share(holdout_pct), _categories(s.categories), {}
     fetch = fetch or FetchOptions.from_settings(s)
     show = verbose and (IN_NOTEBOOK or sys.stdout.isatty()) if progress is None else progress
@@ -422,11 +457,13 @@ def import_folder(src: Path|str, images_path: Path|str|None=None, holdout_path: 
                   settings: Path|str|None=None, verbose: bool=True) -> dict:
     "Add the photos of `src/<category>/` to `images_path/<category>/` (or the holdout); counts per category."
     src = Path(src).expanduser()
-    if not src.is_dir(): raise CatError(f'{src} is not a folder: pass a folder that holds one folder of photos per category')
+    if not src.is_dir():
+        raise CatError(f'{src} is not a folder: pass a folder that holds one folder of photos per category')
     s = load_settings(settings, images_path=images_path, holdout_path=holdout_path, max_size=max_size)
     found = sorted(d.name for d in src.iterdir() if d.is_dir() and not d.name.startswith('.'))
     cats = _categories(categories or found or None)
-    if missing := [c for c in cats if c not in found]: raise CatError(f'no folder for {", ".join(missing)} in {src}: add one per category')
+    if missing := [c for c in cats if c not in found]:
+        raise CatError(f'no folder for {", ".join(missing)} in {src}: add one per category')
     out, pct = {}, _share(holdout_pct)
     with _tidy(*[p/c for c in cats for p in (s.images_path, s.holdout_path)]):
         for c in cats:

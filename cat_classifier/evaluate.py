@@ -11,17 +11,20 @@ from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 from .core import CatError, atomic_path, atomic_write
 
 # %% auto #0
-__all__ = ['labelled_files', 'evaluate', 'read_verified', 'plot_confusion', 'plot_top_losses', 'save_report']
+__all__ = ['labelled_files', 'file_losses', 'evaluate', 'read_verified', 'plot_confusion', 'plot_top_losses', 'save_report']
 
 # %% ../notebooks/05_evaluate.ipynb #e52b8694
 def labelled_files(path: Path|str, vocab: list) -> tuple[L, list]:
     "The readable images under `path/<class>/` and the list of files skipped as unreadable."
     path = Path(path)
-    if not path.is_dir(): raise CatError(f'{path} is not a folder: pass a folder with one subfolder of photos per class')
+    if not path.is_dir():
+        raise CatError(f'{path} is not a folder: pass a folder with one subfolder of photos per class')
     files = get_image_files(path)
     if not files: raise CatError(f'no images under {path}: it needs one subfolder of photos per class')
     unknown = sorted({parent_label(f) for f in files} - set(vocab))
-    if unknown: raise CatError(f'{path} has classes the model does not know ({", ".join(unknown)}); it knows: {", ".join(vocab)}')
+    if unknown:
+        raise CatError(f'{path} has classes the model does not know ({", ".join(unknown)}); it '
+                       f'knows: {", ".join(vocab)}')
     bad = set(verify_images(files))
     return files.filter(lambda f: f not in bad), sorted(map(str, bad))
 
@@ -29,9 +32,16 @@ def labelled_files(path: Path|str, vocab: list) -> tuple[L, list]:
 def _figures(pred: Tensor, targs: Tensor, vocab: list) -> dict:
     "Accuracy, per-class precision/recall/F1 and the confusion matrix of `pred` against `targs`."
     p, r, f1, sup = precision_recall_fscore_support(targs, pred, labels=range(len(vocab)), zero_division=0)
-    per_class = {c: dict(precision=float(p[i]), recall=float(r[i]), f1=float(f1[i]), n=int(sup[i])) for i, c in enumerate(vocab)}
+    per_class = {c: dict(precision=float(p[i]), recall=float(r[i]), f1=float(f1[i]), n=int(sup[i]))
+                 for i, c in enumerate(vocab)}
     return dict(n=len(targs), accuracy=float((pred == targs).float().mean()) if len(targs) else float('nan'),
-                labels=vocab, per_class=per_class, confusion=confusion_matrix(targs, pred, labels=range(len(vocab))).tolist())
+                labels=vocab, per_class=per_class,
+                confusion=confusion_matrix(targs, pred, labels=range(len(vocab))).tolist())
+
+# %% ../notebooks/05_evaluate.ipynb #1473f3e9
+def file_losses(probs: Tensor, targs: Tensor) -> Tensor:
+    "The loss of each item: minus the log of the probability that `probs` gives its label `targs`."
+    return F.nll_loss(probs.clamp_min(1e-7).log(), targs, reduction='none')
 
 # %% ../notebooks/05_evaluate.ipynb #2816da0b
 def evaluate(learn: Learner, path: Path|str, tta: bool=False, n_top: int=9, verified: dict|None=None) -> dict:
@@ -40,8 +50,9 @@ def evaluate(learn: Learner, path: Path|str, tta: bool=False, n_top: int=9, veri
     files, skipped = labelled_files(path, vocab)
     dl = learn.dls.test_dl(files, with_labels=True)
     with learn.no_bar(): preds, targs = learn.tta(dl=dl) if tta else learn.get_preds(dl=dl)
-    pred, losses = preds.argmax(1), F.nll_loss(preds.clamp_min(1e-7).log(), targs, reduction='none')
-    top = [dict(file=str(files[i]), label=vocab[targs[i]], predicted=vocab[pred[i]], probability=float(preds[i].max()),
+    pred, losses = preds.argmax(1), file_losses(preds, targs)
+    top = [dict(file=str(files[i]), label=vocab[targs[i]], predicted=vocab[pred[i]],
+                probability=float(preds[i].max()),
                 loss=float(losses[i])) for i in losses.argsort(descending=True)[:n_top].tolist()]
     res = _figures(pred, targs, vocab) | dict(tta=tta, top_losses=top, skipped=skipped)
     if verified is not None:
@@ -53,7 +64,8 @@ def evaluate(learn: Learner, path: Path|str, tta: bool=False, n_top: int=9, veri
 def read_verified(path: Path|str) -> dict:
     "{file: whether its label holds} from a CSV file with columns `file` and `holds` (yes/no)."
     path = Path(path)
-    if not path.is_file(): raise CatError(f'no list of checked labels at {path}: pass the CSV file (file,label,holds,reason)')
+    if not path.is_file():
+        raise CatError(f'no list of checked labels at {path}: pass the CSV file (file,label,holds,reason)')
     with open(path, newline='', encoding='utf-8-sig') as f: rows = list(csv.DictReader(f))
     if not rows or not {'file', 'holds'} <= set(rows[0]):
         raise CatError(f'{path} needs the columns file and holds (yes or no): keep the header as written')
@@ -71,7 +83,8 @@ def plot_confusion(res: dict, dest: Path|str) -> Path:
     ax.set(xticks=range(len(labels)), yticks=range(len(labels)), xticklabels=labels, yticklabels=labels,
            xlabel='Predicted', ylabel='Actual', title=f"Accuracy {res['accuracy']:.1%} on {res['n']} photos")
     plt.setp(ax.get_xticklabels(), rotation=40, ha='right')
-    for (i, j), v in np.ndenumerate(cm): ax.text(j, i, v, ha='center', va='center', color='white' if v > cm.max()/2 else 'black')
+    for (i, j), v in np.ndenumerate(cm):
+        ax.text(j, i, v, ha='center', va='center', color='white' if v > cm.max()/2 else 'black')
     with atomic_path(dest) as tmp: fig.savefig(tmp, format='png', bbox_inches='tight', dpi=90)
     plt.close(fig)
     return Path(dest)
@@ -80,12 +93,14 @@ def plot_confusion(res: dict, dest: Path|str) -> Path:
 def plot_top_losses(res: dict, dest: Path|str) -> Path:
     "Show the photos with the highest loss, with given and predicted labels, and save the grid as a PNG."
     import matplotlib.pyplot as plt
-    top = res['top_losses']; n = max(1, int(np.ceil(len(top)**0.5)))
+    top = res['top_losses']
+    n = max(1, int(np.ceil(len(top)**0.5)))
     fig, axs = plt.subplots(n, n, figsize=(3*n, 3.3*n), squeeze=False)
     for ax in axs.flat: ax.axis('off')
     for ax, o in zip(axs.flat, top):
         ax.imshow(PILImage.create(o['file']).to_thumb(256))
-        ax.set_title(f"{o['label']} → {o['predicted']}\n{o['probability']:.2f} / loss {o['loss']:.2f}", fontsize=8)
+        ax.set_title(f"{o['label']} → {o['predicted']}\n{o['probability']:.2f} / loss {o['loss']:.2f}",
+                     fontsize=8)
     with atomic_path(dest) as tmp: fig.savefig(tmp, format='png', bbox_inches='tight', dpi=80)
     plt.close(fig)
     return Path(dest)
@@ -93,6 +108,8 @@ def plot_top_losses(res: dict, dest: Path|str) -> Path:
 # %% ../notebooks/05_evaluate.ipynb #3de3a0cd
 def save_report(res: dict, dest: Path|str) -> dict:
     "Write `evaluation.json`, `confusion.png` and `top_losses.png` into the folder `dest`; return their paths."
-    dest = Path(dest); dest.mkdir(parents=True, exist_ok=True)
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
     return dict(json=atomic_write(dest/'evaluation.json', json.dumps(res, indent=2)),
-                confusion=plot_confusion(res, dest/'confusion.png'), top_losses=plot_top_losses(res, dest/'top_losses.png'))
+                confusion=plot_confusion(res, dest/'confusion.png'),
+                top_losses=plot_top_losses(res, dest/'top_losses.png'))

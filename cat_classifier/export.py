@@ -19,65 +19,82 @@ __all__ = ['HEAD', 'latest_run', 'read_card', 'load_model', 'model_spec', 'save_
 def latest_run(runs_path: Path|str|None=None) -> Path:
     "The most recently trained run folder under `runs_path` (default: settings)."
     runs_path = Path(runs_path or load_settings().runs_path)
-    runs = sorted(runs_path.glob('*/learner.pkl'), key=lambda p: p.stat().st_mtime) if runs_path.is_dir() else []
+    runs = sorted(runs_path.glob('*/learner.pkl'),
+                  key=lambda p: p.stat().st_mtime) if runs_path.is_dir() else []
     if not runs: raise CatError(f'no trained run under {runs_path}: run `cat-classifier train` first')
     return runs[-1].parent
 
 # %% ../notebooks/06_export.ipynb #0832b146
 def read_card(model: Path|str) -> dict:
     "The JSON card beside the model file `model`."
-    model = Path(model); card = model.with_suffix('.json')
-    if not model.is_file(): raise CatError(f'no model at {model}: train and export one (`cat-classifier train`, then `export`) or pass --model')
-    if not card.is_file(): raise CatError(f'{model} has no card ({card.name}) beside it, so its sha256 cannot be checked: export it with `cat-classifier export`')
+    model = Path(model)
+    card = model.with_suffix('.json')
+    if not model.is_file():
+        raise CatError(f'no model at {model}: train and export one (`cat-classifier train`, then '
+                       '`export`) or pass --model')
+    if not card.is_file():
+        raise CatError(f'{model} has no card ({card.name}) beside it, so its sha256 cannot be checked: '
+                       'export it with `cat-classifier export`')
     try: return json.loads(card.read_text())
-    except json.JSONDecodeError: raise CatError(f'{card} is not valid JSON: restore it from git or export the model again') from None
+    except json.JSONDecodeError:
+        raise CatError(f'{card} is not valid JSON: restore it from git or export the model again') from None
 
 def load_model(model: Path|str|None=None, settings: Path|str|None=None, safe: bool=False) -> Learner:
-    "Load the exported learner `model` (default: the shipped one) after checking its sha256 against its card; `safe`: rebuild it from its weights, never unpickling."
+    "Load the exported `model` (default: the shipped one) if its sha256 matches its card; `safe`: never unpickle."
     model = Path(model or load_settings(settings).model_path)
     if safe or model.suffix == '.safetensors': return load_weights_only(model)
     card = read_card(model)
     if file_sha256(model) != card.get('sha256'):
-        raise CatError(f'{model} does not match the sha256 in its card: it was changed or corrupted, so it was not loaded; restore it from git or export it again')
+        raise CatError(f'{model} does not match the sha256 in its card: it was changed or corrupted, so it '
+                       'was not loaded; restore it from git or export it again')
     with warnings.catch_warnings():
         # fastai warns on every load that unpickling can run code. These bytes have just matched the sha256 on the
         # card, which is this project's guard; for a model someone else made, `safe=True` never unpickles.
-        warnings.filterwarnings('ignore', message="load_learner` uses Python's insecure pickle module", category=UserWarning)
+        warnings.filterwarnings('ignore', message="load_learner` uses Python's insecure pickle module",
+                                category=UserWarning)
         learn = load_learner(model, cpu=True)
     learn.card = card
     return learn
 
 # %% ../notebooks/06_export.ipynb #050fe35f
 # The head `vision_learner` puts on the body with its defaults, which is what `make_learner` uses.
-HEAD = dict(concat_pool=True, pool=True, lin_ftrs=None, ps=0.5, first_bn=True, bn_final=False, lin_first=False)
+HEAD = dict(concat_pool=True, pool=True, lin_ftrs=None, ps=0.5, first_bn=True, bn_final=False,
+            lin_first=False)
 
 def model_spec(learn: Learner, card: dict) -> dict:
-    "What rebuilds `learn` without its pickle: backbone, head, vocabulary, input size, normalisation, training augmentation (for TTA)."
+    "What rebuilds `learn` without a pickle: backbone, head, vocabulary, size, normalisation, augmentation (for TTA)."
     from cat_classifier.predict import direct_tfm
     tfm = direct_tfm(learn)
-    if tfm is None: raise CatError('this model sees photos through other transforms than the centred square: it cannot be rebuilt from its weights')
+    if tfm is None:
+        raise CatError('this model sees photos through other transforms than the centred square: it cannot '
+                       'be rebuilt from its weights')
     size, mean, std = tfm
-    return dict(backbone=card['backbone'], n_out=len(learn.dls.vocab), head=HEAD, vocab=list(learn.dls.vocab), image_size=size,
-                view='the centred square, resized (bilinear)', normalize=dict(mean=mean.flatten().tolist(), std=std.flatten().tolist()),
-                activation='softmax', min_scale=card.get('config', {}).get('min_scale', 0.35), aug_mult=card.get('config', {}).get('aug_mult', 1.0))
+    return dict(backbone=card['backbone'], n_out=len(learn.dls.vocab), head=HEAD, vocab=list(learn.dls.vocab),
+                image_size=size, view='the centred square, resized (bilinear)',
+                normalize=dict(mean=mean.flatten().tolist(), std=std.flatten().tolist()),
+                activation='softmax', min_scale=card.get('config', {}).get('min_scale', 0.35),
+                aug_mult=card.get('config', {}).get('aug_mult', 1.0))
 
 # %% ../notebooks/06_export.ipynb #93686e78
 def save_weights(learn: Learner, dest: Path|str) -> Path:
     "Write `learn`'s model weights, and nothing else, to `dest` as safetensors."
     from safetensors.torch import save_file
-    with atomic_path(dest) as tmp: save_file({k: v.detach().cpu().contiguous() for k, v in learn.model.state_dict().items()}, str(tmp))
+    with atomic_path(dest) as tmp:
+        save_file({k: v.detach().cpu().contiguous() for k, v in learn.model.state_dict().items()}, str(tmp))
     return Path(dest)
 
 # %% ../notebooks/06_export.ipynb #54a9e20d
 def _empty_dls(spec: dict) -> DataLoaders:
     "DataLoaders with no items but the vocabulary and transforms of `spec`: what `learn.export` leaves in a pickle."
     tfms = dict(item_tfms=SquareRandomResizedCrop(spec['image_size'], min_scale=spec['min_scale']),
-                batch_tfms=[*aug_transforms(mult=spec['aug_mult']), Normalize.from_stats(spec['normalize']['mean'], spec['normalize']['std'])])
+                batch_tfms=[*aug_transforms(mult=spec['aug_mult']),
+                            Normalize.from_stats(spec['normalize']['mean'], spec['normalize']['std'])])
     db = DataBlock(blocks=(ImageBlock, CategoryBlock(vocab=spec['vocab'], sort=False)), get_y=parent_label,
                    splitter=lambda items: ([0], [0]), **tfms)
     with tempfile.TemporaryDirectory() as d:
         # fastai learns what a batch holds from one real item: a blank image, gone once the loaders are emptied.
-        f = Path(d)/spec['vocab'][0]/'blank.png'; f.parent.mkdir()
+        f = Path(d)/spec['vocab'][0]/'blank.png'
+        f.parent.mkdir()
         Image.new('RGB', (8, 8)).save(f)
         dls = db.dataloaders([f], bs=64, device='cpu', num_workers=0)
         for dl in dls.loaders: dl._one_pass()
@@ -86,21 +103,29 @@ def _empty_dls(spec: dict) -> DataLoaders:
 def build_learner(spec: dict, weights: Path|str) -> Learner:
     "A learner rebuilt from a card's `rebuild` spec and a safetensors file of weights: nothing is unpickled."
     from safetensors.torch import load_file
-    if spec.get('backbone') not in BACKBONES: raise CatError(f"unknown backbone {spec.get('backbone')!r} on the card: this version knows {', '.join(BACKBONES)}")
+    if spec.get('backbone') not in BACKBONES:
+        raise CatError(f"unknown backbone {spec.get('backbone')!r} on the card: this version "
+                       f"knows {', '.join(BACKBONES)}")
     model = create_vision_model(BACKBONES[spec['backbone']], spec['n_out'], pretrained=False, **spec['head'])
     try: model.load_state_dict(load_file(str(weights), device='cpu'))
-    except Exception as e: raise CatError(f'{weights} does not fit the model its card describes ({str(e).splitlines()[0][:100]}): export it again') from None
-    return Learner(_empty_dls(spec), model.eval(), loss_func=CrossEntropyLossFlat(), metrics=[accuracy, error_rate])
+    except Exception as e:
+        raise CatError(f'{weights} does not fit the model its card describes '
+                       f'({str(e).splitlines()[0][:100]}): export it again') from None
+    return Learner(_empty_dls(spec), model.eval(), loss_func=CrossEntropyLossFlat(),
+                   metrics=[accuracy, error_rate])
 
 # %% ../notebooks/06_export.ipynb #fef43967
 def load_weights_only(model: Path|str) -> Learner:
-    "The learner of the exported `model` rebuilt from its card and safetensors weights, after checking their sha256; never unpickles."
-    model = Path(model); weights = model.with_suffix('.safetensors')
+    "The exported `model` rebuilt from its card and safetensors weights once their sha256 match; never unpickles."
+    model = Path(model)
+    weights = model.with_suffix('.safetensors')
     card = read_card(weights)
     if 'weights' not in card or 'rebuild' not in card:
-        raise CatError(f"{model.with_suffix('.json')} does not describe the weights-only model: write it with `cat-classifier export --model {model.with_suffix('.pkl')}`")
+        raise CatError(f"{model.with_suffix('.json')} does not describe the weights-only model: write it "
+                       f"with `cat-classifier export --model {model.with_suffix('.pkl')}`")
     if file_sha256(weights) != card['weights'].get('sha256'):
-        raise CatError(f'{weights} does not match the sha256 in its card: it was changed or corrupted, so it was not loaded; restore it from git or export it again')
+        raise CatError(f'{weights} does not match the sha256 in its card: it was changed or corrupted, so it '
+                       'was not loaded; restore it from git or export it again')
     learn = build_learner(card['rebuild'], weights)
     learn.card = card
     return learn
@@ -109,22 +134,26 @@ def load_weights_only(model: Path|str) -> Learner:
 class _Normalized(nn.Module):
     "A classifier with its input normalisation before it and a softmax after it: RGB in [0, 1] in, probabilities out."
     def __init__(self, model: nn.Module, mean: list, std: list):
-        super().__init__(); self.model = model
-        self.register_buffer('mean', torch.tensor(mean).view(1, -1, 1, 1)); self.register_buffer('std', torch.tensor(std).view(1, -1, 1, 1))
+        super().__init__()
+        self.model = model
+        self.register_buffer('mean', torch.tensor(mean).view(1, -1, 1, 1))
+        self.register_buffer('std', torch.tensor(std).view(1, -1, 1, 1))
     def forward(self, x): return self.model((x - self.mean) / self.std).softmax(-1)
 
 def save_onnx(learn: Learner, spec: dict, dest: Path|str, opset: int=17) -> Path:
-    "Write `learn`'s model with its normalisation and softmax to `dest` as ONNX (a batch of any size in, probabilities out)."
+    "Write `learn`'s model with its normalisation and softmax as ONNX to `dest` (any batch size in, probabilities out)."
     m, s = _Normalized(learn.model, **spec['normalize']).eval(), spec['image_size']
     with atomic_path(dest) as tmp, warnings.catch_warnings():
         warnings.simplefilter('ignore')  # the exporter's notes on how it traced the model, for torch's developers
-        torch.onnx.export(m, (torch.zeros(1, 3, s, s),), str(tmp), input_names=['image'], output_names=['probabilities'],
-                          dynamic_axes={'image': {0: 'n'}, 'probabilities': {0: 'n'}}, opset_version=opset, dynamo=False)
+        torch.onnx.export(m, (torch.zeros(1, 3, s, s),), str(tmp), input_names=['image'],
+                          output_names=['probabilities'],
+                          dynamic_axes={'image': {0: 'n'}, 'probabilities': {0: 'n'}}, opset_version=opset,
+                          dynamo=False)
     return Path(dest)
 
 # %% ../notebooks/06_export.ipynb #3e9e0aee
 def add_formats(model: Path|str|None=None, onnx: bool=False, settings: Path|str|None=None) -> dict:
-    "Write the weights-only `.safetensors` (and with `onnx`, the `.onnx`) beside the exported `model` and describe them on its card."
+    "Write the weights-only `.safetensors` (and with `onnx`, the `.onnx`) beside `model`; describe them on its card."
     model = Path(model or load_settings(settings).model_path)
     learn = load_model(model)  # checks the pickle against the card first
     card = {k: v for k, v in learn.card.items() if k not in ('rebuild', 'weights')}
@@ -132,8 +161,11 @@ def add_formats(model: Path|str|None=None, onnx: bool=False, settings: Path|str|
     card |= dict(rebuild=spec, weights=dict(file=w.name, sha256=file_sha256(w), format='safetensors'))
     if onnx:
         o = save_onnx(learn, spec, model.with_suffix('.onnx'))
-        card['onnx'] = dict(file=o.name, sha256=file_sha256(o), opset=17, input='image: float32 N×3×S×S, RGB in [0, 1], the centred square',
-                            output='probabilities: float32 N×len(vocab), in vocab order', written_with=dict(torch=torch.__version__))
+        card['onnx'] = dict(file=o.name, sha256=file_sha256(o), opset=17, input='image: float32 N×3×S×S, RGB '
+                                                                                'in '
+                                                                                '[0, 1], the centred square',
+                            output='probabilities: float32 N×len(vocab), in vocab order',
+                            written_with=dict(torch=torch.__version__))
     card |= {k: card.pop(k) for k in ('onnx',) if k in card}  # keep the ONNX entry last, after the weights
     atomic_write(model.with_suffix('.json'), json.dumps(card, indent=2))
     return card
@@ -141,18 +173,24 @@ def add_formats(model: Path|str|None=None, onnx: bool=False, settings: Path|str|
 # %% ../notebooks/06_export.ipynb #c87e031c
 def export_model(run: Path|str|None=None, dest: Path|str|None=None, evaluation: dict|None=None,
                  settings: Path|str|None=None, onnx: bool=False) -> Path:
-    "Copy a run's learner to `dest` (default: settings' `model_path`) with its card and its weights-only files; add `evaluation` to the card."
+    "Copy a run's learner, card and weights-only files to `dest` (default: `model_path`); add `evaluation` to the card."
     s = load_settings(settings)
     run, dest = Path(run) if run else latest_run(s.runs_path), Path(dest or s.model_path)
     src, info = run/'learner.pkl', json.loads((run/'learner.json').read_text())
-    if file_sha256(src) != info['sha256']: raise CatError(f'{src} does not match its card: it changed after training; train again')
+    if file_sha256(src) != info['sha256']:
+        raise CatError(f'{src} does not match its card: it changed after training; train again')
     card = dict(name=dest.stem, categories=info['categories'], backbone=info['config']['backbone'],
-                image_size=info['config']['size'], config=info['config'], images_per_class=info['images_per_class'],
+                image_size=info['config']['size'], config=info['config'],
+                images_per_class=info['images_per_class'],
                 n_train=info['n_train'], n_valid=info['n_valid'], metrics=dict(valid=info['valid']),
-                seconds_per_epoch=info['seconds_per_epoch'], trained_at=info['trained_at'], versions=_versions(), run=run.name)
-    if evaluation: card['metrics']['holdout'] = {k: evaluation[k] for k in ('n', 'accuracy', 'tta', 'per_class', 'confusion')}
+                seconds_per_epoch=info['seconds_per_epoch'], trained_at=info['trained_at'],
+                versions=_versions(), run=run.name)
+    if evaluation:
+        card['metrics']['holdout'] = {k: evaluation[k]
+                                      for k in ('n', 'accuracy', 'tta', 'per_class', 'confusion')}
     if evaluation and 'verified' in evaluation:  # the same photos, judged against the labels checked by eye
-        card['metrics']['holdout_verified'] = {k: evaluation['verified'][k] for k in ('n', 'accuracy', 'per_class', 'confusion')}
+        card['metrics']['holdout_verified'] = {k: evaluation['verified'][k]
+                                               for k in ('n', 'accuracy', 'per_class', 'confusion')}
     with atomic_path(dest) as tmp: shutil.copyfile(src, tmp)
     card |= dict(file=dest.name, sha256=file_sha256(dest))
     atomic_write(dest.with_suffix('.json'), json.dumps(card, indent=2))

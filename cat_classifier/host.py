@@ -5,17 +5,14 @@
 # %% ../notebooks/12_host.ipynb #c3d4e5f6
 from __future__ import annotations
 import json, os, signal, socket, subprocess, sys, tempfile, time, webbrowser
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
-from fastcore.basics import AttrDict
 from .core import CatError, load_settings
 from .app import MODEL_ENV, SETTINGS_ENV, UPLOAD_BATCH
 from .serve import RUNTIME_ENV, ModelClient
 
 # %% auto #0
 __all__ = ['VOILA_TEMPLATE', 'POOL_SIZE', 'voila_config', 'write_voila_template', 'jupyter_server_config', 'install_voila_setup',
-           'app_notebook', 'serve_app', 'running_app']
+           'app_notebook', 'serve_app']
 
 # %% ../notebooks/12_host.ipynb #4c35f061
 VOILA_TEMPLATE = 'cat-classifier'
@@ -28,10 +25,13 @@ def voila_config(max_upload_mb: float|None=None, cull_idle_s: int=600, pool_size
     "The Voila settings the app is served with (see above); `install_voila_setup` gives mybinder.org the same."
     mb = load_settings().max_upload_mb if max_upload_mb is None else max_upload_mb
     pool = {'preheat_kernel': True, 'default_pool_size': pool_size} if pool_size > 0 else {'preheat_kernel': False}
-    return {'VoilaConfiguration': pool | {'show_tracebacks': False, 'file_allowlist': [], 'template': VOILA_TEMPLATE},
-            'MappingKernelManager': {'cull_idle_timeout': cull_idle_s, 'cull_interval': max(1, min(60, cull_idle_s // 2)),
+    return {'VoilaConfiguration': pool | {'show_tracebacks': False, 'file_allowlist': [],
+                                          'template': VOILA_TEMPLATE},
+            'MappingKernelManager': {'cull_idle_timeout': cull_idle_s,
+                                     'cull_interval': max(1, min(60, cull_idle_s // 2)),
                                      'cull_connected': False, 'cull_busy': False},
-            'Voila': {'tornado_settings': {'websocket_max_message_size': _upload_limit(mb) + 2**20}, 'port_retries': 0}}
+            'Voila': {'tornado_settings': {'websocket_max_message_size': _upload_limit(mb) + 2**20},
+                      'port_retries': 0}}
 
 # %% ../notebooks/12_host.ipynb #b2ba6a8b
 _GUARD = """<script>
@@ -63,10 +63,13 @@ _GUARD = """<script>
 def write_voila_template(data_dir: Path|str, max_upload_mb: float|None=None) -> Path:
     "Write the app's Voila template (`lab` plus the upload guard) under the Jupyter data folder `data_dir`."
     mb = load_settings().max_upload_mb if max_upload_mb is None else max_upload_mb
-    d = Path(data_dir)/'voila'/'templates'/VOILA_TEMPLATE; d.mkdir(parents=True, exist_ok=True)
+    d = Path(data_dir)/'voila'/'templates'/VOILA_TEMPLATE
+    d.mkdir(parents=True, exist_ok=True)
     (d/'conf.json').write_text(json.dumps({'base_template': 'lab'}))
-    (d/'index.html.j2').write_text("{%- extends 'voila/templates/lab/index.html.j2' -%}\n{%- block html_head_js -%}\n{{ super() }}\n"
-                                   + _GUARD.replace('LIMIT', str(_upload_limit(mb))) + '\n{%- endblock html_head_js -%}\n')
+    (d/'index.html.j2').write_text("{%- extends 'voila/templates/lab/index.html.j2' -%}\n{%- block "
+                                   "html_head_js -%}\n{{ super() }}\n"
+                                   + _GUARD.replace('LIMIT', str(_upload_limit(mb))) + '\n{%- '
+                                                                                       'endblock html_head_js -%}\n')
     return d
 
 # %% ../notebooks/12_host.ipynb #0fe92f9b
@@ -77,11 +80,12 @@ def jupyter_server_config(max_upload_mb: float|None=None, cull_idle_s: int=600) 
             'MappingKernelManager': c['MappingKernelManager'], 'VoilaConfiguration': c['VoilaConfiguration']}
 
 def install_voila_setup(prefix: Path|str, max_upload_mb: float|None=None) -> Path:
-    "Merge `jupyter_server_config()` into `prefix`'s Jupyter server settings and write the template under it; return the settings file."
+    "Merge `jupyter_server_config()` into `prefix`'s Jupyter server settings and write the template; the settings file."
     f = Path(prefix)/'etc'/'jupyter'/'jupyter_server_config.json'
     conf = json.loads(f.read_text()) if f.is_file() else {}
     for k, v in jupyter_server_config(max_upload_mb).items(): conf[k] = conf.get(k, {}) | v
-    f.parent.mkdir(parents=True, exist_ok=True); f.write_text(json.dumps(conf, indent=2))
+    f.parent.mkdir(parents=True, exist_ok=True)
+    f.write_text(json.dumps(conf, indent=2))
     write_voila_template(Path(prefix)/'share'/'jupyter', max_upload_mb)
     return f
 
@@ -90,13 +94,16 @@ def app_notebook() -> Path:
     "The notebook Voila serves: `notebooks/app.ipynb` beside the package."
     import cat_classifier
     nb = Path(cat_classifier.__file__).resolve().parent.parent/'notebooks'/'app.ipynb'
-    if not nb.is_file(): raise CatError(f'{nb} is missing: the app runs from a checkout of the project (pip install -e .)')
+    if not nb.is_file():
+        raise CatError(f'{nb} is missing: the app runs from a checkout of the project (pip install -e .)')
     return nb
 
 def _check_port(ip: str, port: int):
     with socket.socket() as s:
         try: s.bind((ip, port))
-        except OSError: raise CatError(f'port {port} on {ip} is in use (another app running?): stop it or pass --port') from None
+        except OSError:
+            raise CatError(f'port {port} on {ip} is in use (another app running?): stop it '
+                           'or pass --port') from None
 
 # %% ../notebooks/12_host.ipynb #283a05dd
 def _voila_command(nb: Path, port: int, ip: str, conf_dir: Path) -> list:
@@ -114,13 +121,16 @@ def _wait_listening(proc: subprocess.Popen, ip: str, port: int, timeout: float) 
     return False
 
 # %% ../notebooks/12_host.ipynb #cd9ab6da
-def serve_app(port: int=8866, open_browser: bool=False, model: Path|str|None=None, settings: Path|str|None=None,
-              ip: str='127.0.0.1', cull_idle_s: int=600, ready_timeout: float=120, pool_size: int|None=None) -> int:
-    "Serve the app with Voila at http://`ip`:`port`/ until Ctrl-C or SIGTERM; return 0 once stopped, else Voila's exit status."
+def serve_app(port: int=8866, open_browser: bool=False, model: Path|str|None=None,
+              settings: Path|str|None=None,
+              ip: str='127.0.0.1', cull_idle_s: int=600, ready_timeout: float=120,
+              pool_size: int|None=None) -> int:
+    "Serve the app with Voila at http://`ip`:`port`/ until Ctrl-C or SIGTERM; 0 once stopped, else Voila's exit status."
     s = load_settings(settings)
     model = Path(model or os.environ.get(MODEL_ENV) or s.model_path).resolve()
     pool_size = s.get('pool_size', POOL_SIZE) if pool_size is None else pool_size
-    nb = app_notebook(); _check_port(ip, port)
+    nb = app_notebook()
+    _check_port(ip, port)
     env = os.environ | {MODEL_ENV: str(model)} | ({SETTINGS_ENV: str(Path(settings).resolve())} if settings else {})
     with tempfile.TemporaryDirectory(prefix='cat-classifier-voila-') as conf:
         # The model process of this app, in this app's folder: started now, so that a missing or changed model is
@@ -131,10 +141,12 @@ def serve_app(port: int=8866, open_browser: bool=False, model: Path|str|None=Non
         models.start()
         (Path(conf)/'voila.json').write_text(json.dumps(voila_config(s.max_upload_mb, cull_idle_s, pool_size)))
         write_voila_template(Path(conf)/'share'/'jupyter', s.max_upload_mb)
-        env['JUPYTER_PATH'] = os.pathsep.join([str(Path(conf)/'share'/'jupyter'), *filter(None, [os.environ.get('JUPYTER_PATH')])])
+        env['JUPYTER_PATH'] = os.pathsep.join([str(Path(conf)/'share'/'jupyter'),
+                                               *filter(None, [os.environ.get('JUPYTER_PATH')])])
         # Its own session: Ctrl-C in the terminal reaches only us, and we stop Voila in order.
         try:
-            proc = subprocess.Popen(_voila_command(nb, port, ip, Path(conf)), cwd=nb.parent, env=env, start_new_session=True)
+            proc = subprocess.Popen(_voila_command(nb, port, ip, Path(conf)), cwd=nb.parent, env=env,
+                                    start_new_session=True)
             return _run(proc, ip, port, open_browser, ready_timeout)
         finally: models.stop()
 
@@ -159,29 +171,7 @@ def _run(proc: subprocess.Popen, ip: str, port: int, open_browser: bool, ready_t
         if proc.poll() is None:
             proc.terminate()  # Voila stops on SIGTERM; its kernels notice their parent is gone and exit
             try: proc.wait(20)
-            except subprocess.TimeoutExpired: os.killpg(proc.pid, signal.SIGKILL); proc.wait()
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
         for s, h in old.items(): signal.signal(s, h)
-
-# %% ../notebooks/12_host.ipynb #4ddedc5d
-def _free_port() -> int:
-    with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
-
-@contextmanager
-def running_app(model: Path|str|None=None, port: int|None=None, timeout: float=120, **kwargs) -> Iterator[AttrDict]:
-    "Run `serve_app` in a child process during the `with` block; yield its `url`, `proc` and `log` (a file of its output)."
-    port = port or _free_port()
-    args = dict(port=port, model=str(model) if model else None, ready_timeout=timeout, **kwargs)
-    with tempfile.TemporaryDirectory(prefix='cat-classifier-app-') as d:
-        log = Path(d)/'app.log'
-        with open(log, 'w') as out:
-            proc = subprocess.Popen([sys.executable, '-c', f'import sys; from cat_classifier.host import serve_app; sys.exit(serve_app(**{args!r}))'],
-                                    stdout=out, stderr=subprocess.STDOUT)
-        try:
-            end = time.time() + timeout
-            while 'is running at' not in log.read_text():
-                if proc.poll() is not None or time.time() > end: raise RuntimeError(f'the app did not start:\n{log.read_text()[-3000:]}')
-                time.sleep(0.2)
-            yield AttrDict(url=f'http://127.0.0.1:{port}/', proc=proc, log=log)
-        finally:
-            if proc.poll() is None: proc.terminate()
-            proc.wait(60)

@@ -27,7 +27,9 @@ def _read_bytes(src: bytes|memoryview|Path|str, max_bytes: int) -> bytes:
         if not p.is_file(): raise CatError(f'no file at {p}: check the path')
         n = p.stat().st_size
     else: n = len(src)
-    if max_bytes and n > max_bytes: raise CatError(f'the file is {_size(n)}, larger than the {_size(max_bytes)} limit: send a smaller photo')
+    if max_bytes and n > max_bytes:
+        raise CatError(f'the file is {_size(n)}, larger than the {_size(max_bytes)} '
+                       'limit: send a smaller photo')
     if n == 0: raise CatError(f'the file is empty: choose a photo ({USE_FORMATS})')
     if not isinstance(src, (str, Path)): return bytes(src)
     try: return p.read_bytes()
@@ -41,10 +43,13 @@ def _not_an_image(data: bytes) -> str:
     "The message for bytes that no allowed format could read, naming what they look like."
     head = data[:2048]
     if head.startswith(b'%PDF'): return f'this is a PDF document, not a photo: {USE_FORMATS}'
-    if head[4:8] == b'ftyp' and head[8:12] in _HEIF_BRANDS: return f'{_HEIF_BRANDS[head[8:12]]} format not supported: {USE_FORMATS} (a phone can share its photos as JPEG)'
+    if head[4:8] == b'ftyp' and head[8:12] in _HEIF_BRANDS:
+        return f'{_HEIF_BRANDS[head[8:12]]} format not supported: {USE_FORMATS} (a phone can share its photos as JPEG)'
     if b'<svg' in head[:512]: return f'this is an SVG drawing, not a photo: {USE_FORMATS}'
     if b'\0' not in head:
-        try: head.decode('utf-8'); text = True
+        try:
+            head.decode('utf-8')
+            text = True
         except UnicodeDecodeError as e: text = e.start >= len(head) - 3  # a character cut in half at the end
         if text: return f'this is a text file, not a photo: {USE_FORMATS}'
     return f'format not supported: {USE_FORMATS}'
@@ -52,7 +57,8 @@ def _not_an_image(data: bytes) -> str:
 # %% ../notebooks/10_images.ipynb #8abc2960
 def _too_many_pixels(px: int, size: tuple|None=None) -> CatError:
     dims = f'{size[0]}×{size[1]} pixels, ' if size else ''
-    return CatError(f'the image is {dims}{px/1e6:,.0f} megapixels, more than the {MAX_PIXELS/1e6:g} megapixel limit: shrink it and send it again')
+    return CatError(f'the image is {dims}{px/1e6:,.0f} megapixels, more than the {MAX_PIXELS/1e6:g} '
+                    'megapixel limit: shrink it and send it again')
 
 def _open(data: bytes) -> Image.Image:
     "Decode `data` as one of `FORMATS`, refusing too many pixels before the pixels are decoded."
@@ -81,7 +87,8 @@ def _to_rgb(im: Image.Image) -> Image.Image:
     return im.convert('RGB')
 
 # %% ../notebooks/10_images.ipynb #4dbf52cf
-def load_image(src: bytes|memoryview|Path|str, max_bytes: int|None=None, settings: Path|str|None=None) -> Image.Image:
+def load_image(src: bytes|memoryview|Path|str, max_bytes: int|None=None,
+               settings: Path|str|None=None) -> Image.Image:
     "An upright 8-bit RGB image from a file or its bytes, or a `CatError` that says what is wrong with it."
     if max_bytes is None: max_bytes = int(load_settings(settings).max_upload_mb * 2**20)
     data = _read_bytes(src, max_bytes)
@@ -97,6 +104,8 @@ def load_image(src: bytes|memoryview|Path|str, max_bytes: int|None=None, setting
     # Pillow's parsers raise many kinds of exception on broken files (OSError, ValueError, SyntaxError,
     # struct.error, ...): every one of them means the same thing to the person who sent the file.
     except Exception as e:
-        if 'truncated' in str(e): raise CatError('the image is truncated (only part of the file arrived): send the whole file again') from None
+        if 'truncated' in str(e):
+            raise CatError('the image is truncated (only part of the file arrived): send the '
+                           'whole file again') from None
         detail = f' ({str(e).splitlines()[0][:80]})' if str(e) else ''
         raise CatError(f'the image is damaged and cannot be read{detail}: send another copy') from None

@@ -4,57 +4,21 @@
 
 # %% ../notebooks/07_predict.ipynb #ab274b34
 from __future__ import annotations
-import io, os, re, struct, warnings, zlib
+import functools
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Iterable, Iterator
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 from .core import CatError, load_settings
 from fastai.vision.all import *
 from .data import SquareRandomResizedCrop
 # Reading uploads lives in `images` (light, for the app's page); its names stay importable from here.
 from .images import *
-from .images import _not_an_image, _open, _read_bytes, _size, _to_rgb, _too_many_pixels
-import functools
 
 # %% auto #0
-__all__ = ['CAT_CLASSES', 'CAT_THRESHOLD', 'awkward_files', 'cat_probs', 'cat_probability', 'predict_image', 'make_toy_model',
-           'centre_square', 'direct_tfm', 'display_name', 'predict_images', 'predict_files', 'reference_negatives',
-           'max_probs', 'unknown_rates', 'suggest_threshold']
-
-# %% ../notebooks/07_predict.ipynb #c1e1bbcf
-def _png_header(w: int, h: int) -> bytes:
-    "A tiny PNG whose header claims `w`×`h` pixels: a decompression bomb in 67 bytes."
-    chunk = lambda t, d: struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d))
-    return b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 2, 0, 0, 0)) + chunk(b'IEND', b'')
-
-def _encode(im: Image.Image, fmt: str, **kw) -> bytes:
-    b = io.BytesIO(); im.save(b, fmt, **kw); return b.getvalue()
-
-def _orientation(o: int) -> Image.Exif:
-    ex = Image.Exif(); ex[0x0112] = o; return ex
-
-# %% ../notebooks/07_predict.ipynb #985e378b
-def awkward_files(dest: Path|str, max_bytes: int|None=None, photo: Image.Image|None=None) -> dict:
-    "Write files that image readers trip on into `dest`; return {path: start of the expected error, or None if it should read}."
-    dest, rng = Path(dest), np.random.default_rng(0); dest.mkdir(parents=True, exist_ok=True)
-    photo = photo or Image.fromarray(rng.integers(0, 256, (90, 120, 3), dtype=np.uint8))
-    jpg, grey = _encode(photo, 'JPEG', quality=90), np.asarray(photo.convert('L')).astype(np.uint16) * 257
-    frames = [photo, photo.rotate(90), photo.rotate(180)]
-    files = {'empty.jpg': (b'', 'the file is empty'), 'notes.jpg': (b'Shopping list:\n- cat food\n', 'this is a text file'),
-             'scan.jpg': (b'%PDF-1.4\n%\xe2\xe3\n1 0 obj\n', 'this is a PDF'), 'truncated.jpg': (jpg[:len(jpg)//2], 'the image is truncated'),
-             'bomb.png': (_png_header(30_000, 30_000), 'the image is 900 megapixels'),
-             'photo.heic': (b'\0\0\0\x18ftypheic\0\0\0\0mif1heic' + bytes(rng.integers(0, 256, 500, dtype=np.uint8)), 'HEIC format not supported'),
-             'unknown.jpg': (bytes(rng.integers(0, 256, 2000, dtype=np.uint8)), 'format not supported'),
-             'huge.jpg': (jpg[:2] + bytes((max_bytes or int(load_settings().max_upload_mb * 2**20)) + 2**19), 'the file is'),
-             'grey16.png': (_encode(Image.fromarray(grey), 'PNG'), None), 'cmyk.jpg': (_encode(photo.convert('CMYK'), 'JPEG'), None),
-             'palette.png': (_encode(photo.quantize(64), 'PNG'), None), 'rgba.png': (_encode(photo.convert('RGBA'), 'PNG'), None),
-             'animated.gif': (_encode(frames[0], 'GIF', save_all=True, append_images=frames[1:], duration=200, loop=0), None),
-             'sideways.jpg': (_encode(photo, 'JPEG', exif=_orientation(6)), None), 'photo.jpg': (jpg, None)}
-    for name, (data, _) in files.items(): (dest/name).write_bytes(data)
-    return {dest/name: msg for name, (_, msg) in files.items()}
+__all__ = ['CAT_CLASSES', 'CAT_THRESHOLD', 'cat_probs', 'cat_probability', 'centre_square', 'direct_tfm', 'display_name',
+           'predict_images', 'predict_image', 'predict_files']
 
 # %% ../notebooks/07_predict.ipynb #bad763b9
 CAT_CLASSES = (281, 282, 283, 284, 285)  # ImageNet's domestic cats
@@ -83,42 +47,20 @@ def _readable(items: Iterable) -> Iterator[tuple]:
         except CatError: pass
 
 def cat_probs(items: Iterable, bs: int=32) -> np.ndarray:
-    "The ImageNet probability of a domestic cat for each of `items` (images or files; unreadable files are left out), in batches."
-    return np.array([p for chunk in chunked(_readable(items), bs) for p in _cat_batch([_imagenet_input(im) for _, im in chunk])])
+    "The ImageNet probability of a domestic cat for each of `items` (images, or files that read), in batches."
+    return np.array([p for chunk in chunked(_readable(items), bs)
+                     for p in _cat_batch([_imagenet_input(im) for _, im in chunk])])
 
 def cat_probability(img: Image.Image) -> float:
     "The ImageNet probability that the RGB image `img` shows a domestic cat (any breed)."
     return float(cat_probs([img])[0])
 
-# %% ../notebooks/07_predict.ipynb #a3a9913a
-def predict_image(learn: Learner, img: Image.Image, k: int=3, threshold: float|None=None,
-                  settings: Path|str|None=None, cat_threshold: float|None=None) -> dict:
-    "The top-`k` labels of the RGB image `img` with their probabilities, its `cat_probability`, and whether it is probably one of them."
-    s = load_settings(settings) if threshold is None or cat_threshold is None else None
-    if threshold is None: threshold = s.unknown_threshold
-    if cat_threshold is None: cat_threshold = s.get('cat_threshold', CAT_THRESHOLD)
-    return predict_images(learn, [img], k, threshold, cat_threshold)[0]
-
-# %% ../notebooks/07_predict.ipynb #a5df9764
-def make_toy_model(dest: Path|str, epochs: int=2, n: int=12) -> Path:
-    "Train a small ResNet-18 from scratch on toy images and export it with its card to `dest` (for demos and benchmarks)."
-    import tempfile
-    from cat_classifier.core import make_toy_images
-    from cat_classifier.export import export_model
-    from cat_classifier.train import train
-    with tempfile.TemporaryDirectory() as tmp:
-        toy = make_toy_images(Path(tmp)/'toy', n=n)
-        # Its progress bars and warnings would only clutter the output of the tests and benchmarks it serves.
-        with warnings.catch_warnings(), redirect_stdout(io.StringIO()):
-            warnings.simplefilter('ignore')
-            train(toy, run='toy', epochs=epochs, lr=3e-3, backbone='resnet18', pretrained=False, size=64, batch_size=8, runs_path=tmp)
-            return export_model(Path(tmp)/'toy', dest)
-
 # %% ../notebooks/07_predict.ipynb #f092ab19
 def centre_square(img: Image.Image, size: int) -> Image.Image:
-    "The centred square of `img` resized to `size` px (bilinear): what `SquareRandomResizedCrop` shows a model at test time."
+    "The centred square of `img` at `size` px (bilinear): what `SquareRandomResizedCrop` shows a model at test time."
     w, h = img.size
-    s = min(w, h); l, t = (w - s)//2, (h - s)//2
+    s = min(w, h)
+    l, t = (w - s)//2, (h - s)//2
     return img.crop((l, t, l + s, t + s)).resize((size, size), Image.BILINEAR)
 
 def _uint8_chw(im: Image.Image) -> torch.Tensor: return torch.from_numpy(np.array(im, dtype=np.uint8)).permute(2, 0, 1)
@@ -133,7 +75,8 @@ def direct_tfm(learn: Learner) -> tuple|None:
     "`(size, mean, std)` when `learn`'s test-time view is the centred square and normalisation only, else None."
     crop = [t for t in learn.dls.after_item.fs if not isinstance(t, ToTensor)]
     norm = [t for t in learn.dls.after_batch.fs if isinstance(t, Normalize)]
-    if len(crop) != 1 or type(crop[0]) is not SquareRandomResizedCrop or len(set(crop[0].size)) != 1: return None
+    if len(crop) != 1 or type(crop[0]) is not SquareRandomResizedCrop or len(set(crop[0].size)) != 1:
+        return None
     if len(norm) != 1 or not all(map(_test_time_noop, learn.dls.after_batch.fs)): return None
     return crop[0].size[0], norm[0].mean.cpu().view(1, -1, 1, 1), norm[0].std.cpu().view(1, -1, 1, 1)
 
@@ -143,7 +86,7 @@ def display_name(label: str) -> str:
     return label.replace('_', ' ')
 
 def _prepare(img: Image.Image, tfm: tuple|None) -> tuple:
-    "What the two models need from the RGB image `img`: the breed model's view (the image itself without `tfm`) and ImageNet's."
+    "What the two models need from the RGB `img`: the breed model's view (`img` itself without `tfm`) and ImageNet's."
     return (img if tfm is None else _uint8_chw(centre_square(img, tfm[0]))), _imagenet_input(img)
 
 def _breed_probs(learn: Learner, tfm: tuple|None, views: list) -> torch.Tensor:
@@ -156,7 +99,8 @@ def _breed_probs(learn: Learner, tfm: tuple|None, views: list) -> torch.Tensor:
     with torch.inference_mode(): return getattr(learn.loss_func, 'activation', noop)(learn.model(x))
 
 # %% ../notebooks/07_predict.ipynb #6ba458b6
-def _answers(learn: Learner, tfm: tuple|None, batch: list[tuple], k: int, threshold: float, cat_threshold: float) -> list[dict]:
+def _answers(learn: Learner, tfm: tuple|None, batch: list[tuple], k: int, threshold: float,
+             cat_threshold: float) -> list[dict]:
     "The answer for each `_prepare`d photo of `batch`: one forward of each model."
     probs, cps, vocab = _breed_probs(learn, tfm, [v for v, _ in batch]), _cat_batch([c for _, c in batch]), learn.dls.vocab
     out = []
@@ -164,15 +108,26 @@ def _answers(learn: Learner, tfm: tuple|None, batch: list[tuple], k: int, thresh
         ps, idx = p.topk(min(k, len(p)))
         top = [[vocab[int(i)], float(q)] for q, i in zip(ps, idx)]
         # `cat` lets the app say "not a cat" rather than "none of the breeds".
-        out.append(dict(label=top[0][0], name=display_name(top[0][0]), probability=top[0][1], top=top, cat_probability=cp,
+        out.append(dict(label=top[0][0], name=display_name(top[0][0]), probability=top[0][1], top=top,
+                        cat_probability=cp,
                         cat=cp >= cat_threshold, known=top[0][1] >= threshold and cp >= cat_threshold))
     return out
 
-def predict_images(learn: Learner, imgs: list[Image.Image], k: int=3, threshold: float=0.5, cat_threshold: float=CAT_THRESHOLD,
-                   bs: int=32) -> list[dict]:
-    "For each RGB image of `imgs`: its top-`k` labels, display `name`, `cat_probability` and whether it is probably one of them; `bs` at a time."
+def predict_images(learn: Learner, imgs: list[Image.Image], k: int=3, threshold: float=0.5,
+                   cat_threshold: float=CAT_THRESHOLD, bs: int=32) -> list[dict]:
+    "For each RGB image of `imgs`, `bs` at a time: top-`k` labels, `name`, `cat_probability`, `cat` and `known`."
     tfm = direct_tfm(learn)
-    return [r for chunk in chunked(imgs, bs) for r in _answers(learn, tfm, [_prepare(im, tfm) for im in chunk], k, threshold, cat_threshold)]
+    return [r for chunk in chunked(imgs, bs)
+            for r in _answers(learn, tfm, [_prepare(im, tfm) for im in chunk], k, threshold, cat_threshold)]
+
+# %% ../notebooks/07_predict.ipynb #a3a9913a
+def predict_image(learn: Learner, img: Image.Image, k: int=3, threshold: float|None=None,
+                  settings: Path|str|None=None, cat_threshold: float|None=None) -> dict:
+    "The top-`k` labels of the RGB `img` with their probabilities, its `cat_probability`, and whether it is `known`."
+    s = load_settings(settings) if threshold is None or cat_threshold is None else None
+    if threshold is None: threshold = s.unknown_threshold
+    if cat_threshold is None: cat_threshold = s.get('cat_threshold', CAT_THRESHOLD)
+    return predict_images(learn, [img], k, threshold, cat_threshold)[0]
 
 # %% ../notebooks/07_predict.ipynb #124363c6
 def _read_ahead(f: Callable, items: Iterable, workers: int, ahead: int) -> Iterator:
@@ -187,7 +142,7 @@ def _read_ahead(f: Callable, items: Iterable, workers: int, ahead: int) -> Itera
 def predict_files(learn: Learner, files: Iterable[Path|str], k: int=3, threshold: float|None=None,
                   max_bytes: int|None=None, settings: Path|str|None=None, cat_threshold: float|None=None,
                   bs: int=8, workers: int=4) -> Iterator[dict]:
-    "Yield `{file, label, name, probability, top, cat_probability, cat, known}` for each of `files`, or `{file, error}` for one that cannot be read."
+    "Yield `predict_images`' answer and its `file` for each of `files`, or `{file, error}` for one that cannot be read."
     s = load_settings(settings)
     threshold = s.unknown_threshold if threshold is None else threshold
     cat_threshold = s.get('cat_threshold', CAT_THRESHOLD) if cat_threshold is None else cat_threshold
@@ -199,68 +154,5 @@ def predict_files(learn: Learner, files: Iterable[Path|str], k: int=3, threshold
     for chunk in chunked(_read_ahead(read, files, workers, 2*bs), bs):
         ok = [p for _, p in chunk if not isinstance(p, CatError)]
         answers = iter(_answers(learn, tfm, ok, k, threshold, cat_threshold) if ok else [])
-        for f, p in chunk: yield dict(file=str(f), error=str(p)) if isinstance(p, CatError) else dict(file=str(f), **next(answers))
-
-# %% ../notebooks/07_predict.ipynb #d1c08bae
-_SKIMAGE_NEGATIVES = ('astronaut', 'brick', 'camera', 'cell', 'clock', 'coffee', 'coins', 'colorwheel', 'grass', 'gravel', 'horse',
-                      'hubble_deep_field', 'immunohistochemistry', 'logo', 'microaneurysms', 'moon', 'page', 'retina', 'rocket', 'text')
-_IMAGEIO_NEGATIVES = ('wood.jpg', 'bricks.jpg', 'meadow_cube.jpg', 'wikkie.png', 'newtonscradle.gif')
-
-def _as_image(a) -> Image.Image:
-    "An array from scikit-image or imageio as an image, through the same reader as an upload."
-    a = np.asarray(a)
-    if a.dtype == bool or a.dtype.kind == 'f': a = (a * 255).astype(np.uint8)
-    return load_image(_encode(Image.fromarray(a), 'PNG'), max_bytes=0)
-
-# %% ../notebooks/07_predict.ipynb #abe7e7a5
-def reference_negatives() -> dict:
-    "Real photos and synthetic images of things that are not cats, by name; those not on this machine are skipped."
-    from skimage import data as skdata
-    import imageio.v3 as iio
-    out = {}
-    for n in _SKIMAGE_NEGATIVES:
-        try: out[f'skimage:{n}'] = _as_image(getattr(skdata, n)())
-        except Exception: pass  # a newer scikit-image downloads some on first use
-    with modified_env(IMAGEIO_NO_INTERNET='1'):  # its cache only: never hang on a download
-        for n in _IMAGEIO_NEGATIVES:
-            try: out[f'imageio:{n}'] = _as_image(iio.imread(f'imageio:{n}', index=0))
-            except Exception: pass
-    rng, ramp = np.random.default_rng(0), np.linspace(0, 255, 256).astype(np.uint8)
-    synth = {'noise': rng.integers(0, 256, (256, 256, 3), dtype=np.uint8), 'black': np.zeros((64, 64, 3), np.uint8),
-             'white': np.full((64, 64, 3), 255, np.uint8), 'grey': np.full((64, 64, 3), 128, np.uint8),
-             'gradient': np.stack([np.tile(ramp, (256, 1))]*3, -1), 'stripes': np.tile(np.repeat([0, 255], 16).astype(np.uint8), (256, 8))}
-    return out | {f'synthetic:{k}': _as_image(v) for k, v in synth.items()}
-
-# %% ../notebooks/07_predict.ipynb #60116631
-def max_probs(learn: Learner, items: Iterable, bs: int=32) -> pd.DataFrame:
-    "The top label and its probability for each of `items` (images or files; unreadable files are left out), in batches."
-    rows = []
-    for chunk in chunked(_readable(items), bs):
-        dl = learn.dls.test_dl([PILImage.create(im.copy()) for _, im in chunk], bs=bs)
-        with learn.no_bar(), learn.no_logging(): probs, _ = learn.get_preds(dl=dl)
-        rows += [dict(item=o, label=learn.dls.vocab[int(i)], probability=float(p)) for (o, _), p, i in zip(chunk, *probs.max(1))]
-    return pd.DataFrame(rows, columns=['item', 'label', 'probability'])
-
-# %% ../notebooks/07_predict.ipynb #8422a169
-def unknown_rates(learn: Learner, negatives: Iterable, positives: Iterable, thresholds: Iterable[float]|None=None,
-                  cat_thresholds: Iterable[float]|None=None) -> pd.DataFrame:
-    "For each threshold (and each of `cat_thresholds`, both gates combined, if given): the share of `negatives` rejected as unknown, of `positives` wrongly rejected, and the accuracy on the kept positives."
-    negatives, positives = list(negatives), list(positives)
-    neg, pos = max_probs(learn, negatives), max_probs(learn, positives)
-    right = (pos.label == pos.item.map(parent_label)).to_numpy()
-    # Without cat_thresholds the cat gate is left out (a cat threshold of 0 lets everything through).
-    neg_cat, pos_cat = (cat_probs(neg.item), cat_probs(pos.item)) if cat_thresholds is not None else (np.ones(len(neg)), np.ones(len(pos)))
-    neg, pos = neg.probability.to_numpy(), pos.probability.to_numpy()
-    rows = []
-    for t in (np.round(np.arange(0.3, 0.96, 0.05), 2) if thresholds is None else thresholds):
-        for c in ([0.] if cat_thresholds is None else cat_thresholds):
-            kept_neg, kept = (neg >= t) & (neg_cat >= c), (pos >= t) & (pos_cat >= c)
-            rows.append(dict(threshold=t, cat_threshold=c, rejected_negatives=float((~kept_neg).mean()), false_rejections=float((~kept).mean()),
-                             accuracy_kept=float(right[kept].mean()) if kept.any() else float('nan')))
-    rates = pd.DataFrame(rows).assign(n_negatives=len(neg), n_positives=len(pos))
-    return rates if cat_thresholds is not None else rates.drop(columns='cat_threshold')
-
-def suggest_threshold(rates: pd.DataFrame, max_false_rejections: float=0.05, col: str='threshold') -> float:
-    "The highest value of `col` (`threshold` or `cat_threshold`) in `rates` that wrongly rejects at most `max_false_rejections` of the real photos."
-    ok = rates[rates.false_rejections <= max_false_rejections]
-    return float(ok[col].max() if len(ok) else rates[col].min())
+        for f, p in chunk:
+            yield dict(file=str(f), error=str(p)) if isinstance(p, CatError) else dict(file=str(f), **next(answers))

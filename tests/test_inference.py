@@ -9,7 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
-from cat_classifier.core import make_toy_images
+from cat_classifier.testing import make_toy_images
 from cat_classifier.predict import (_uint8_chw, centre_square, direct_tfm, load_image, predict_files, predict_image,
                                     predict_images)
 from conftest import cli

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cat_classifier.core import CatError, make_toy_images
-from cat_classifier.predict import awkward_files, load_image, predict_files, predict_image
+from cat_classifier.core import CatError
+from cat_classifier.predict import load_image, predict_files, predict_image
+from cat_classifier.testing import awkward_files, make_toy_images
 
 
 @pytest.fixture(scope='session')

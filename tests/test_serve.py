@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from cat_classifier.core import make_toy_images
+from cat_classifier.testing import make_toy_images
 from cat_classifier.serve import ModelClient, _recv, _send
 from conftest import cli, model_processes
 

@@ -3,7 +3,7 @@ import json, shutil, subprocess, sys
 from pathlib import Path
 import pytest
 from conftest import cli, write_settings
-from cat_classifier.core import make_toy_images
+from cat_classifier.testing import make_toy_images
 
 @pytest.fixture(scope='module')
 def small_project(tmp_path_factory):
