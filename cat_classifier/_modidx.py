@@ -73,6 +73,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                     'cat_classifier.cli.parser': ('cli.html#parser', 'cat_classifier/cli.py')},
             'cat_classifier.core': { 'cat_classifier.core.CatError': ('core.html#caterror', 'cat_classifier/core.py'),
                                      'cat_classifier.core._typed': ('core.html#_typed', 'cat_classifier/core.py'),
+                                     'cat_classifier.core._umask': ('core.html#_umask', 'cat_classifier/core.py'),
                                      'cat_classifier.core.atomic_path': ('core.html#atomic_path', 'cat_classifier/core.py'),
                                      'cat_classifier.core.atomic_write': ('core.html#atomic_write', 'cat_classifier/core.py'),
                                      'cat_classifier.core.file_sha256': ('core.html#file_sha256', 'cat_classifier/core.py'),

@@ -4,7 +4,7 @@
 
 # %% ../notebooks/00_core.ipynb #ff185536
 from __future__ import annotations
-import configparser, hashlib, os, tempfile
+import configparser, hashlib, os, re, tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from fastcore.basics import AttrDict
@@ -58,6 +58,11 @@ def load_settings(path: Path|str|None=None, **overrides) -> AttrDict:
     return s
 
 # %% ../notebooks/00_core.ipynb #8b7df456
+def _umask() -> int:
+    "This process's umask, read without setting it (`os.umask` changes it, for a moment, for every thread)."
+    try: return int(re.search(r'Umask:\s*([0-7]+)', Path('/proc/self/status').read_text())[1], 8)
+    except (OSError, TypeError): return 0o022
+
 @contextmanager
 def atomic_path(dest: Path|str):
     "Yield a temporary path beside `dest`; on success it replaces `dest` in one step, on failure it is removed."
@@ -66,6 +71,8 @@ def atomic_path(dest: Path|str):
     fd, tmp = tempfile.mkstemp(prefix=f'.{dest.name}.', suffix='.part', dir=dest.parent)
     os.close(fd)
     tmp = Path(tmp)
+    # mkstemp makes the file private (0600); the result gets the permissions any new file gets here.
+    os.chmod(tmp, 0o666 & ~_umask())
     try:
         yield tmp
         os.replace(tmp, dest)

@@ -150,7 +150,7 @@ def test_decisions_file_roundtrip(toy):
            dict(file=imgs/'red_circle'/'red_circle_001.jpg', label='red_circle', predicted='red_circle', probability=0.6, loss=0.5)]
     p = write_decisions(sus, imgs.parent/'decisions.csv', images_path=imgs)
     lines = p.read_text().splitlines()
-    assert lines[:2] == ['file,label,predicted,probability,loss,action', 'red_circle/red_circle_000.jpg,red_circle,green_square,0.910,2.5000,']
+    assert lines[:2] == ['file,label,predicted,probability,loss,reason,action', 'red_circle/red_circle_000.jpg,red_circle,green_square,0.910,2.5000,,']
     with pytest.raises(CatError, match='may hold your decisions'): write_decisions(sus, p, images_path=imgs)
     p.write_text('\n'.join([lines[0], lines[1] + 'green_square', lines[2] + ' KEEP ']) + '\n')
     assert [d['action'] for d in read_decisions(p, imgs)] == ['green_square', 'keep']

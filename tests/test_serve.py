@@ -43,7 +43,8 @@ def test_a_client_without_the_secret_is_refused(client, secret):
 
 def test_the_same_answers_as_the_command_line(client, photos, toy_project):
     files = sorted(photos.rglob('*.jpg'))
-    r = cli('predict', *files, '--model', toy_project[2])
+    # One photo per forward, as the page sends one upload: in a batch of several the last digits can differ.
+    r = cli('predict', *files, '--model', toy_project[2], '--bs', 1)
     expected = [json.loads(line) for line in r.stdout.splitlines()]
     for f, e in zip(files, expected):
         assert client.predict(f.read_bytes()) == {k: v for k, v in e.items() if k != 'file'}, f.name
