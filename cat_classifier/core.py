@@ -64,24 +64,24 @@ def _umask() -> int:
     except (OSError, TypeError): return 0o022
 
 @contextmanager
-def atomic_path(dest: Path|str):
-    "Yield a temporary path beside `dest`; on success it replaces `dest` in one step, on failure it is removed."
+def atomic_path(dest: Path|str, mode: int|None=None):
+    "Yield a temporary path beside `dest`; on success it replaces `dest` in one step (with permissions `mode`)."
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f'.{dest.name}.', suffix='.part', dir=dest.parent)
     os.close(fd)
     tmp = Path(tmp)
-    # mkstemp makes the file private (0600); the result gets the permissions any new file gets here.
-    os.chmod(tmp, 0o666 & ~_umask())
+    # mkstemp makes the file private (0600); unless `mode` says so, it gets what any new file gets here.
+    os.chmod(tmp, 0o666 & ~_umask() if mode is None else mode)
     try:
         yield tmp
         os.replace(tmp, dest)
     finally:
         tmp.unlink(missing_ok=True)
 
-def atomic_write(dest: Path|str, data: bytes|str) -> Path:
-    "Write `data` to `dest` atomically."
-    with atomic_path(dest) as tmp:
+def atomic_write(dest: Path|str, data: bytes|str, mode: int|None=None) -> Path:
+    "Write `data` to `dest` atomically (with permissions `mode`, default: as any new file)."
+    with atomic_path(dest, mode) as tmp:
         tmp.write_bytes(data.encode() if isinstance(data, str) else data)
     return Path(dest)
 

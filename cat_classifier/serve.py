@@ -61,7 +61,7 @@ class ModelServer:
         self.threshold, self.cat_threshold = threshold, cat_threshold
         self.jobs, self.last, self.stopping = queue.Queue(), time.monotonic(), threading.Event()
         self.secret = secrets.token_hex(32).encode()
-        atomic_write(self.dir/'secret', self.secret)  # mkstemp's file: readable by this user only
+        atomic_write(self.dir/'secret', self.secret, mode=0o600)  # readable by this user only
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         (self.dir/'sock').unlink(missing_ok=True)  # left by a process that was killed
         self.sock.bind(str(self.dir/'sock'))
