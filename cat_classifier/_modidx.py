@@ -10,6 +10,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                     'cat_classifier.app.App.show': ('app.html#app.show', 'cat_classifier/app.py'),
                                     'cat_classifier.app._accuracy': ('app.html#_accuracy', 'cat_classifier/app.py'),
                                     'cat_classifier.app._and': ('app.html#_and', 'cat_classifier/app.py'),
+                                    'cat_classifier.app._recalls': ('app.html#_recalls', 'cat_classifier/app.py'),
                                     'cat_classifier.app.about_model': ('app.html#about_model', 'cat_classifier/app.py'),
                                     'cat_classifier.app.bars': ('app.html#bars', 'cat_classifier/app.py'),
                                     'cat_classifier.app.breed_name': ('app.html#breed_name', 'cat_classifier/app.py'),

@@ -69,15 +69,19 @@ def error_card(name: str, msg: str) -> widgets.HTML:
 # %% ../notebooks/08_app.ipynb #d0504ae4
 def _and(xs: list) -> str: return ', '.join(xs[:-1]) + ' and ' + xs[-1] if len(xs) > 1 else ''.join(xs)
 
+def _recalls(figures: dict) -> str:
+    "Each breed's recall in `figures` (the card's `per_class`), in words."
+    return _and([f"{breed_name(c)} {m['recall']:.0%}" for c, m in figures['per_class'].items()])
+
 def _accuracy(m: dict, n_valid) -> str:
     "How well the model did, in words: on held-out photos, and on those whose labels were checked, if known."
     h, v = m.get('holdout'), m.get('holdout_verified')
     # Web labels are often wrong: one figure would mix the model's mistakes with the labels'.
     if h and v:
         return (f"On {h['n']} photos it had never seen, it agreed with the label each photo came with "
-                        f"{h['accuracy']:.1%} of the time, but some of those labels are "
-                        f"wrong. On the {v['n']} whose "
-                        f"labels we checked by eye, it was right {v['accuracy']:.1%} of the time.")
+                f"{h['accuracy']:.1%} of the time, but some of those labels are wrong. On the {v['n']} whose "
+                f"labels we checked by eye, it was right {v['accuracy']:.1%} of the time "
+                f"(per breed: {_recalls(v)}).")
     if h:
         return f"It was right about {h['accuracy']:.1%} of {h['n']} photos it had never seen (a held-out test set)."
     if 'valid' in m:
@@ -86,11 +90,9 @@ def _accuracy(m: dict, n_valid) -> str:
 
 def about_model(card: dict, threshold: float) -> str:
     "What the model knows and how well it does, from its card, as HTML."
-    cats, acc = [breed_name(c) for c in card['categories']], _accuracy(card.get('metrics', {}),
-                                                                       card.get('n_valid', ''))
+    cats, acc = [breed_name(c) for c in card['categories']], _accuracy(card.get('metrics', {}), card.get('n_valid', ''))
     return (f'<p>It knows {_NUMBERS.get(len(cats), len(cats))} breeds: {html.escape(_and(cats))}. {acc} '
-            f'When it is less than {threshold:.0%} sure, it says a photo is none of '
-            'them; it has only seen these '
+            f'When it is less than {threshold:.0%} sure, it says a photo is none of them; it has only seen these '
             f'breeds, so it can still be confidently wrong about other cats, other animals or drawings.</p>'
             f'<p style="color:#666;font-size:0.9em">Model: {html.escape(str(card.get("backbone", "?")))} at '
             f'{card.get("image_size", "?")} px, trained {str(card.get("trained_at", "?"))[:10]}.</p>')
