@@ -17,43 +17,41 @@ from .data import SquareRandomResizedCrop
 from .images import *
 
 # %% auto #0
-__all__ = ['CAT_CLASSES', 'CAT_THRESHOLD', 'cat_probs', 'cat_probability', 'centre_square', 'direct_tfm', 'display_name',
-           'predict_images', 'predict_image', 'predict_files']
+__all__ = ['CAT_CLASSES', 'CAT_THRESHOLD', 'forward', 'centre_square', 'direct_tfm', 'cat_probs', 'cat_probability',
+           'display_name', 'predict_images', 'predict_image', 'predict_files']
 
-# %% ../notebooks/07_predict.ipynb #bad763b9
-CAT_CLASSES = (281, 282, 283, 284, 285)  # ImageNet's domestic cats
-CAT_THRESHOLD = 0.1  # used when settings.ini has no cat_threshold; measured by benchmarks/calibrate_unknown.py
+# %% ../notebooks/07_predict.ipynb #d9588d89
+import io, itertools, weakref, warnings
 
-@functools.cache
-def _imagenet_model() -> nn.Module:
-    "The pretrained EfficientNet-Lite0 with its ImageNet classifier, loaded once per process."
-    from cat_classifier.train import efficientnet_lite0
-    return efficientnet_lite0(pretrained=True).eval()
+_sessions = weakref.WeakKeyDictionary()  # model -> (weights' version, input shape, session or None)
 
-def _imagenet_input(img: Image.Image) -> torch.Tensor:
-    "The centred square of `img` at 224 px, scaled to [-1, 1] as the ImageNet weights expect."
-    side = min(img.size)
-    x = ImageOps.fit(img.convert('RGB'), (side, side)).resize((224, 224), Image.BILINEAR)
-    return (torch.from_numpy(np.asarray(x, dtype=np.float32)).permute(2, 0, 1) / 255 - 0.5) / 0.5
+def _version(model: nn.Module) -> int:
+    "A number that changes whenever a weight or a buffer of `model` is written in place (training, loading)."
+    return sum(t._version for t in itertools.chain(model.parameters(), model.buffers()))
 
-def _cat_batch(xs: list[torch.Tensor]) -> list[float]:
-    "The domestic-cat probability of each of the ImageNet inputs `xs`, in one forward."
-    with torch.inference_mode(): p = _imagenet_model()(torch.stack(xs)).softmax(1)
-    return p[:, list(CAT_CLASSES)].sum(1).tolist()
+def _onnx_session(model: nn.Module, shape: tuple):
+    "An onnxruntime session running `model` on batches of `shape` (any batch size), or None where it cannot."
+    try:
+        import onnxruntime as ort
+        buf = io.BytesIO()
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')  # the exporter's notes on how it traced the model
+            torch.onnx.export(model, (torch.zeros(1, *shape),), buf, input_names=['x'], output_names=['y'],
+                              dynamic_axes={'x': {0: 'n'}, 'y': {0: 'n'}}, opset_version=17, dynamo=False)
+        return ort.InferenceSession(buf.getvalue(), providers=['CPUExecutionProvider'])
+    except Exception: return None  # no onnxruntime, or a layer ONNX cannot express: PyTorch runs it
 
-def _readable(items: Iterable) -> Iterator[tuple]:
-    for o in items:
-        try: yield o, (o if isinstance(o, Image.Image) else load_image(o, max_bytes=0))
-        except CatError: pass
-
-def cat_probs(items: Iterable, bs: int=32) -> np.ndarray:
-    "The ImageNet probability of a domestic cat for each of `items` (images, or files that read), in batches."
-    return np.array([p for chunk in chunked(_readable(items), bs)
-                     for p in _cat_batch([_imagenet_input(im) for _, im in chunk])])
-
-def cat_probability(img: Image.Image) -> float:
-    "The ImageNet probability that the RGB image `img` shows a domestic cat (any breed)."
-    return float(cat_probs([img])[0])
+# %% ../notebooks/07_predict.ipynb #98a9cc27
+def forward(model: nn.Module, x: torch.Tensor, onnx: bool=True) -> torch.Tensor:
+    "`model(x)` in inference mode; a float32 model on the CPU runs in onnxruntime (when `onnx` and installed)."
+    model.eval()
+    p = next(model.parameters())
+    if onnx and p.device.type == 'cpu' and p.dtype == torch.float32 and x.device.type == 'cpu':
+        key = (_version(model), tuple(x.shape[1:]))
+        if _sessions.get(model, (None,))[:2] != key: _sessions[model] = (*key, _onnx_session(model, key[1]))
+        if (sess := _sessions[model][2]) is not None:
+            return torch.from_numpy(sess.run(None, {'x': x.float().numpy()})[0])
+    with torch.inference_mode(): return model(x)
 
 # %% ../notebooks/07_predict.ipynb #f092ab19
 def centre_square(img: Image.Image, size: int) -> Image.Image:
@@ -80,6 +78,40 @@ def direct_tfm(learn: Learner) -> tuple|None:
     if len(norm) != 1 or not all(map(_test_time_noop, learn.dls.after_batch.fs)): return None
     return crop[0].size[0], norm[0].mean.cpu().view(1, -1, 1, 1), norm[0].std.cpu().view(1, -1, 1, 1)
 
+# %% ../notebooks/07_predict.ipynb #bad763b9
+CAT_CLASSES = (281, 282, 283, 284, 285)  # ImageNet's domestic cats
+CAT_THRESHOLD = 0.1  # used when settings.ini has no cat_threshold; measured by benchmarks/calibrate_unknown.py
+
+@functools.cache
+def _imagenet_model() -> nn.Module:
+    "The pretrained EfficientNet-Lite0 with its ImageNet classifier, loaded once per process."
+    from cat_classifier.train import efficientnet_lite0
+    return efficientnet_lite0(pretrained=True).eval()
+
+def _imagenet_input(img: Image.Image) -> torch.Tensor:
+    "The centred square of `img` at 224 px as uint8 CHW: the breed model's own view when it also sees 224 px."
+    return _uint8_chw(centre_square(img.convert('RGB'), 224))
+
+def _cat_batch(xs: list[torch.Tensor]) -> list[float]:
+    "The domestic-cat probability of each of the ImageNet inputs `xs`, in one forward."
+    x = (torch.stack(xs).float() / 255 - 0.5) / 0.5  # the [-1, 1] the ImageNet weights expect
+    p = forward(_imagenet_model(), x).softmax(1)
+    return p[:, list(CAT_CLASSES)].sum(1).tolist()
+
+def _readable(items: Iterable) -> Iterator[tuple]:
+    for o in items:
+        try: yield o, (o if isinstance(o, Image.Image) else load_image(o, max_bytes=0))
+        except CatError: pass
+
+def cat_probs(items: Iterable, bs: int=32) -> np.ndarray:
+    "The ImageNet probability of a domestic cat for each of `items` (images, or files that read), in batches."
+    return np.array([p for chunk in chunked(_readable(items), bs)
+                     for p in _cat_batch([_imagenet_input(im) for _, im in chunk])])
+
+def cat_probability(img: Image.Image) -> float:
+    "The ImageNet probability that the RGB image `img` shows a domestic cat (any breed)."
+    return float(cat_probs([img])[0])
+
 # %% ../notebooks/07_predict.ipynb #06214d88
 def display_name(label: str) -> str:
     "How a label reads to a person: `American_Shorthair` is 'American Shorthair'."
@@ -87,7 +119,9 @@ def display_name(label: str) -> str:
 
 def _prepare(img: Image.Image, tfm: tuple|None) -> tuple:
     "What the two models need from the RGB `img`: the breed model's view (`img` itself without `tfm`) and ImageNet's."
-    return (img if tfm is None else _uint8_chw(centre_square(img, tfm[0]))), _imagenet_input(img)
+    if tfm is None: return img, _imagenet_input(img)
+    view = _uint8_chw(centre_square(img, tfm[0]))
+    return view, (view if tfm[0] == 224 else _imagenet_input(img))  # one resize serves both models
 
 def _breed_probs(learn: Learner, tfm: tuple|None, views: list) -> torch.Tensor:
     "`learn`'s class probabilities for a batch of breed views from `_prepare`, in one forward."
@@ -95,8 +129,7 @@ def _breed_probs(learn: Learner, tfm: tuple|None, views: list) -> torch.Tensor:
         dl = learn.dls.test_dl([PILImage.create(im.copy()) for im in views], bs=len(views), num_workers=0)
         with learn.no_bar(), learn.no_logging(): return learn.get_preds(dl=dl)[0]
     x = (torch.stack(views).float().div_(255) - tfm[1]) / tfm[2]
-    learn.model.eval()
-    with torch.inference_mode(): return getattr(learn.loss_func, 'activation', noop)(learn.model(x))
+    return getattr(learn.loss_func, 'activation', noop)(forward(learn.model, x))
 
 # %% ../notebooks/07_predict.ipynb #6ba458b6
 def _answers(learn: Learner, tfm: tuple|None, batch: list[tuple], k: int, threshold: float,
