@@ -1,13 +1,13 @@
 """How fast a photo gets its answer, on the same photos and model in one run. Per photo: the raw forward of the
 breed model (batch of 1), `learn.predict`, the single-photo path (`predict_image`: both models), and over -n
-files the one-at-a-time path as it was before batching (read, `learn.predict`, then the ImageNet gate, per photo:
-the baseline) and the batched path (`predict_files`). Also whether the weights-only model (--safe) and the ONNX
+files the one-at-a-time path as it was before batching (read, `learn.predict`, then the ImageNet gate in PyTorch, per
+photo: the baseline) and the batched path (`predict_files`). Also whether the weights-only model (--safe) and the ONNX
 file give the same top-1 on every photo. Start-up (loading the models) is not counted. Last line: JSON.
 
     .venv/bin/python benchmarks/bench_predict.py --images DIR [--model PATH] [-n 300] [--single 40] [--threads N]
 
-DIR holds photos (in any folders below it); -n of them are drawn with a fixed seed. The model defaults to the
-shipped one, which needs its weights-only and ONNX files (`cat-classifier export --model models/cat-breeds.pkl --onnx`).
+Run it on an idle machine. DIR holds photos (in any folders below it); -n of them are drawn with a fixed seed.
+The model defaults to the shipped one, which needs its weights-only and ONNX files (`cat-classifier export --model models/cat-breeds.pkl --onnx`).
 """
 import argparse, json, random, statistics, sys, time, warnings
 from pathlib import Path
@@ -35,7 +35,9 @@ def main(argv=None):
     from fastai.vision.all import PILImage, get_image_files
     from cat_classifier.core import load_settings
     from cat_classifier.export import load_model, read_card
-    from cat_classifier.predict import (_prepare, cat_probability, centre_square, direct_tfm, load_image, predict_files,
+    import numpy as np
+    from PIL import Image, ImageOps
+    from cat_classifier.predict import (_imagenet_model, _prepare, cat_probability, centre_square, direct_tfm, load_image, predict_files,
                                         predict_image)
     model = Path(a.model or load_settings().model_path)
     files = sorted(get_image_files(a.images))
@@ -44,34 +46,39 @@ def main(argv=None):
     learn = load_model(model)
     tfm = direct_tfm(learn)
     imgs = [load_image(f) for f in files[:a.single]]
-    predict_image(learn, imgs[0], threshold=0.5, cat_threshold=0.1)  # start-up: the ImageNet gate loads once
     print(f'{model.name}, {torch.get_num_threads()} torch threads, {len(files)} photos from {a.images}', flush=True)
 
-    views = [((v[0].float() / 255 - tfm[1]) / tfm[2]) for v in (_prepare(im, tfm) for im in imgs)]
+    # First what PyTorch does alone, before the project's path has run: onnxruntime and the gate's thread are not
+    # there yet to share the cores with PyTorch's threads. Run it on an idle machine: the phases are not interleaved.
+    views = [((v[0].float() / 255 - tfm[1]) / tfm[2]).contiguous() for v in (_prepare(im, tfm) for im in imgs)]
     learn.model.eval()
     def raw(x):
         with torch.inference_mode(): learn.model(x)
     def fastai_predict(im):
         with learn.no_bar(), learn.no_logging(): learn.predict(PILImage.create(im.copy()))
-    # Round robin, photo by photo, so that a busy machine slows each path alike.
-    times = [per_photo(f, [o]) for pair in zip(views, imgs) for f, o in zip(
-        (raw, fastai_predict, lambda im: predict_image(learn, im, threshold=0.5, cat_threshold=0.1)), (pair[0], pair[1], pair[1]))]
-    t_raw, t_learn, t_single = (statistics.median(t[0] for t in times[i::3]) for i in range(3))
-    print(f'per photo (median of {len(imgs)}): raw forward {t_raw*1e3:.1f} ms, learn.predict {t_learn*1e3:.1f} ms, '
-          f'single-photo path {t_single*1e3:.1f} ms = {t_single/t_raw:.2f} x the raw forward', flush=True)
-
+    gate = _imagenet_model()
+    def old_gate(im):
+        "The ImageNet gate as it ran before: in PyTorch, on its own resize of the photo."
+        side = min(im.size)
+        x = np.asarray(ImageOps.fit(im, (side, side)).resize((224, 224), Image.BILINEAR), dtype=np.float32)
+        with torch.inference_mode(): return gate((torch.from_numpy(x).permute(2, 0, 1)[None] / 255 - 0.5) / 0.5)
     def before(f):
-        "The one-at-a-time path as it was: read, `learn.predict`, then the ImageNet gate."
+        "The one-at-a-time path as it was: read, `learn.predict`, then the ImageNet gate, all in PyTorch."
         im = load_image(f)
         with learn.no_bar(), learn.no_logging(): probs = learn.predict(PILImage.create(im.copy()))[2]
-        cat_probability(im)
+        old_gate(im)
         return learn.dls.vocab[int(probs.argmax())]
-    old, new, t_old, t_new = [], [], 0., 0.
-    for i in range(0, len(files), 60):  # in turns of 60 photos, so that a busy machine slows both paths alike
-        chunk = files[i:i+60]
-        t = time.perf_counter(); old += [before(f) for f in chunk]; t_old += time.perf_counter() - t
-        t = time.perf_counter(); new += list(predict_files(learn, chunk, threshold=0.5, cat_threshold=0.1)); t_new += time.perf_counter() - t
-    t_old, t_new = t_old / len(files), t_new / len(files)
+    raw(views[0]), fastai_predict(imgs[0]), before(files[0])  # warm up
+    t_raw, t_learn = (statistics.median(per_photo(f, xs)) for f, xs in ((raw, views), (fastai_predict, imgs)))
+    t = time.perf_counter(); old = [before(f) for f in files]; t_old = (time.perf_counter() - t) / len(files)
+
+    predict_image(learn, imgs[0], threshold=0.5, cat_threshold=0.1)  # start-up: both models readied once
+    t_single = statistics.median(per_photo(lambda im: predict_image(learn, im, threshold=0.5, cat_threshold=0.1), imgs))
+    print(f'per photo (median of {len(imgs)}): raw forward {t_raw*1e3:.1f} ms, learn.predict {t_learn*1e3:.1f} ms, '
+          f'single-photo path {t_single*1e3:.1f} ms = {t_single/t_raw:.2f} x the raw forward', flush=True)
+    t = time.perf_counter()
+    new = list(predict_files(learn, files, threshold=0.5, cat_threshold=0.1))
+    t_new = (time.perf_counter() - t) / len(files)
     same_old = sum(o == r['label'] for o, r in zip(old, new))
     print(f'over {len(files)} photos: one at a time {t_old*1e3:.1f} ms/photo, batched {t_new*1e3:.1f} ms/photo '
           f'= {t_old/t_new:.2f} x faster; same top-1 on {same_old}/{len(files)}', flush=True)

@@ -17,41 +17,59 @@ from .data import SquareRandomResizedCrop
 from .images import *
 
 # %% auto #0
-__all__ = ['CAT_CLASSES', 'CAT_THRESHOLD', 'forward', 'centre_square', 'direct_tfm', 'cat_probs', 'cat_probability',
+__all__ = ['CAT_CLASSES', 'CAT_THRESHOLD', 'classify', 'centre_square', 'direct_tfm', 'cat_probs', 'cat_probability',
            'display_name', 'predict_images', 'predict_image', 'predict_files']
 
 # %% ../notebooks/07_predict.ipynb #d9588d89
-import io, itertools, weakref, warnings
+import io, itertools, os, threading, weakref, warnings
 
-_sessions = weakref.WeakKeyDictionary()  # model -> (weights' version, input shape, session or None)
+_exporting = threading.Lock()
+_sessions = weakref.WeakKeyDictionary()  # model -> (weights' version, input shape, normalisation, session or None)
 
 def _version(model: nn.Module) -> int:
     "A number that changes whenever a weight or a buffer of `model` is written in place (training, loading)."
     return sum(t._version for t in itertools.chain(model.parameters(), model.buffers()))
 
+class _Scaled(nn.Module):
+    "`model` on uint8 RGB: scaling and normalising happen inside, so that the caller does no arithmetic."
+    def __init__(self, model: nn.Module, mean: tuple, std: tuple):
+        super().__init__()
+        self.model, self.mean, self.std = model, torch.tensor(mean).view(1, -1, 1, 1), torch.tensor(std).view(1, -1, 1, 1)
+    def forward(self, x): return self.model((x.float() / 255 - self.mean) / self.std)
+
+# %% ../notebooks/07_predict.ipynb #98a9cc27
 def _onnx_session(model: nn.Module, shape: tuple):
-    "An onnxruntime session running `model` on batches of `shape` (any batch size), or None where it cannot."
+    "An onnxruntime session running `model` on uint8 batches of `shape` (any batch size), or None where it cannot."
     try:
         import onnxruntime as ort
         buf = io.BytesIO()
-        with warnings.catch_warnings():
+        # torch's exporter keeps global state: two models exported at once (the gate's thread) make a slow graph.
+        with _exporting, warnings.catch_warnings():
             warnings.simplefilter('ignore')  # the exporter's notes on how it traced the model
-            torch.onnx.export(model, (torch.zeros(1, *shape),), buf, input_names=['x'], output_names=['y'],
-                              dynamic_axes={'x': {0: 'n'}, 'y': {0: 'n'}}, opset_version=17, dynamo=False)
-        return ort.InferenceSession(buf.getvalue(), providers=['CPUExecutionProvider'])
+            torch.onnx.export(model, (torch.zeros(1, *shape, dtype=torch.uint8),), buf, input_names=['x'],
+                              output_names=['y'], dynamic_axes={'x': {0: 'n'}, 'y': {0: 'n'}}, opset_version=17,
+                              dynamo=False)
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = max(1, (os.cpu_count() or 2) // 2)  # half the cores: two models run at once
+        # Idle threads that spin, waiting for more work, would take the cores from the other model and from PyTorch.
+        opts.add_session_config_entry('session.intra_op.allow_spinning', '0')
+        return ort.InferenceSession(buf.getvalue(), opts, providers=['CPUExecutionProvider'])
     except Exception: return None  # no onnxruntime, or a layer ONNX cannot express: PyTorch runs it
 
-# %% ../notebooks/07_predict.ipynb #98a9cc27
-def forward(model: nn.Module, x: torch.Tensor, onnx: bool=True) -> torch.Tensor:
-    "`model(x)` in inference mode; a float32 model on the CPU runs in onnxruntime (when `onnx` and installed)."
+
+# %% ../notebooks/07_predict.ipynb #5c1a551f
+def classify(model: nn.Module, views: list[torch.Tensor], mean: tuple, std: tuple, onnx: bool=True) -> torch.Tensor:
+    "`model`'s outputs for uint8 CHW `views` scaled to [0, 1] and normalised; on a CPU in onnxruntime (with `onnx`)."
     model.eval()
     p = next(model.parameters())
-    if onnx and p.device.type == 'cpu' and p.dtype == torch.float32 and x.device.type == 'cpu':
-        key = (_version(model), tuple(x.shape[1:]))
-        if _sessions.get(model, (None,))[:2] != key: _sessions[model] = (*key, _onnx_session(model, key[1]))
-        if (sess := _sessions[model][2]) is not None:
-            return torch.from_numpy(sess.run(None, {'x': x.float().numpy()})[0])
-    with torch.inference_mode(): return model(x)
+    if onnx and p.device.type == 'cpu' and p.dtype == torch.float32:
+        key = (_version(model), tuple(views[0].shape), tuple(mean), tuple(std))
+        if _sessions.get(model, (None,))[:4] != key:
+            _sessions[model] = (*key, _onnx_session(_Scaled(model, mean, std).eval(), key[1]))
+        if (sess := _sessions[model][4]) is not None:
+            # numpy stacks on one thread; PyTorch's idle threads would spin and slow the model beside this one.
+            return torch.from_numpy(sess.run(None, {'x': np.stack([v.numpy() for v in views])})[0])
+    with torch.inference_mode(): return _Scaled(model, mean, std).to(p.device)(torch.stack(views).to(p.device))
 
 # %% ../notebooks/07_predict.ipynb #f092ab19
 def centre_square(img: Image.Image, size: int) -> Image.Image:
@@ -94,8 +112,7 @@ def _imagenet_input(img: Image.Image) -> torch.Tensor:
 
 def _cat_batch(xs: list[torch.Tensor]) -> list[float]:
     "The domestic-cat probability of each of the ImageNet inputs `xs`, in one forward."
-    x = (torch.stack(xs).float() / 255 - 0.5) / 0.5  # the [-1, 1] the ImageNet weights expect
-    p = forward(_imagenet_model(), x).softmax(1)
+    p = classify(_imagenet_model(), xs, (0.5,)*3, (0.5,)*3).softmax(1)  # the [-1, 1] the ImageNet weights expect
     return p[:, list(CAT_CLASSES)].sum(1).tolist()
 
 def _readable(items: Iterable) -> Iterator[tuple]:
@@ -128,14 +145,17 @@ def _breed_probs(learn: Learner, tfm: tuple|None, views: list) -> torch.Tensor:
     if tfm is None:  # other test-time transforms: fastai's own pipeline
         dl = learn.dls.test_dl([PILImage.create(im.copy()) for im in views], bs=len(views), num_workers=0)
         with learn.no_bar(), learn.no_logging(): return learn.get_preds(dl=dl)[0]
-    x = (torch.stack(views).float().div_(255) - tfm[1]) / tfm[2]
-    return getattr(learn.loss_func, 'activation', noop)(forward(learn.model, x))
+    logits = classify(learn.model, views, tfm[1].flatten().tolist(), tfm[2].flatten().tolist())
+    return getattr(learn.loss_func, 'activation', noop)(logits)
 
 # %% ../notebooks/07_predict.ipynb #6ba458b6
+_beside = ThreadPoolExecutor(1, thread_name_prefix='cat-gate')  # the gate's thread, for the life of the process
+
 def _answers(learn: Learner, tfm: tuple|None, batch: list[tuple], k: int, threshold: float,
              cat_threshold: float) -> list[dict]:
-    "The answer for each `_prepare`d photo of `batch`: one forward of each model."
-    probs, cps, vocab = _breed_probs(learn, tfm, [v for v, _ in batch]), _cat_batch([c for _, c in batch]), learn.dls.vocab
+    "The answer for each `_prepare`d photo of `batch`: one forward of each model, the two side by side."
+    gate = _beside.submit(_cat_batch, [c for _, c in batch])
+    probs, cps, vocab = _breed_probs(learn, tfm, [v for v, _ in batch]), gate.result(), learn.dls.vocab
     out = []
     for p, cp in zip(probs, cps):
         ps, idx = p.topk(min(k, len(p)))
