@@ -1,6 +1,7 @@
 """One epoch of the real training recipe, three ways, in one run: the project's training as shipped before
-(fp32, NCHW), the project's training now (settings.ini: precision auto, channels_last), and a bare PyTorch loop
-with the same model, data, augmentation and precision. The last line is JSON.
+(fp32, NCHW, fastai's DataLoader workers), the project's training now (settings.ini: precision auto,
+channels_last; on a CPU the photos load in the training process), and a bare PyTorch loop with the same model,
+data, augmentation and precision. The last line is JSON. Run it on an idle machine.
 
     .venv/bin/python benchmarks/bench_train.py [--data DIR] [--phase unfrozen|frozen] [--settings FILE]
 
@@ -67,14 +68,18 @@ def main(argv=None):
     from cat_classifier.train import DLS_KEYS, speed_cbs
     s = load_settings(a.settings, images_path=a.data)
     dls = get_dls(s.images_path, **{k: s[k] for k in DLS_KEYS if k in s})
+    # As shipped before, the photos loaded in fastai's default worker processes (one per core, up to 16).
+    from fastai.vision.all import defaults
+    dls_before = get_dls(s.images_path, **{k: s[k] for k in DLS_KEYS if k in s} | dict(num_workers=defaults.cpus))
     lr = s.lr or 3e-3
     print(f'{len(dls.train_ds)} training and {len(dls.valid_ds)} validation photos, {a.phase} epoch, '
           f'batch {dls.bs}, {s.size} px', flush=True)
-    before = fastai_epoch(fresh(s, dls, a.phase), [], lr)
-    print(f'before (fp32, NCHW):        {before:6.1f} s', flush=True)
+    before = fastai_epoch(fresh(s, dls_before, a.phase), [], lr)
+    print(f'before (fp32, NCHW, {dls_before.train.fake_l.num_workers} workers): {before:6.1f} s', flush=True)
     cbs, precision = speed_cbs(dls.device, s.get('precision', 'auto'), s.get('channels_last', True))
     now = fastai_epoch(fresh(s, dls, a.phase), cbs, lr)
-    print(f'now ({precision}, channels_last={s.get("channels_last", True)}): {now:6.1f} s', flush=True)
+    workers = dls.train.fake_l.num_workers
+    print(f'now ({precision}, channels_last={s.get("channels_last", True)}, {workers} workers): {now:6.1f} s', flush=True)
     bare = bare_epoch(fresh(s, dls, a.phase), precision, s.get('channels_last', True), lr)
     print(f'bare PyTorch loop:          {bare:6.1f} s', flush=True)
     print(json.dumps(dict(epoch_s_before=round(before, 1), epoch_s_now=round(now, 1), epoch_s_bare_loop=round(bare, 1),

@@ -87,6 +87,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                                   'cat_classifier/data.py'),
                                      'cat_classifier.data.backbone_stats': ('data.html#backbone_stats', 'cat_classifier/data.py'),
                                      'cat_classifier.data.cat_datablock': ('data.html#cat_datablock', 'cat_classifier/data.py'),
+                                     'cat_classifier.data.default_workers': ('data.html#default_workers', 'cat_classifier/data.py'),
                                      'cat_classifier.data.get_dls': ('data.html#get_dls', 'cat_classifier/data.py'),
                                      'cat_classifier.data.in_valid': ('data.html#in_valid', 'cat_classifier/data.py'),
                                      'cat_classifier.data.save_batch': ('data.html#save_batch', 'cat_classifier/data.py')},

@@ -11,7 +11,7 @@ from .core import CatError, atomic_path, load_settings
 
 # %% auto #0
 __all__ = ['LITE_STATS', 'BACKBONE_STATS', 'in_valid', 'HashSplitter', 'backbone_stats', 'SquareRandomResizedCrop',
-           'cat_datablock', 'get_dls', 'save_batch']
+           'cat_datablock', 'default_workers', 'get_dls', 'save_batch']
 
 # %% ../notebooks/02_data.ipynb #4d17218f
 def in_valid(fname: str, valid_pct: float, seed: int=42) -> bool:
@@ -56,6 +56,11 @@ def cat_datablock(size: int=224, min_scale: float=0.35, valid_pct: float=0.2, se
                      batch_tfms=[*aug_transforms(mult=aug_mult),
                                  Normalize.from_stats(*backbone_stats(backbone))])
 
+# %% ../notebooks/02_data.ipynb #4fc3a246
+def default_workers(device: str|torch.device|None=None) -> int:
+    "DataLoader worker processes for training on `device` (default: fastai's): none on a CPU, fastai's on a GPU."
+    return defaults.cpus if torch.device(device or default_device()).type == 'cuda' else 0
+
 # %% ../notebooks/02_data.ipynb #2e46c88f
 def get_dls(path: Path|str|None=None, batch_size: int|None=None, num_workers: int|None=None,
             settings: Path|str|None=None, **overrides) -> DataLoaders:
@@ -69,8 +74,8 @@ def get_dls(path: Path|str|None=None, batch_size: int|None=None, num_workers: in
                        'per class, at least two')
     set_seed(s.seed, reproducible=True)
     dblock = cat_datablock(s.size, s.min_scale, s.valid_pct, s.seed, s.backbone, s.get('aug_mult', 1.0))
-    kw = {} if num_workers is None else dict(num_workers=num_workers)
-    return dblock.dataloaders(s.images_path, bs=min(s.batch_size, len(files)//4 or 1), **kw)
+    return dblock.dataloaders(s.images_path, bs=min(s.batch_size, len(files)//4 or 1),
+                              num_workers=default_workers() if num_workers is None else num_workers)
 
 # %% ../notebooks/02_data.ipynb #8e810042
 def save_batch(dls: DataLoaders, dest: Path|str, max_n: int=16, valid: bool=False) -> Path:
