@@ -7,11 +7,11 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 from fastai.vision.all import *
+from .backbones import backbone_stats
 from .core import CatError, atomic_path, load_settings
 
 # %% auto #0
-__all__ = ['LITE_STATS', 'BACKBONE_STATS', 'in_valid', 'HashSplitter', 'backbone_stats', 'SquareRandomResizedCrop',
-           'cat_datablock', 'get_dls', 'save_batch']
+__all__ = ['in_valid', 'HashSplitter', 'SquareRandomResizedCrop', 'cat_datablock', 'get_dls', 'save_batch']
 
 # %% ../notebooks/02_data.ipynb #4d17218f
 def in_valid(fname: str, valid_pct: float, seed: int=42) -> bool:
@@ -24,17 +24,6 @@ def HashSplitter(valid_pct: float=0.2, seed: int=42):
     def _inner(items): return IndexSplitter([i for i, o in enumerate(items)
                                              if in_valid(o, valid_pct, seed)])(items)
     return _inner
-
-# %% ../notebooks/02_data.ipynb #05b9f99a
-LITE_STATS = ([0.5]*3, [0.5]*3)  # EfficientNet-Lite's inputs are scaled to [-1, 1]
-BACKBONE_STATS = {'tf_efficientnet_lite0': LITE_STATS, 'tf_efficientnet_lite1': LITE_STATS,
-                  'tf_efficientnet_lite2': LITE_STATS, 'resnet18': imagenet_stats, 'resnet34': imagenet_stats}
-
-def backbone_stats(backbone: str) -> tuple:
-    "The (mean, std) the pretrained `backbone` expects its inputs normalised with."
-    if backbone not in BACKBONE_STATS:
-        raise CatError(f'unknown backbone {backbone!r}: choose one of {", ".join(BACKBONE_STATS)}')
-    return BACKBONE_STATS[backbone]
 
 # %% ../notebooks/02_data.ipynb #6cfb4c77
 class SquareRandomResizedCrop(RandomResizedCrop):

@@ -9,7 +9,8 @@ from pathlib import Path
 from .core import CatError, atomic_path, atomic_write, file_sha256, load_settings
 from fastai.vision.all import *
 from .data import SquareRandomResizedCrop
-from .train import BACKBONES, _versions
+from .backbones import BACKBONES
+from .train import _versions
 
 # %% auto #0
 __all__ = ['HEAD', 'latest_run', 'read_card', 'load_model', 'model_spec', 'save_weights', 'build_learner', 'load_weights_only',
@@ -106,7 +107,7 @@ def build_learner(spec: dict, weights: Path|str) -> Learner:
     if spec.get('backbone') not in BACKBONES:
         raise CatError(f"unknown backbone {spec.get('backbone')!r} on the card: this version "
                        f"knows {', '.join(BACKBONES)}")
-    model = create_vision_model(BACKBONES[spec['backbone']], spec['n_out'], pretrained=False, **spec['head'])
+    model = create_vision_model(BACKBONES[spec['backbone']].arch, spec['n_out'], pretrained=False, **spec['head'])
     try: model.load_state_dict(load_file(str(weights), device='cpu'))
     except Exception as e:
         raise CatError(f'{weights} does not fit the model its card describes '

@@ -4,12 +4,12 @@
 
 # %% ../notebooks/07_predict.ipynb #ab274b34
 from __future__ import annotations
-import functools
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterable, Iterator
-from PIL import Image, ImageOps
+from PIL import Image
+from .backbones import GATE, imagenet_input, imagenet_model
 from .core import CatError, load_settings
 from fastai.vision.all import *
 from .data import SquareRandomResizedCrop
@@ -24,21 +24,9 @@ __all__ = ['CAT_CLASSES', 'CAT_THRESHOLD', 'cat_probs', 'cat_probability', 'cent
 CAT_CLASSES = (281, 282, 283, 284, 285)  # ImageNet's domestic cats
 CAT_THRESHOLD = 0.1  # used when settings.ini has no cat_threshold; measured by benchmarks/calibrate_unknown.py
 
-@functools.cache
-def _imagenet_model() -> nn.Module:
-    "The pretrained EfficientNet-Lite0 with its ImageNet classifier, loaded once per process."
-    from cat_classifier.train import efficientnet_lite0
-    return efficientnet_lite0(pretrained=True).eval()
-
-def _imagenet_input(img: Image.Image) -> torch.Tensor:
-    "The centred square of `img` at 224 px, scaled to [-1, 1] as the ImageNet weights expect."
-    side = min(img.size)
-    x = ImageOps.fit(img.convert('RGB'), (side, side)).resize((224, 224), Image.BILINEAR)
-    return (torch.from_numpy(np.asarray(x, dtype=np.float32)).permute(2, 0, 1) / 255 - 0.5) / 0.5
-
 def _cat_batch(xs: list[torch.Tensor]) -> list[float]:
     "The domestic-cat probability of each of the ImageNet inputs `xs`, in one forward."
-    with torch.inference_mode(): p = _imagenet_model()(torch.stack(xs)).softmax(1)
+    with torch.inference_mode(): p = imagenet_model(GATE)(torch.stack(xs)).softmax(1)
     return p[:, list(CAT_CLASSES)].sum(1).tolist()
 
 def _readable(items: Iterable) -> Iterator[tuple]:
@@ -49,7 +37,7 @@ def _readable(items: Iterable) -> Iterator[tuple]:
 def cat_probs(items: Iterable, bs: int=32) -> np.ndarray:
     "The ImageNet probability of a domestic cat for each of `items` (images, or files that read), in batches."
     return np.array([p for chunk in chunked(_readable(items), bs)
-                     for p in _cat_batch([_imagenet_input(im) for _, im in chunk])])
+                     for p in _cat_batch([imagenet_input(im, GATE) for _, im in chunk])])
 
 def cat_probability(img: Image.Image) -> float:
     "The ImageNet probability that the RGB image `img` shows a domestic cat (any breed)."
@@ -87,7 +75,7 @@ def display_name(label: str) -> str:
 
 def _prepare(img: Image.Image, tfm: tuple|None) -> tuple:
     "What the two models need from the RGB `img`: the breed model's view (`img` itself without `tfm`) and ImageNet's."
-    return (img if tfm is None else _uint8_chw(centre_square(img, tfm[0]))), _imagenet_input(img)
+    return (img if tfm is None else _uint8_chw(centre_square(img, tfm[0]))), imagenet_input(img, GATE)
 
 def _breed_probs(learn: Learner, tfm: tuple|None, views: list) -> torch.Tensor:
     "`learn`'s class probabilities for a batch of breed views from `_prepare`, in one forward."

