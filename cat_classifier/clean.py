@@ -12,12 +12,12 @@ import fastai.vision.widgets as fastai_widgets
 from fastai.vision.widgets import ImageClassifierCleaner, ImagesCleaner, Dropdown, VBox
 from IPython.display import display
 from PIL import Image, ImageDraw, ImageFont, ImageOps
-from .core import CatError, atomic_path, atomic_write, file_sha256, load_settings
+from .core import InputError, atomic_path, atomic_write, file_sha256, load_settings
 from .data import in_valid
 from .evaluate import file_losses
 
 # %% auto #0
-__all__ = ['DECISION_COLUMNS', 'KEYWORDS', 'LOG_NAME', 'find_suspects', 'write_decisions', 'by_class', 'contact_sheet',
+__all__ = ['DECISION_COLUMNS', 'ACTIONS', 'LOG_NAME', 'find_suspects', 'write_decisions', 'by_class', 'contact_sheet',
            'review_sheets', 'dhash', 'near_duplicates', 'read_decisions', 'read_log', 'apply_decisions', 'undo',
            'Cleaner', 'decisions_from_cleaner']
 
@@ -41,7 +41,7 @@ def find_suspects(learn: Learner, n: int|None=None, ds_idx: int|None=None,
         keep = [i for i, sp in enumerate(splits) if sp == ('train', 'valid')[ds_idx]]
         files, splits = [files[i] for i in keep], [splits[i] for i in keep]
     if not files:
-        raise CatError(f'no labelled images to rank under {images_path or "images_path"}: pass the folder '
+        raise InputError(f'no labelled images to rank under {images_path or "images_path"}: pass the folder '
                        'the model was trained on')
     probs, targs = learn.get_preds(dl=learn.dls.test_dl(list(files), with_labels=True))
     losses = file_losses(probs, targs)
@@ -65,7 +65,7 @@ def write_decisions(suspects: list[dict], path: Path|str, images_path: Path|str|
     "Write `suspects` as a CSV of decisions to fill in (`reason`, `action`), paths relative to `images_path`."
     root, path = load_settings(images_path=images_path).images_path, Path(path)
     if path.exists() and not overwrite:
-        raise CatError(f'{path} exists and may hold your decisions: apply it, move it '
+        raise InputError(f'{path} exists and may hold your decisions: apply it, move it '
                        'away or choose another file')
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator='\n')
@@ -129,29 +129,29 @@ def near_duplicates(files: list, others: list|None=None, max_distance: int=6) ->
     return sorted((p for p in pairs if p[2] <= max_distance), key=lambda p: p[2])
 
 # %% ../notebooks/04_clean.ipynb #68710c39
-KEYWORDS = ('', 'keep', 'delete')
+ACTIONS = ('', 'keep', 'delete')
 
 def _validate(decisions: list[dict], images_path: Path) -> list[dict]:
-    "`decisions` with `file` resolved and `action` normalised; a `CatError` for the first bad one, before any move."
+    "`decisions` with `file` resolved and `action` normalised; a `InputError` for the first bad one, before any move."
     root = Path(images_path).resolve()
-    if not root.is_dir(): raise CatError(f'no images folder {root}: pass the folder the decisions are about')
+    if not root.is_dir(): raise InputError(f'no images folder {root}: pass the folder the decisions are about')
     classes, seen, res = sorted(p.name for p in root.iterdir()
                                 if p.is_dir() and not p.name.startswith('.')), {}, []
     for i, d in enumerate(decisions):
         where, a = f"line {d['line']}" if 'line' in d else f'decision {i+1}', str(d.get('action') or '').strip()
-        a = a.lower() if a.lower() in KEYWORDS else a
-        if a not in KEYWORDS + tuple(classes):
-            raise CatError(f"{where}: unknown action {a!r} for {d.get('file')}: use keep, delete or a "
+        a = a.lower() if a.lower() in ACTIONS else a
+        if a not in ACTIONS + tuple(classes):
+            raise InputError(f"{where}: unknown action {a!r} for {d.get('file')}: use keep, delete or a "
                            f"class ({', '.join(classes)})")
         f = (root/str(d.get('file') or '')).resolve()
         if a not in ('', 'keep') and not f.is_file():
-            raise CatError(f"{where}: {f} does not exist (moved already?): fix the path or remove the line")
+            raise InputError(f"{where}: {f} does not exist (moved already?): fix the path or remove the line")
         if not f.is_relative_to(root) or f == root:
-            raise CatError(f"{where}: {f} is not an image under {root}: only the "
+            raise InputError(f"{where}: {f} is not an image under {root}: only the "
                            "training images can be cleaned")
         a = 'keep' if a == f.parent.name else a
         if (seen.get(f, a) or 'keep') != (a or 'keep'):
-            raise CatError(f"{where}: {f} is given two actions, {seen[f]!r} and {a!r}: keep one")
+            raise InputError(f"{where}: {f} is given two actions, {seen[f]!r} and {a!r}: keep one")
         if f not in seen:
             seen[f] = a
             res.append({**d, 'file': f, 'action': a})
@@ -162,15 +162,15 @@ def read_decisions(path: Path|str, images_path: Path|str|None=None) -> list[dict
     "Checked decisions from the CSV file `path`: files relative to `images_path`; actions '', keep, delete or a class."
     root, path = load_settings(images_path=images_path).images_path, Path(path)
     if not path.is_file():
-        raise CatError(f'decisions file {path} not found: write one from the suspects first')
+        raise InputError(f'decisions file {path} not found: write one from the suspects first')
     try:
         with open(path, newline='', encoding='utf-8-sig') as f:
             r = csv.DictReader(f)
             rows = list(r)
     except (UnicodeDecodeError, csv.Error) as e:
-        raise CatError(f'{path} is not a readable CSV file ({e}): save it as "CSV UTF-8"') from None
+        raise InputError(f'{path} is not a readable CSV file ({e}): save it as "CSV UTF-8"') from None
     if not {'file', 'action'} <= set(r.fieldnames or []):
-        raise CatError(f'{path} has no header with file and action columns: keep the first line as written '
+        raise InputError(f'{path} has no header with file and action columns: keep the first line as written '
                        f'({",".join(DECISION_COLUMNS)})')
     return _validate([{**row, 'line': i+2} for i, row in enumerate(rows)], root)
 
@@ -226,7 +226,7 @@ def apply_decisions(decisions: list[dict], images_path: Path|str|None=None,
     s = load_settings(images_path=images_path, trash_path=trash_path)
     root, trash = Path(s.images_path), Path(s.trash_path)
     if trash.is_relative_to(root):
-        raise CatError(f'trash_path {trash} is inside images_path {root}: it would become a class; set it '
+        raise InputError(f'trash_path {trash} is inside images_path {root}: it would become a class; set it '
                        'elsewhere in settings.ini')
     rows = _validate(decisions, root)
     moves = [d for d in rows if d['action'] not in ('', 'keep')]
@@ -255,7 +255,7 @@ def _plan_undo(moves: list[dict]) -> tuple[list, dict]:
             counts['missing'] += 1
             continue  # gone from the trash: nothing to restore
         if at_src is not None and at_src != h:
-            raise CatError(f'cannot put {dst.name} back: {src} is now another file; move that '
+            raise InputError(f'cannot put {dst.name} back: {src} is now another file; move that '
                            'away and run undo again')
         how = 'move' if at_src is None else 'drop' if at_dst == h else 'none'  # drop: a copy left by a crash mid-move
         plan.append((m, how))
@@ -272,7 +272,7 @@ def undo(trash_path: Path|str|None=None, last: bool=True, batch: str|None=None) 
     done = {r['undoes'] for r in recs if r['action'] == 'undo' and r['state'] == 'done'}
     batches = list(dict.fromkeys(m['batch'] for m in moves))
     if batch is not None and batch not in batches:
-        raise CatError(f'no batch {batch!r} in the clean log: choose one of {", ".join(batches) or "none"}')
+        raise InputError(f'no batch {batch!r} in the clean log: choose one of {", ".join(batches) or "none"}')
     chosen = [batch] if batch else batches[-1:] if last else batches
     plan, counts = _plan_undo([m for m in moves[::-1] if m['batch'] in chosen and m['id'] not in done])
     for m, how in plan:

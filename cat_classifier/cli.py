@@ -6,7 +6,7 @@
 from __future__ import annotations
 import argparse, json, sys, warnings
 from pathlib import Path
-from .core import CatError, load_settings
+from .core import InputError, load_settings
 
 # %% auto #0
 __all__ = ['COMMANDS', 'command', 'cmd_download', 'cmd_train', 'cmd_clean', 'cmd_evaluate', 'cmd_export', 'cmd_predict',
@@ -221,7 +221,7 @@ cmd_export.options = _export_opts
 def _need_onnx():
     import importlib.util
     if importlib.util.find_spec('onnx') is None:
-        raise CatError("--onnx needs the onnx package: pip install 'cat-classifier[onnx]'")
+        raise InputError("--onnx needs the onnx package: pip install 'cat-classifier[onnx]'")
 
 # %% ../notebooks/09_cli.ipynb #1b8b7368
 def _predict_opts(p):
@@ -289,7 +289,7 @@ def main(argv: list[str]|None=None) -> int:
     # Libraries' deprecation chatter is for their developers, not for someone training a classifier.
     if not a.debug: warnings.simplefilter('ignore')
     try: return a.func(a)
-    except CatError as e: msg = str(e)
+    except InputError as e: msg = str(e)
     except KeyboardInterrupt: msg = 'interrupted'
     except Exception as e:
         if a.debug: raise

@@ -10,11 +10,14 @@ from pathlib import Path
 from fastcore.basics import AttrDict
 
 # %% auto #0
-__all__ = ['SETTINGS_FILE', 'CatError', 'find_root', 'load_settings', 'atomic_path', 'atomic_write', 'file_sha256']
+__all__ = ['CatError', 'SETTINGS_FILE', 'InputError', 'find_root', 'load_settings', 'atomic_path', 'atomic_write', 'file_sha256',
+           'in_share']
 
 # %% ../notebooks/00_core.ipynb #d9bcd875
-class CatError(Exception):
+class InputError(Exception):
     "An error caused by the user's input: shown as one line that says what was wrong and what to do."
+
+CatError = InputError  # its old name, kept for code written against earlier versions
 
 # %% ../notebooks/00_core.ipynb #392550ab
 SETTINGS_FILE = 'settings.ini'
@@ -26,7 +29,7 @@ def find_root(start: Path|str|None=None) -> Path:
         if (d/SETTINGS_FILE).is_file(): return d
     pkg_root = Path(__file__).resolve().parent.parent
     if (pkg_root/SETTINGS_FILE).is_file(): return pkg_root
-    raise CatError(f'no {SETTINGS_FILE} found above {here}: run from the project folder or pass --settings')
+    raise InputError(f'no {SETTINGS_FILE} found above {here}: run from the project folder or pass --settings')
 
 # %% ../notebooks/00_core.ipynb #abe1bf43
 def _typed(v: str):
@@ -42,11 +45,11 @@ def _typed(v: str):
 def load_settings(path: Path|str|None=None, **overrides) -> AttrDict:
     "Settings from `path` (default: the project's `settings.ini`), with non-None `overrides` on top."
     path = Path(path) if path else find_root()/SETTINGS_FILE
-    if not path.is_file(): raise CatError(f'settings file {path} not found: pass an existing settings.ini')
+    if not path.is_file(): raise InputError(f'settings file {path} not found: pass an existing settings.ini')
     cp = configparser.ConfigParser(interpolation=None)
     try: cp.read(path)
     except configparser.Error as e:
-        raise CatError(f'{path} is not a valid settings file ({e.message.splitlines()[0]}): fix '
+        raise InputError(f'{path} is not a valid settings file ({e.message.splitlines()[0]}): fix '
                        'it or restore it from git')
     s = AttrDict({k: _typed(v) for sec in cp.sections() for k, v in cp[sec].items()})
     s.update({k: v for k, v in overrides.items() if v is not None})
@@ -92,3 +95,8 @@ def file_sha256(path: Path|str) -> str:
     with open(path, 'rb') as f:
         for chunk in iter(lambda: f.read(1 << 20), b''): h.update(chunk)
     return h.hexdigest()
+
+# %% ../notebooks/00_core.ipynb #a677ade6
+def in_share(sha: str, pct: float) -> bool:
+    "Whether the sha256 hex digest `sha` falls in a share `pct` of all digests: stable for a given digest."
+    return int(sha[:8], 16) / 2**32 < pct

@@ -8,7 +8,7 @@ import hashlib
 from pathlib import Path
 from fastai.vision.all import *
 from .backbones import backbone_stats
-from .core import CatError, atomic_path, load_settings
+from .core import InputError, atomic_path, in_share, load_settings
 
 # %% auto #0
 __all__ = ['in_valid', 'HashSplitter', 'SquareRandomResizedCrop', 'cat_datablock', 'get_dls', 'save_batch']
@@ -16,8 +16,7 @@ __all__ = ['in_valid', 'HashSplitter', 'SquareRandomResizedCrop', 'cat_datablock
 # %% ../notebooks/02_data.ipynb #4d17218f
 def in_valid(fname: str, valid_pct: float, seed: int=42) -> bool:
     "True when the file named `fname` belongs to the validation set."
-    h = hashlib.sha256(f'{seed}:{Path(fname).name}'.encode()).digest()
-    return int.from_bytes(h[:4], 'big') / 2**32 < valid_pct
+    return in_share(hashlib.sha256(f'{seed}:{Path(fname).name}'.encode()).hexdigest(), valid_pct)
 
 def HashSplitter(valid_pct: float=0.2, seed: int=42):
     "Split items into train/valid by `in_valid`, stable as files come and go."
@@ -51,10 +50,10 @@ def get_dls(path: Path|str|None=None, batch_size: int|None=None, num_workers: in
     "DataLoaders over `path` (default: settings' `images_path`), one folder per class."
     s = load_settings(settings, images_path=path, batch_size=batch_size, **overrides)
     files = get_image_files(s.images_path) if Path(s.images_path).is_dir() else []
-    if not files: raise CatError(f'no images in {s.images_path}: run `cat-classifier download` first')
+    if not files: raise InputError(f'no images in {s.images_path}: run `cat-classifier download` first')
     classes = {parent_label(f) for f in files}
     if len(classes) < 2:
-        raise CatError(f'{s.images_path} has images of {len(classes)} class: need a folder '
+        raise InputError(f'{s.images_path} has images of {len(classes)} class: need a folder '
                        'per class, at least two')
     set_seed(s.seed, reproducible=True)
     dblock = cat_datablock(s.size, s.min_scale, s.valid_pct, s.seed, s.backbone, s.get('aug_mult', 1.0))

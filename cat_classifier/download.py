@@ -14,10 +14,11 @@ from pathlib import Path
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 from bing_image_downloader.bing import Bing, _is_valid_image
 from fastprogress.fastprogress import IN_NOTEBOOK, progress_bar
-from .core import CatError, atomic_path, file_sha256, load_settings
+from .core import InputError, atomic_path, file_sha256, in_share, load_settings
+from .images import to_rgb
 
 # %% auto #0
-__all__ = ['verify_image', 'add_images', 'FetchOptions', 'search_images', 'download_images', 'import_folder']
+__all__ = ['image_problem', 'add_images', 'FetchOptions', 'search_images', 'download_images', 'import_folder']
 
 # %% ../notebooks/01_download.ipynb #c8000088
 def _looks_like_text(path: Path) -> bool:
@@ -30,7 +31,7 @@ def _why(e: BaseException) -> str:
     return (str(e).strip() or type(e).__name__).splitlines()[0]
 
 # %% ../notebooks/01_download.ipynb #89791a16
-def verify_image(path: Path|str) -> str|None:
+def image_problem(path: Path|str) -> str|None:
     "None if `path` is an image that opens and fully decodes, else the reason it is not."
     path = Path(path)
     try:
@@ -48,15 +49,6 @@ def verify_image(path: Path|str) -> str|None:
 _EXT = {'JPEG': '.jpg', 'PNG': '.png'}
 _ORIENTATION = 0x0112
 
-def _rgb(im: Image.Image) -> Image.Image:
-    "`im` as RGB, with any transparency flattened onto white."
-    if im.mode == 'RGB': return im
-    if im.mode in ('RGBA', 'LA', 'PA') or 'transparency' in im.info:
-        im = im.convert('RGBA')
-        flat = Image.new('RGB', im.size, 'white')
-        flat.paste(im, mask=im.getchannel('A'))
-        return flat
-    return im.convert('RGB')
 
 # %% ../notebooks/01_download.ipynb #902351ae
 def _stored_form(path: Path, max_size: int|None) -> tuple[bytes|None, str]:
@@ -67,7 +59,7 @@ def _stored_form(path: Path, max_size: int|None) -> tuple[bytes|None, str]:
         if im.format in _EXT and im.mode in ('RGB', 'L') and upright and not big: return None, _EXT[im.format]
         icc = im.info.get('icc_profile') if im.mode == 'RGB' else None  # another mode's profile is wrong for RGB
         if big: im.thumbnail((max_size, max_size), Image.LANCZOS)  # a square box, so rotating after is fine
-        im = _rgb(ImageOps.exif_transpose(im))
+        im = to_rgb(ImageOps.exif_transpose(im))
         buf = io.BytesIO()
         im.save(buf, 'JPEG', quality=90, optimize=True, icc_profile=icc)
     return buf.getvalue(), '.jpg'
@@ -82,10 +74,6 @@ def _files(folder: Path) -> list[Path]:
 def _seen(*folders: Path|None) -> set[str]:
     "The photos already stored in `folders`: each file's name stem and the short hash of its bytes."
     return {k for f in folders if f for p in _files(f) for k in (p.stem, file_sha256(p)[:16])}
-
-def _held_out(sha: str, pct: float) -> bool:
-    "Whether the photo with hash `sha` belongs to a holdout of share `pct`: stable for a given photo."
-    return int(sha[:8], 16) / 2**32 < pct
 
 # %% ../notebooks/01_download.ipynb #c81f424d
 _KEYS = ('added', 'holdout', 'duplicates', 'broken', 'failed', 'problems')
@@ -106,7 +94,7 @@ def _prepare(f: Path, max_size: int|None, seen: set[str]=frozenset()) -> tuple:
     sha = file_sha256(f)  # hashing first means a re-run decodes nothing it already has
     if sha[:16] in seen: return sha, None, None, ''
     try:
-        why = verify_image(f)
+        why = image_problem(f)
         data, ext = (None, '') if why else _stored_form(f, max_size)
     except Exception as e: why, data, ext = f'does not decode ({_why(e)})', None, ''
     return sha, why, data, ext
@@ -136,7 +124,7 @@ def _store(f: Path, prep: tuple, dest_dir: Path, holdout_dir: Path|None, pct: fl
             res['broken'] += 1
             res['problems'].append((source or str(f), why))
             return False
-        held = bool(holdout_dir) and _held_out(sha, pct)
+        held = bool(holdout_dir) and in_share(sha, pct)
         with atomic_path((holdout_dir if held else dest_dir)/f'{sha[:16]}{ext}') as tmp_path:
             if data is None: shutil.copyfile(f, tmp_path)
             else: tmp_path.write_bytes(data)
@@ -200,7 +188,7 @@ def _search(bing: _Links, search_url: str|None=None) -> list[str]:
         if len(bing.links) > start:
             return bing.links[start:]  # a later page failed: keep what the earlier ones gave
         why = e if isinstance(e, urllib.error.HTTPError) else getattr(e, 'reason', None) or e  # URLError's str() is noisy
-        raise CatError(_OFFLINE.format(_why(why))) from e
+        raise InputError(_OFFLINE.format(_why(why))) from e
     return bing.links[start:]
 
 # %% ../notebooks/01_download.ipynb #becf1cef
@@ -220,7 +208,7 @@ class FetchOptions:
             v = getattr(self, f.name)
             least = 0 if f.name in ('retries', 'backoff', 'max_redirects') else 1e-9  # the others must be above 0
             if isinstance(v, bool) or not isinstance(v, (int, float)) or v < least:
-                raise CatError(f'fetch_{f.name} = {v!r} is not a usable number: set it in '
+                raise InputError(f'fetch_{f.name} = {v!r} is not a usable number: set it in '
                                'settings.ini as a number '
                                f'like the default, {f.default}')
 
@@ -365,7 +353,7 @@ def _tidy(*folders: Path):
 def _query(template: str, category: str) -> str:
     "The search for `category`: `template` with `{}` replaced by its name, underscores as spaces."
     if '{}' not in template:
-        raise CatError(f'query_template {template!r} has no {{}} for the category name: set it to e.g. '
+        raise InputError(f'query_template {template!r} has no {{}} for the category name: set it to e.g. '
                        f'"{{}} cat" in settings.ini')
     return template.replace('{}', category.replace('_', ' '))
 
@@ -374,17 +362,17 @@ def _categories(categories) -> list[str]:
     "The category names, checked to be plain folder names."
     cats = [categories] if isinstance(categories, str) else list(categories or [])
     if not cats:
-        raise CatError('no categories given: list them in settings.ini (categories = ...) or pass some')
+        raise InputError('no categories given: list them in settings.ini (categories = ...) or pass some')
     for c in cats:
         if not c or c in ('.', '..') or '/' in c or '\\' in c:
-            raise CatError(f'category {c!r} is not a folder name: use letters, digits and underscores')
+            raise InputError(f'category {c!r} is not a folder name: use letters, digits and underscores')
     return cats
 
 def _share(pct: float|None) -> float:
     "The holdout share: 0 when not given."
     if pct is None: return 0.
     if not 0 <= pct < 1:
-        raise CatError(f'holdout_pct {pct} is not a share: give a number from 0 to below 1, e.g. 0.15')
+        raise InputError(f'holdout_pct {pct} is not a share: give a number from 0 to below 1, e.g. 0.15')
     return float(pct)
 
 # %% ../notebooks/01_download.ipynb #b9897ecc
@@ -458,12 +446,12 @@ def import_folder(src: Path|str, images_path: Path|str|None=None, holdout_path: 
     "Add the photos of `src/<category>/` to `images_path/<category>/` (or the holdout); counts per category."
     src = Path(src).expanduser()
     if not src.is_dir():
-        raise CatError(f'{src} is not a folder: pass a folder that holds one folder of photos per category')
+        raise InputError(f'{src} is not a folder: pass a folder that holds one folder of photos per category')
     s = load_settings(settings, images_path=images_path, holdout_path=holdout_path, max_size=max_size)
     found = sorted(d.name for d in src.iterdir() if d.is_dir() and not d.name.startswith('.'))
     cats = _categories(categories or found or None)
     if missing := [c for c in cats if c not in found]:
-        raise CatError(f'no folder for {", ".join(missing)} in {src}: add one per category')
+        raise InputError(f'no folder for {", ".join(missing)} in {src}: add one per category')
     out, pct = {}, _share(holdout_pct)
     with _tidy(*[p/c for c in cats for p in (s.images_path, s.holdout_path)]):
         for c in cats:

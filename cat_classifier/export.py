@@ -6,7 +6,7 @@
 from __future__ import annotations
 import json, shutil, tempfile, warnings
 from pathlib import Path
-from .core import CatError, atomic_path, atomic_write, file_sha256, load_settings
+from .core import InputError, atomic_path, atomic_write, file_sha256, load_settings
 from fastai.vision.all import *
 from .data import SquareRandomResizedCrop
 from .backbones import BACKBONES
@@ -22,7 +22,7 @@ def latest_run(runs_path: Path|str|None=None) -> Path:
     runs_path = Path(runs_path or load_settings().runs_path)
     runs = sorted(runs_path.glob('*/learner.pkl'),
                   key=lambda p: p.stat().st_mtime) if runs_path.is_dir() else []
-    if not runs: raise CatError(f'no trained run under {runs_path}: run `cat-classifier train` first')
+    if not runs: raise InputError(f'no trained run under {runs_path}: run `cat-classifier train` first')
     return runs[-1].parent
 
 # %% ../notebooks/06_export.ipynb #0832b146
@@ -31,14 +31,14 @@ def read_card(model: Path|str) -> dict:
     model = Path(model)
     card = model.with_suffix('.json')
     if not model.is_file():
-        raise CatError(f'no model at {model}: train and export one (`cat-classifier train`, then '
+        raise InputError(f'no model at {model}: train and export one (`cat-classifier train`, then '
                        '`export`) or pass --model')
     if not card.is_file():
-        raise CatError(f'{model} has no card ({card.name}) beside it, so its sha256 cannot be checked: '
+        raise InputError(f'{model} has no card ({card.name}) beside it, so its sha256 cannot be checked: '
                        'export it with `cat-classifier export`')
     try: return json.loads(card.read_text())
     except json.JSONDecodeError:
-        raise CatError(f'{card} is not valid JSON: restore it from git or export the model again') from None
+        raise InputError(f'{card} is not valid JSON: restore it from git or export the model again') from None
 
 def load_model(model: Path|str|None=None, settings: Path|str|None=None, safe: bool=False) -> Learner:
     "Load the exported `model` (default: the shipped one) if its sha256 matches its card; `safe`: never unpickle."
@@ -46,7 +46,7 @@ def load_model(model: Path|str|None=None, settings: Path|str|None=None, safe: bo
     if safe or model.suffix == '.safetensors': return load_weights_only(model)
     card = read_card(model)
     if file_sha256(model) != card.get('sha256'):
-        raise CatError(f'{model} does not match the sha256 in its card: it was changed or corrupted, so it '
+        raise InputError(f'{model} does not match the sha256 in its card: it was changed or corrupted, so it '
                        'was not loaded; restore it from git or export it again')
     with warnings.catch_warnings():
         # fastai warns on every load that unpickling can run code. These bytes have just matched the sha256 on the
@@ -67,7 +67,7 @@ def model_spec(learn: Learner, card: dict) -> dict:
     from cat_classifier.predict import direct_tfm
     tfm = direct_tfm(learn)
     if tfm is None:
-        raise CatError('this model sees photos through other transforms than the centred square: it cannot '
+        raise InputError('this model sees photos through other transforms than the centred square: it cannot '
                        'be rebuilt from its weights')
     size, mean, std = tfm
     return dict(backbone=card['backbone'], n_out=len(learn.dls.vocab), head=HEAD, vocab=list(learn.dls.vocab),
@@ -105,12 +105,12 @@ def build_learner(spec: dict, weights: Path|str) -> Learner:
     "A learner rebuilt from a card's `rebuild` spec and a safetensors file of weights: nothing is unpickled."
     from safetensors.torch import load_file
     if spec.get('backbone') not in BACKBONES:
-        raise CatError(f"unknown backbone {spec.get('backbone')!r} on the card: this version "
+        raise InputError(f"unknown backbone {spec.get('backbone')!r} on the card: this version "
                        f"knows {', '.join(BACKBONES)}")
     model = create_vision_model(BACKBONES[spec['backbone']].arch, spec['n_out'], pretrained=False, **spec['head'])
     try: model.load_state_dict(load_file(str(weights), device='cpu'))
     except Exception as e:
-        raise CatError(f'{weights} does not fit the model its card describes '
+        raise InputError(f'{weights} does not fit the model its card describes '
                        f'({str(e).splitlines()[0][:100]}): export it again') from None
     return Learner(_empty_dls(spec), model.eval(), loss_func=CrossEntropyLossFlat(),
                    metrics=[accuracy, error_rate])
@@ -122,10 +122,10 @@ def load_weights_only(model: Path|str) -> Learner:
     weights = model.with_suffix('.safetensors')
     card = read_card(weights)
     if 'weights' not in card or 'rebuild' not in card:
-        raise CatError(f"{model.with_suffix('.json')} does not describe the weights-only model: write it "
+        raise InputError(f"{model.with_suffix('.json')} does not describe the weights-only model: write it "
                        f"with `cat-classifier export --model {model.with_suffix('.pkl')}`")
     if file_sha256(weights) != card['weights'].get('sha256'):
-        raise CatError(f'{weights} does not match the sha256 in its card: it was changed or corrupted, so it '
+        raise InputError(f'{weights} does not match the sha256 in its card: it was changed or corrupted, so it '
                        'was not loaded; restore it from git or export it again')
     learn = build_learner(card['rebuild'], weights)
     learn.card = card
@@ -179,7 +179,7 @@ def export_model(run: Path|str|None=None, dest: Path|str|None=None, evaluation: 
     run, dest = Path(run) if run else latest_run(s.runs_path), Path(dest or s.model_path)
     src, info = run/'learner.pkl', json.loads((run/'learner.json').read_text())
     if file_sha256(src) != info['sha256']:
-        raise CatError(f'{src} does not match its card: it changed after training; train again')
+        raise InputError(f'{src} does not match its card: it changed after training; train again')
     card = dict(name=dest.stem, categories=info['categories'], backbone=info['config']['backbone'],
                 image_size=info['config']['size'], config=info['config'],
                 images_per_class=info['images_per_class'],

@@ -6,7 +6,7 @@
 from __future__ import annotations
 import json, os, signal, socket, subprocess, sys, tempfile, time, webbrowser
 from pathlib import Path
-from .core import CatError, load_settings
+from .core import InputError, load_settings
 from .app import MODEL_ENV, SETTINGS_ENV, UPLOAD_BATCH
 from .serve import RUNTIME_ENV, ModelClient
 
@@ -95,14 +95,14 @@ def app_notebook() -> Path:
     import cat_classifier
     nb = Path(cat_classifier.__file__).resolve().parent.parent/'notebooks'/'app.ipynb'
     if not nb.is_file():
-        raise CatError(f'{nb} is missing: the app runs from a checkout of the project (pip install -e .)')
+        raise InputError(f'{nb} is missing: the app runs from a checkout of the project (pip install -e .)')
     return nb
 
 def _check_port(ip: str, port: int):
     with socket.socket() as s:
         try: s.bind((ip, port))
         except OSError:
-            raise CatError(f'port {port} on {ip} is in use (another app running?): stop it '
+            raise InputError(f'port {port} on {ip} is in use (another app running?): stop it '
                            'or pass --port') from None
 
 # %% ../notebooks/12_host.ipynb #283a05dd
@@ -147,11 +147,11 @@ def serve_app(port: int=8866, open_browser: bool=False, model: Path|str|None=Non
         try:
             proc = subprocess.Popen(_voila_command(nb, port, ip, Path(conf)), cwd=nb.parent, env=env,
                                     start_new_session=True)
-            return _run(proc, ip, port, open_browser, ready_timeout)
+            return _supervise(proc, ip, port, open_browser, ready_timeout)
         finally: models.stop()
 
 # %% ../notebooks/12_host.ipynb #dcb8ddf8
-def _run(proc: subprocess.Popen, ip: str, port: int, open_browser: bool, ready_timeout: float) -> int:
+def _supervise(proc: subprocess.Popen, ip: str, port: int, open_browser: bool, ready_timeout: float) -> int:
     "Announce the app once it listens, wait for Ctrl-C or SIGTERM, then stop Voila and its kernels."
     def _term(signum, frame): raise KeyboardInterrupt
     # SIGINT too: a process started in the background inherits SIGINT ignored, and then Python installs no Ctrl-C handler.
@@ -160,7 +160,7 @@ def _run(proc: subprocess.Popen, ip: str, port: int, open_browser: bool, ready_t
     url = f'http://{ip}:{port}/'
     try:
         if not _wait_listening(proc, ip, port, ready_timeout):
-            raise CatError(f'Voila did not start on {url} within {ready_timeout:g} s: see its messages above')
+            raise InputError(f'Voila did not start on {url} within {ready_timeout:g} s: see its messages above')
         print(f'The cat-classifier app is running at {url}  (Ctrl-C to stop)', flush=True)
         if open_browser: webbrowser.open(url)
         return proc.wait()

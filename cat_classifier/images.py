@@ -8,10 +8,10 @@ import io, re, warnings
 from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
-from .core import CatError, load_settings
+from .core import InputError, load_settings
 
 # %% auto #0
-__all__ = ['FORMATS', 'USE_FORMATS', 'MAX_PIXELS', 'load_image']
+__all__ = ['FORMATS', 'USE_FORMATS', 'MAX_PIXELS', 'to_rgb', 'load_image']
 
 # %% ../notebooks/10_images.ipynb #c61dafcf
 FORMATS = ('JPEG', 'PNG', 'WEBP', 'GIF', 'BMP', 'TIFF')  # Pillow's JPEG reader also opens MPO
@@ -24,16 +24,16 @@ def _read_bytes(src: bytes|memoryview|Path|str, max_bytes: int) -> bytes:
     "The bytes of `src`, refusing a file larger than `max_bytes` (0: no limit) before reading it."
     if isinstance(src, (str, Path)):
         p = Path(src)
-        if not p.is_file(): raise CatError(f'no file at {p}: check the path')
+        if not p.is_file(): raise InputError(f'no file at {p}: check the path')
         n = p.stat().st_size
     else: n = len(src)
     if max_bytes and n > max_bytes:
-        raise CatError(f'the file is {_size(n)}, larger than the {_size(max_bytes)} '
+        raise InputError(f'the file is {_size(n)}, larger than the {_size(max_bytes)} '
                        'limit: send a smaller photo')
-    if n == 0: raise CatError(f'the file is empty: choose a photo ({USE_FORMATS})')
+    if n == 0: raise InputError(f'the file is empty: choose a photo ({USE_FORMATS})')
     if not isinstance(src, (str, Path)): return bytes(src)
     try: return p.read_bytes()
-    except OSError as e: raise CatError(f'cannot read {p} ({e.strerror}): check its permissions') from None
+    except OSError as e: raise InputError(f'cannot read {p} ({e.strerror}): check its permissions') from None
 
 # %% ../notebooks/10_images.ipynb #fcdc7cb3
 _HEIF_BRANDS = {b'heic': 'HEIC', b'heix': 'HEIC', b'hevc': 'HEIC', b'heim': 'HEIC', b'heis': 'HEIC',
@@ -55,9 +55,9 @@ def _not_an_image(data: bytes) -> str:
     return f'format not supported: {USE_FORMATS}'
 
 # %% ../notebooks/10_images.ipynb #8abc2960
-def _too_many_pixels(px: int, size: tuple|None=None) -> CatError:
+def _too_many_pixels(px: int, size: tuple|None=None) -> InputError:
     dims = f'{size[0]}×{size[1]} pixels, ' if size else ''
-    return CatError(f'the image is {dims}{px/1e6:,.0f} megapixels, more than the {MAX_PIXELS/1e6:g} '
+    return InputError(f'the image is {dims}{px/1e6:,.0f} megapixels, more than the {MAX_PIXELS/1e6:g} '
                     'megapixel limit: shrink it and send it again')
 
 def _open(data: bytes) -> Image.Image:
@@ -66,7 +66,7 @@ def _open(data: bytes) -> Image.Image:
         # Pillow only warns between its limit and twice that; a warning is as bad as an error here.
         warnings.simplefilter('error', Image.DecompressionBombWarning)
         try: im = Image.open(io.BytesIO(data), formats=FORMATS)
-        except UnidentifiedImageError: raise CatError(_not_an_image(data)) from None
+        except UnidentifiedImageError: raise InputError(_not_an_image(data)) from None
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
             m = re.search(r'\((\d+) pixels\)', str(e))  # Pillow refused first: its message has the count
             raise _too_many_pixels(int(m[1]) if m else 10**10) from None
@@ -75,8 +75,8 @@ def _open(data: bytes) -> Image.Image:
     return im
 
 # %% ../notebooks/10_images.ipynb #3bbd15bb
-def _to_rgb(im: Image.Image) -> Image.Image:
-    "An 8-bit RGB version of `im`: high bit depths scaled, transparency laid on white."
+def to_rgb(im: Image.Image) -> Image.Image:
+    "An 8-bit RGB version of `im`: high bit depths scaled, transparency laid on white (for uploads and downloads)."
     if im.mode.startswith('I;16') or im.mode in ('I', 'F'):
         a = np.asarray(im, dtype=np.float64)
         # 16 bits for sure, or 32-bit values that use more than 8; floats are usually in [0, 1].
@@ -89,7 +89,7 @@ def _to_rgb(im: Image.Image) -> Image.Image:
 # %% ../notebooks/10_images.ipynb #4dbf52cf
 def load_image(src: bytes|memoryview|Path|str, max_bytes: int|None=None,
                settings: Path|str|None=None) -> Image.Image:
-    "An upright 8-bit RGB image from a file or its bytes, or a `CatError` that says what is wrong with it."
+    "An upright 8-bit RGB image from a file or its bytes, or a `InputError` that says what is wrong with it."
     if max_bytes is None: max_bytes = int(load_settings(settings).max_upload_mb * 2**20)
     data = _read_bytes(src, max_bytes)
     try:
@@ -99,13 +99,13 @@ def load_image(src: bytes|memoryview|Path|str, max_bytes: int|None=None,
             # A damaged orientation tag should not cost the photo: keep it as it was stored.
             try: im = ImageOps.exif_transpose(im)
             except Exception: pass
-            return _to_rgb(im)
-    except CatError: raise
+            return to_rgb(im)
+    except InputError: raise
     # Pillow's parsers raise many kinds of exception on broken files (OSError, ValueError, SyntaxError,
     # struct.error, ...): every one of them means the same thing to the person who sent the file.
     except Exception as e:
         if 'truncated' in str(e):
-            raise CatError('the image is truncated (only part of the file arrived): send the '
+            raise InputError('the image is truncated (only part of the file arrived): send the '
                            'whole file again') from None
         detail = f' ({str(e).splitlines()[0][:80]})' if str(e) else ''
-        raise CatError(f'the image is damaged and cannot be read{detail}: send another copy') from None
+        raise InputError(f'the image is damaged and cannot be read{detail}: send another copy') from None

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 from PIL import Image
 from .backbones import GATE, imagenet_input, imagenet_model
-from .core import CatError, load_settings
+from .core import InputError, load_settings
 from fastai.vision.all import *
 from .data import SquareRandomResizedCrop
 # Reading uploads lives in `images` (light, for the app's page); its names stay importable from here.
@@ -32,7 +32,7 @@ def _cat_batch(xs: list[torch.Tensor]) -> list[float]:
 def _readable(items: Iterable) -> Iterator[tuple]:
     for o in items:
         try: yield o, (o if isinstance(o, Image.Image) else load_image(o, max_bytes=0))
-        except CatError: pass
+        except InputError: pass
 
 def cat_probs(items: Iterable, bs: int=32) -> np.ndarray:
     "The ImageNet probability of a domestic cat for each of `items` (images, or files that read), in batches."
@@ -87,7 +87,7 @@ def _breed_probs(learn: Learner, tfm: tuple|None, views: list) -> torch.Tensor:
     with torch.inference_mode(): return getattr(learn.loss_func, 'activation', noop)(learn.model(x))
 
 # %% ../notebooks/07_predict.ipynb #6ba458b6
-def _answers(learn: Learner, tfm: tuple|None, batch: list[tuple], k: int, threshold: float,
+def _answers(learn: Learner, tfm: tuple|None, batch: list[tuple], k: int, unknown_threshold: float,
              cat_threshold: float) -> list[dict]:
     "The answer for each `_prepare`d photo of `batch`: one forward of each model."
     probs, cps, vocab = _breed_probs(learn, tfm, [v for v, _ in batch]), _cat_batch([c for _, c in batch]), learn.dls.vocab
@@ -98,24 +98,24 @@ def _answers(learn: Learner, tfm: tuple|None, batch: list[tuple], k: int, thresh
         # `cat` lets the app say "not a cat" rather than "none of the breeds".
         out.append(dict(label=top[0][0], name=display_name(top[0][0]), probability=top[0][1], top=top,
                         cat_probability=cp,
-                        cat=cp >= cat_threshold, known=top[0][1] >= threshold and cp >= cat_threshold))
+                        cat=cp >= cat_threshold, confident=top[0][1] >= unknown_threshold and cp >= cat_threshold))
     return out
 
-def predict_images(learn: Learner, imgs: list[Image.Image], k: int=3, threshold: float=0.5,
+def predict_images(learn: Learner, imgs: list[Image.Image], k: int=3, unknown_threshold: float=0.5,
                    cat_threshold: float=CAT_THRESHOLD, bs: int=32) -> list[dict]:
-    "For each RGB image of `imgs`, `bs` at a time: top-`k` labels, `name`, `cat_probability`, `cat` and `known`."
+    "For each RGB image of `imgs`, `bs` at a time: top-`k` labels, `name`, `cat_probability`, `cat` and `confident`."
     tfm = direct_tfm(learn)
     return [r for chunk in chunked(imgs, bs)
-            for r in _answers(learn, tfm, [_prepare(im, tfm) for im in chunk], k, threshold, cat_threshold)]
+            for r in _answers(learn, tfm, [_prepare(im, tfm) for im in chunk], k, unknown_threshold, cat_threshold)]
 
 # %% ../notebooks/07_predict.ipynb #a3a9913a
-def predict_image(learn: Learner, img: Image.Image, k: int=3, threshold: float|None=None,
+def predict_image(learn: Learner, img: Image.Image, k: int=3, unknown_threshold: float|None=None,
                   settings: Path|str|None=None, cat_threshold: float|None=None) -> dict:
-    "The top-`k` labels of the RGB `img` with their probabilities, its `cat_probability`, and whether it is `known`."
-    s = load_settings(settings) if threshold is None or cat_threshold is None else None
-    if threshold is None: threshold = s.unknown_threshold
+    "The top-`k` labels of the RGB `img` with their probabilities, its `cat_probability`, and whether it is `confident`."
+    s = load_settings(settings) if unknown_threshold is None or cat_threshold is None else None
+    if unknown_threshold is None: unknown_threshold = s.unknown_threshold
     if cat_threshold is None: cat_threshold = s.get('cat_threshold', CAT_THRESHOLD)
-    return predict_images(learn, [img], k, threshold, cat_threshold)[0]
+    return predict_images(learn, [img], k, unknown_threshold, cat_threshold)[0]
 
 # %% ../notebooks/07_predict.ipynb #124363c6
 def _read_ahead(f: Callable, items: Iterable, workers: int, ahead: int) -> Iterator:
@@ -127,20 +127,20 @@ def _read_ahead(f: Callable, items: Iterable, workers: int, ahead: int) -> Itera
             if len(todo) > ahead: yield todo.popleft().result()
         while todo: yield todo.popleft().result()
 
-def predict_files(learn: Learner, files: Iterable[Path|str], k: int=3, threshold: float|None=None,
+def predict_files(learn: Learner, files: Iterable[Path|str], k: int=3, unknown_threshold: float|None=None,
                   max_bytes: int|None=None, settings: Path|str|None=None, cat_threshold: float|None=None,
                   bs: int=8, workers: int=4) -> Iterator[dict]:
     "Yield `predict_images`' answer and its `file` for each of `files`, or `{file, error}` for one that cannot be read."
     s = load_settings(settings)
-    threshold = s.unknown_threshold if threshold is None else threshold
+    unknown_threshold = s.unknown_threshold if unknown_threshold is None else unknown_threshold
     cat_threshold = s.get('cat_threshold', CAT_THRESHOLD) if cat_threshold is None else cat_threshold
     max_bytes = int(s.max_upload_mb * 2**20) if max_bytes is None else max_bytes
     tfm = direct_tfm(learn)
     def read(f):
         try: return f, _prepare(load_image(f, max_bytes), tfm)
-        except CatError as e: return f, e
+        except InputError as e: return f, e
     for chunk in chunked(_read_ahead(read, files, workers, 2*bs), bs):
-        ok = [p for _, p in chunk if not isinstance(p, CatError)]
-        answers = iter(_answers(learn, tfm, ok, k, threshold, cat_threshold) if ok else [])
+        ok = [p for _, p in chunk if not isinstance(p, InputError)]
+        answers = iter(_answers(learn, tfm, ok, k, unknown_threshold, cat_threshold) if ok else [])
         for f, p in chunk:
-            yield dict(file=str(f), error=str(p)) if isinstance(p, CatError) else dict(file=str(f), **next(answers))
+            yield dict(file=str(f), error=str(p)) if isinstance(p, InputError) else dict(file=str(f), **next(answers))

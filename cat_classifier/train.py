@@ -16,7 +16,7 @@ from fastai.distributed import DistributedDL, num_distrib, rank_distrib
 from .backbones import get_backbone
 # Pickled learners name their network's constructor by this module (`learn.arch`): keep it importable here.
 from .backbones import efficientnet_lite0, efficientnet_lite1, efficientnet_lite2
-from .core import CatError, atomic_path, atomic_write, file_sha256, load_settings
+from .core import InputError, atomic_path, atomic_write, file_sha256, load_settings
 from .data import get_dls
 
 # %% auto #0
@@ -33,7 +33,7 @@ def make_learner(dls: DataLoaders, backbone: str='tf_efficientnet_lite0', pretra
                                metrics=[accuracy, error_rate], loss_func=loss, path=path)
     except (URLError, OSError) as e:
         if not pretrained: raise
-        raise CatError(f'could not download the pretrained weights of {backbone} ({e}): go online, '
+        raise InputError(f'could not download the pretrained weights of {backbone} ({e}): go online, '
                        'use an EfficientNet-Lite '
                        'backbone (its weights ship with the project) or --no-pretrained') from None
 
@@ -77,11 +77,11 @@ def resolve_precision(precision: str='auto', device: str|torch.device='cpu') -> 
     "The precision to train in on `device`: the one asked for if it works there; for `auto` the fastest safe one."
     dev = torch.device(device).type
     if precision not in PRECISIONS:
-        raise CatError(f'unknown precision {precision!r}: choose one of {", ".join(PRECISIONS)}')
+        raise InputError(f'unknown precision {precision!r}: choose one of {", ".join(PRECISIONS)}')
     if precision == 'fp16' and dev != 'cuda':
-        raise CatError('fp16 training needs an NVIDIA GPU: use --precision bf16 or fp32')
+        raise InputError('fp16 training needs an NVIDIA GPU: use --precision bf16 or fp32')
     if precision == 'bf16' and dev == 'cuda' and not torch.cuda.is_bf16_supported():
-        raise CatError('this GPU cannot compute in bfloat16: use --precision fp16 or fp32')
+        raise InputError('this GPU cannot compute in bfloat16: use --precision fp16 or fp32')
     if precision != 'auto': return precision
     if dev == 'cuda': return 'bf16' if torch.cuda.is_bf16_supported() else 'fp16'
     return 'bf16' if dev == 'cpu' and cpu_has_bf16() else 'fp32'
@@ -187,7 +187,7 @@ def train(path: Path|str|None=None, run: str|None=None, epochs: int|None=None, l
                       pretrained=pretrained, size=size, **overrides)
     distributed, rank0 = num_distrib() > 1, rank_distrib() == 0
     if distributed and not s.lr:
-        raise CatError('lr_find cannot run on several processes: pass --lr (e.g. 3e-3)')
+        raise InputError('lr_find cannot run on several processes: pass --lr (e.g. 3e-3)')
     if distributed and torch.cuda.is_available(): torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', 0)))
     dls = get_dls(s.images_path, settings=settings, **{k: s[k] for k in DLS_KEYS if k in s})
     learn = make_learner(dls, s.backbone, s.pretrained, s.label_smoothing)
