@@ -42,7 +42,7 @@ def main(argv=None):
     files = get_image_files(pos_dir) if pos_dir.is_dir() else []
     if not files: sys.exit(f'no photos under {pos_dir}: pass --positives DIR (one folder of photos per breed, not trained on)')
     if a.per_class: files = [f for c in sorted({f.parent for f in files}) for f in sorted(files.filter(lambda o: o.parent == c))[:a.per_class]]
-    try: learn = load_model(a.model)
+    try: learn = load_model(a.model or s.model_path)
     except InputError as e: sys.exit(str(e))
     negs = reference_negatives()
     print(f'model: {a.model or s.model_path} ({learn.card.get("backbone")}, {", ".join(learn.dls.vocab)})')

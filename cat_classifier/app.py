@@ -9,7 +9,7 @@ import ipywidgets as widgets
 from IPython.display import display
 from fastcore.basics import patch
 from PIL import Image
-from .core import InputError, load_settings
+from .core import InputError, load_settings, upload_bytes
 from .images import USE_FORMATS, load_image
 from .serve import ModelClient
 
@@ -107,7 +107,7 @@ class App:
                  client: ModelClient|None=None):
         settings = settings or os.environ.get(SETTINGS_ENV) or None
         self.s, self.problem, self.model_info = load_settings(settings), None, {}
-        self.max_bytes = int(self.s.max_upload_mb * 2**20)
+        self.max_bytes = upload_bytes(self.s.max_upload_mb)
         self.client = client or ModelClient(model or os.environ.get(MODEL_ENV) or self.s.model_path, settings)
         try: self.model_info = self.client.card()  # {card, n_classes}; starts the model process if none runs
         except InputError as e: self.problem = str(e)

@@ -12,7 +12,7 @@ import fastai.vision.widgets as fastai_widgets
 from fastai.vision.widgets import ImageClassifierCleaner, ImagesCleaner, Dropdown, VBox
 from IPython.display import display
 from PIL import Image, ImageDraw, ImageFont, ImageOps
-from .core import InputError, atomic_path, atomic_write, file_sha256, load_settings
+from .core import InputError, atomic_path, atomic_write, file_sha256
 from .data import in_valid
 from .evaluate import file_losses
 
@@ -22,15 +22,17 @@ __all__ = ['DECISION_COLUMNS', 'ACTIONS', 'LOG_NAME', 'find_suspects', 'write_de
            'Cleaner', 'decisions_from_cleaner']
 
 # %% ../notebooks/04_clean.ipynb #02a1a513
-def _labelled(learn: Learner, images_path: Path|str|None=None) -> tuple[list, list]:
+def _labelled(learn: Learner, images_path: Path|str|None=None, valid_pct: float=0.2,
+              seed: int=42) -> tuple[list, list]:
     "The learner's labelled images and their splits; for an exported one, its classes' images under `images_path`."
     trn, val = learn.dls.train_ds, learn.dls.valid_ds
     if len(trn) + len(val): return [*trn.items, *val.items], ['train']*len(trn) + ['valid']*len(val)
+    # The split the learner was trained with, as its run recorded it (`valid_pct` and `seed` for older runs).
     cfg = getattr(learn, 'config', {})
-    s = load_settings(images_path=images_path, valid_pct=cfg.get('valid_pct'), seed=cfg.get('seed'))
-    files = [f for f in get_image_files(s.images_path)
-             if parent_label(f) in learn.dls.vocab] if Path(s.images_path).is_dir() else []
-    return files, ['valid' if in_valid(f.name, s.valid_pct, s.seed) else 'train' for f in files]
+    valid_pct, seed = cfg.get('valid_pct', valid_pct), cfg.get('seed', seed)
+    files = [f for f in get_image_files(images_path)
+             if parent_label(f) in learn.dls.vocab] if images_path and Path(images_path).is_dir() else []
+    return files, ['valid' if in_valid(f.name, valid_pct, seed) else 'train' for f in files]
 
 # %% ../notebooks/04_clean.ipynb #22c8644d
 def find_suspects(learn: Learner, n: int|None=None, ds_idx: int|None=None,
@@ -60,10 +62,9 @@ def _row(o: dict, root: Path) -> list:
     return [f.as_posix(), o['label'], o['predicted'], f"{o['probability']:.3f}", f"{o['loss']:.4f}",
             o.get('reason', ''), o.get('action', '')]
 
-def write_decisions(suspects: list[dict], path: Path|str, images_path: Path|str|None=None,
-                    overwrite: bool=False) -> Path:
+def write_decisions(suspects: list[dict], path: Path|str, images_path: Path|str, overwrite: bool=False) -> Path:
     "Write `suspects` as a CSV of decisions to fill in (`reason`, `action`), paths relative to `images_path`."
-    root, path = load_settings(images_path=images_path).images_path, Path(path)
+    root, path = Path(images_path), Path(path)
     if path.exists() and not overwrite:
         raise InputError(f'{path} exists and may hold your decisions: apply it, move it '
                        'away or choose another file')
@@ -158,9 +159,9 @@ def _validate(decisions: list[dict], images_path: Path) -> list[dict]:
     return res
 
 # %% ../notebooks/04_clean.ipynb #5375734d
-def read_decisions(path: Path|str, images_path: Path|str|None=None) -> list[dict]:
+def read_decisions(path: Path|str, images_path: Path|str) -> list[dict]:
     "Checked decisions from the CSV file `path`: files relative to `images_path`; actions '', keep, delete or a class."
-    root, path = load_settings(images_path=images_path).images_path, Path(path)
+    root, path = Path(images_path), Path(path)
     if not path.is_file():
         raise InputError(f'decisions file {path} not found: write one from the suspects first')
     try:
@@ -189,9 +190,9 @@ def _append(log: Path, rec: dict):
         f.flush()
         os.fsync(f.fileno())
 
-def read_log(trash_path: Path|str|None=None) -> list[dict]:
-    "The records of the clean log in `trash_path` (default: settings), oldest first, skipping a line a crash cut short."
-    log, recs = Path(load_settings(trash_path=trash_path).trash_path)/LOG_NAME, []
+def read_log(trash_path: Path|str) -> list[dict]:
+    "The records of the clean log in `trash_path`, oldest first, skipping a line a crash cut short."
+    log, recs = Path(trash_path)/LOG_NAME, []
     for line in (log.read_text(encoding='utf-8').splitlines() if log.is_file() else []):
         try: recs.append(json.loads(line))
         except json.JSONDecodeError: pass
@@ -220,11 +221,9 @@ def _move(src: Path, dst: Path, sha: str):
     os.unlink(src)
 
 # %% ../notebooks/04_clean.ipynb #07049123
-def apply_decisions(decisions: list[dict], images_path: Path|str|None=None,
-                    trash_path: Path|str|None=None) -> dict:
+def apply_decisions(decisions: list[dict], images_path: Path|str, trash_path: Path|str) -> dict:
     "Move the files of `decisions` ('delete': to `trash_path`; a class: to its folder), logged for `undo`; the counts."
-    s = load_settings(images_path=images_path, trash_path=trash_path)
-    root, trash = Path(s.images_path), Path(s.trash_path)
+    root, trash = Path(images_path), Path(trash_path)
     if trash.is_relative_to(root):
         raise InputError(f'trash_path {trash} is inside images_path {root}: it would become a class; set it '
                        'elsewhere in settings.ini')
@@ -264,9 +263,9 @@ def _plan_undo(moves: list[dict]) -> tuple[list, dict]:
     return plan, counts
 
 # %% ../notebooks/04_clean.ipynb #65e81f7a
-def undo(trash_path: Path|str|None=None, last: bool=True, batch: str|None=None) -> dict:
+def undo(trash_path: Path|str, last: bool=True, batch: str|None=None) -> dict:
     "Move back, byte-identical, the files of the last `apply_decisions` (or of all, or of `batch`); return the counts."
-    trash = Path(load_settings(trash_path=trash_path).trash_path)
+    trash = Path(trash_path)
     recs = read_log(trash)
     moves = [r for r in recs if r['action'] != 'undo' and r['state'] == 'intent']
     done = {r['undoes'] for r in recs if r['action'] == 'undo' and r['state'] == 'done'}

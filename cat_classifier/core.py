@@ -4,14 +4,15 @@
 
 # %% ../notebooks/00_core.ipynb #ff185536
 from __future__ import annotations
-import configparser, hashlib, os, re, tempfile
+import configparser, hashlib, inspect, os, re, tempfile
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Callable
 from fastcore.basics import AttrDict
 
 # %% auto #0
-__all__ = ['CatError', 'SETTINGS_FILE', 'InputError', 'find_root', 'load_settings', 'atomic_path', 'atomic_write', 'file_sha256',
-           'in_share']
+__all__ = ['CatError', 'SETTINGS_FILE', 'InputError', 'find_root', 'load_settings', 'settings_for', 'upload_bytes', 'atomic_path',
+           'atomic_write', 'file_sha256', 'in_share']
 
 # %% ../notebooks/00_core.ipynb #d9bcd875
 class InputError(Exception):
@@ -59,6 +60,16 @@ def load_settings(path: Path|str|None=None, **overrides) -> AttrDict:
         if k.endswith('_path') and s[k] is not None: s[k] = (path.parent/Path(s[k]).expanduser()).resolve()
     s.root = path.parent.resolve()
     return s
+
+# %% ../notebooks/00_core.ipynb #0752ca74
+def settings_for(f: Callable, s: dict) -> dict:
+    "The settings in `s` that the function `f` takes as arguments, by name."
+    params = inspect.signature(f).parameters
+    return {k: v for k, v in s.items() if k in params}
+
+def upload_bytes(max_upload_mb: float=10) -> int:
+    "The largest upload allowed, in bytes, when the setting `max_upload_mb` is `max_upload_mb`."
+    return int(max_upload_mb * 2**20)
 
 # %% ../notebooks/00_core.ipynb #8b7df456
 def _umask() -> int:

@@ -8,7 +8,7 @@ import hashlib
 from pathlib import Path
 from fastai.vision.all import *
 from .backbones import backbone_stats
-from .core import InputError, atomic_path, in_share, load_settings
+from .core import InputError, atomic_path, in_share
 
 # %% auto #0
 __all__ = ['in_valid', 'HashSplitter', 'SquareRandomResizedCrop', 'cat_datablock', 'get_dls', 'save_batch']
@@ -35,7 +35,7 @@ class SquareRandomResizedCrop(RandomResizedCrop):
             self.tl, self.cp_size = ((w - s)//2, (h - s)//2), (s, s)
 
 # %% ../notebooks/02_data.ipynb #e2dd0909
-def cat_datablock(size: int=224, min_scale: float=0.35, valid_pct: float=0.2, seed: int=42,
+def cat_datablock(size: int=224, min_scale: float=0.75, valid_pct: float=0.2, seed: int=42,
                   backbone: str='tf_efficientnet_lite0', aug_mult: float=1.0) -> DataBlock:
     "Images labelled by folder: stable split, `SquareRandomResizedCrop`, augmentation and normalisation per batch."
     return DataBlock(blocks=(ImageBlock, CategoryBlock), get_items=get_image_files, get_y=parent_label,
@@ -45,20 +45,20 @@ def cat_datablock(size: int=224, min_scale: float=0.35, valid_pct: float=0.2, se
                                  Normalize.from_stats(*backbone_stats(backbone))])
 
 # %% ../notebooks/02_data.ipynb #2e46c88f
-def get_dls(path: Path|str|None=None, batch_size: int|None=None, num_workers: int|None=None,
-            settings: Path|str|None=None, **overrides) -> DataLoaders:
-    "DataLoaders over `path` (default: settings' `images_path`), one folder per class."
-    s = load_settings(settings, images_path=path, batch_size=batch_size, **overrides)
-    files = get_image_files(s.images_path) if Path(s.images_path).is_dir() else []
-    if not files: raise InputError(f'no images in {s.images_path}: run `cat-classifier download` first')
+def get_dls(path: Path|str, batch_size: int=32, num_workers: int|None=None, size: int=224, min_scale: float=0.75,
+            valid_pct: float=0.2, seed: int=42, backbone: str='tf_efficientnet_lite0',
+            aug_mult: float=1.0) -> DataLoaders:
+    "DataLoaders over the images under `path` (settings' `images_path`), one folder per class."
+    files = get_image_files(path) if Path(path).is_dir() else []
+    if not files: raise InputError(f'no images in {path}: run `cat-classifier download` first')
     classes = {parent_label(f) for f in files}
     if len(classes) < 2:
-        raise InputError(f'{s.images_path} has images of {len(classes)} class: need a folder '
-                       'per class, at least two')
-    set_seed(s.seed, reproducible=True)
-    dblock = cat_datablock(s.size, s.min_scale, s.valid_pct, s.seed, s.backbone, s.get('aug_mult', 1.0))
+        raise InputError(f'{path} has images of {len(classes)} class: need a folder '
+                         'per class, at least two')
+    set_seed(seed, reproducible=True)
+    dblock = cat_datablock(size, min_scale, valid_pct, seed, backbone, aug_mult)
     kw = {} if num_workers is None else dict(num_workers=num_workers)
-    return dblock.dataloaders(s.images_path, bs=min(s.batch_size, len(files)//4 or 1), **kw)
+    return dblock.dataloaders(path, bs=min(batch_size, len(files)//4 or 1), **kw)
 
 # %% ../notebooks/02_data.ipynb #8e810042
 def save_batch(dls: DataLoaders, dest: Path|str, max_n: int=16, valid: bool=False) -> Path:

@@ -14,7 +14,7 @@ from pathlib import Path
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 from bing_image_downloader.bing import Bing, _is_valid_image
 from fastprogress.fastprogress import IN_NOTEBOOK, progress_bar
-from .core import InputError, atomic_path, file_sha256, in_share, load_settings
+from .core import InputError, atomic_path, file_sha256, in_share
 from .images import to_rgb
 
 # %% auto #0
@@ -65,9 +65,9 @@ def _stored_form(path: Path, max_size: int|None) -> tuple[bytes|None, str]:
     return buf.getvalue(), '.jpg'
 
 # %% ../notebooks/01_download.ipynb #d11aaf24
-def _files(folder: Path) -> list[Path]:
+def _files(folder: Path|None) -> list[Path]:
     "The files under `folder`, hidden ones (like our own `.part` files) left out; [] if there is no folder."
-    if not folder.is_dir(): return []
+    if folder is None or not folder.is_dir(): return []
     return sorted(p for p in folder.rglob('*')
                   if p.is_file() and not any(s.startswith('.') for s in p.relative_to(folder).parts))
 
@@ -368,11 +368,12 @@ def _categories(categories) -> list[str]:
             raise InputError(f'category {c!r} is not a folder name: use letters, digits and underscores')
     return cats
 
-def _share(pct: float|None) -> float:
+def _share(pct: float|None, holdout_path: Path|str|None=None) -> float:
     "The holdout share: 0 when not given."
     if pct is None: return 0.
     if not 0 <= pct < 1:
         raise InputError(f'holdout_pct {pct} is not a share: give a number from 0 to below 1, e.g. 0.15')
+    if pct and not holdout_path: raise InputError('a holdout share needs a holdout_path: set it in settings.ini')
     return float(pct)
 
 # %% ../notebooks/01_download.ipynb #b9897ecc
@@ -394,11 +395,12 @@ def _bar(items, total: int, label: str, show: bool):
     bar.comment = label  # after the counts: the console bar takes no `comment` argument
     return bar
 
-def _download_one(query: str, missing: int, staging: Path, dest: Path, hold: Path, pct: float, s,
-                  fetch: FetchOptions, search_url: str|None, show: bool=False) -> dict:
+def _download_one(query: str, missing: int, staging: Path, dest: Path, hold: Path|None, pct: float,
+                  max_size: int|None, search_timeout: float, fetch: FetchOptions, search_url: str|None,
+                  show: bool=False) -> dict:
     "Search for `query` until `dest` and `hold` have `missing` more photos between them, or the results run out."
-    res, bing, seen = _counts(), _Links(query, missing, s.search_timeout), _seen(dest, hold)
-    prepare = lambda f: _prepare(f, s.max_size, seen)  # in the fetching threads: decoding runs in parallel too
+    res, bing, seen = _counts(), _Links(query, missing, search_timeout), _seen(dest, hold)
+    prepare = lambda f: _prepare(f, max_size, seen)  # in the fetching threads: decoding runs in parallel too
     for _ in range(_ROUNDS):
         if not (links := _search(bing, search_url)): break
         with closing(_fetched(links, staging, fetch, prepare)) as fetched:  # stops the threads, even on Ctrl-C
@@ -414,47 +416,43 @@ def _download_one(query: str, missing: int, staging: Path, dest: Path, hold: Pat
     return res
 
 # %% ../notebooks/01_download.ipynb #561eaf46
-def download_images(categories: list[str]|str|None=None, images_per_category: int|None=None,
-                    images_path: Path|str|None=None,
-                    holdout_path: Path|str|None=None, holdout_pct: float|None=None, max_size: int|None=None,
-                    query_template: str|None=None, search_timeout: float|None=None, search_url: str|None=None,
-                    fetch: FetchOptions|None=None, settings: Path|str|None=None, verbose: bool=True,
-                    progress: bool|None=None) -> dict:
+def download_images(categories: list[str]|str, images_per_category: int=150, *, images_path: Path|str,
+                    holdout_path: Path|str|None=None, holdout_pct: float|None=None, max_size: int|None=480,
+                    query_template: str='{} cat', search_timeout: float=10, search_url: str|None=None,
+                    fetch: FetchOptions|None=None, verbose: bool=True, progress: bool|None=None) -> dict:
     "Search Bing for each category and store what opens in `images_path/<category>`; counts per category."
-    s = load_settings(settings, categories=categories, images_per_category=images_per_category,
-                      images_path=images_path,
-                      holdout_path=holdout_path, max_size=max_size, query_template=query_template,
-                      search_timeout=search_timeout)
-    pct, cats, out = _share(holdout_pct), _categories(s.categories), {}
-    fetch = fetch or FetchOptions.from_settings(s)
+    pct, cats, out = _share(holdout_pct, holdout_path), _categories(categories), {}
+    fetch = fetch or FetchOptions()
     show = verbose and (IN_NOTEBOOK or sys.stdout.isatty()) if progress is None else progress
-    dirs = [s.images_path, s.holdout_path] + [p/c for c in cats for p in (s.images_path, s.holdout_path)]
-    with _tidy(*dirs), tempfile.TemporaryDirectory(prefix='cat-classifier-') as staging:
+    roots = [Path(p) for p in (images_path, holdout_path) if p]
+    with _tidy(*roots, *[p/c for c in cats for p in roots]), \
+         tempfile.TemporaryDirectory(prefix='cat-classifier-') as staging:
         for c in cats:
-            dest, hold, q = s.images_path/c, s.holdout_path/c, _query(s.query_template, c)
-            have, want = len(_files(dest)) + len(_files(hold)), s.images_per_category
+            dest, hold, q = Path(images_path)/c, holdout_path and Path(holdout_path)/c, _query(query_template, c)
+            have, want = len(_files(dest)) + len(_files(hold)), images_per_category
             r = (_counts(skipped=True) if have >= want else
-                 _download_one(q, want-have, Path(staging)/c, dest, hold, pct, s, fetch, search_url, show))
+                 _download_one(q, want-have, Path(staging)/c, dest, hold, pct, max_size, search_timeout, fetch,
+                               search_url, show))
             out[c] = dict(r, total=len(_files(dest)) + len(_files(hold)), wanted=want)
             if verbose: print(_report(c, out[c]))
     return out
 
 # %% ../notebooks/01_download.ipynb #646787bf
-def import_folder(src: Path|str, images_path: Path|str|None=None, holdout_path: Path|str|None=None,
-                  holdout_pct: float|None=None, max_size: int|None=None, categories: list[str]|None=None,
-                  settings: Path|str|None=None, verbose: bool=True) -> dict:
+def import_folder(src: Path|str, images_path: Path|str, holdout_path: Path|str|None=None,
+                  holdout_pct: float|None=None, max_size: int|None=480, categories: list[str]|None=None,
+                  verbose: bool=True) -> dict:
     "Add the photos of `src/<category>/` to `images_path/<category>/` (or the holdout); counts per category."
     src = Path(src).expanduser()
     if not src.is_dir():
         raise InputError(f'{src} is not a folder: pass a folder that holds one folder of photos per category')
-    s = load_settings(settings, images_path=images_path, holdout_path=holdout_path, max_size=max_size)
     found = sorted(d.name for d in src.iterdir() if d.is_dir() and not d.name.startswith('.'))
     cats = _categories(categories or found or None)
     if missing := [c for c in cats if c not in found]:
         raise InputError(f'no folder for {", ".join(missing)} in {src}: add one per category')
-    out, pct = {}, _share(holdout_pct)
-    with _tidy(*[p/c for c in cats for p in (s.images_path, s.holdout_path)]):
+    out, pct, roots = {}, _share(holdout_pct, holdout_path), [Path(p) for p in (images_path, holdout_path) if p]
+    with _tidy(*[p/c for c in cats for p in roots]):
         for c in cats:
-            out[c] = add_images(_files(src/c), s.images_path/c, s.max_size, s.holdout_path/c, pct)
+            hold = holdout_path and Path(holdout_path)/c
+            out[c] = add_images(_files(src/c), Path(images_path)/c, max_size, hold, pct)
             if verbose: print(_report(c, out[c]))
     return out

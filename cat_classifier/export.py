@@ -6,7 +6,7 @@
 from __future__ import annotations
 import json, shutil, tempfile, warnings
 from pathlib import Path
-from .core import InputError, atomic_path, atomic_write, file_sha256, load_settings
+from .core import InputError, atomic_path, atomic_write, file_sha256
 from fastai.vision.all import *
 from .data import SquareRandomResizedCrop
 from .backbones import BACKBONES
@@ -17,9 +17,9 @@ __all__ = ['HEAD', 'latest_run', 'read_card', 'load_model', 'model_spec', 'save_
            'save_onnx', 'add_formats', 'export_model']
 
 # %% ../notebooks/06_export.ipynb #3ea5b13f
-def latest_run(runs_path: Path|str|None=None) -> Path:
-    "The most recently trained run folder under `runs_path` (default: settings)."
-    runs_path = Path(runs_path or load_settings().runs_path)
+def latest_run(runs_path: Path|str) -> Path:
+    "The most recently trained run folder under `runs_path` (settings' `runs_path`)."
+    runs_path = Path(runs_path)
     runs = sorted(runs_path.glob('*/learner.pkl'),
                   key=lambda p: p.stat().st_mtime) if runs_path.is_dir() else []
     if not runs: raise InputError(f'no trained run under {runs_path}: run `cat-classifier train` first')
@@ -40,9 +40,9 @@ def read_card(model: Path|str) -> dict:
     except json.JSONDecodeError:
         raise InputError(f'{card} is not valid JSON: restore it from git or export the model again') from None
 
-def load_model(model: Path|str|None=None, settings: Path|str|None=None, safe: bool=False) -> Learner:
-    "Load the exported `model` (default: the shipped one) if its sha256 matches its card; `safe`: never unpickle."
-    model = Path(model or load_settings(settings).model_path)
+def load_model(model: Path|str, safe: bool=False) -> Learner:
+    "Load the exported `model` (settings' `model_path`: the shipped one) if its sha256 matches its card; `safe`: never unpickle."
+    model = Path(model)
     if safe or model.suffix == '.safetensors': return load_weights_only(model)
     card = read_card(model)
     if file_sha256(model) != card.get('sha256'):
@@ -153,9 +153,9 @@ def save_onnx(learn: Learner, spec: dict, dest: Path|str, opset: int=17) -> Path
     return Path(dest)
 
 # %% ../notebooks/06_export.ipynb #3e9e0aee
-def add_formats(model: Path|str|None=None, onnx: bool=False, settings: Path|str|None=None) -> dict:
+def add_formats(model: Path|str, onnx: bool=False) -> dict:
     "Write the weights-only `.safetensors` (and with `onnx`, the `.onnx`) beside `model`; describe them on its card."
-    model = Path(model or load_settings(settings).model_path)
+    model = Path(model)
     learn = load_model(model)  # checks the pickle against the card first
     card = {k: v for k, v in learn.card.items() if k not in ('rebuild', 'weights')}
     spec, w = model_spec(learn, card), save_weights(learn, model.with_suffix('.safetensors'))
@@ -172,11 +172,9 @@ def add_formats(model: Path|str|None=None, onnx: bool=False, settings: Path|str|
     return card
 
 # %% ../notebooks/06_export.ipynb #c87e031c
-def export_model(run: Path|str|None=None, dest: Path|str|None=None, evaluation: dict|None=None,
-                 settings: Path|str|None=None, onnx: bool=False) -> Path:
-    "Copy a run's learner, card and weights-only files to `dest` (default: `model_path`); add `evaluation` to the card."
-    s = load_settings(settings)
-    run, dest = Path(run) if run else latest_run(s.runs_path), Path(dest or s.model_path)
+def export_model(run: Path|str, dest: Path|str, evaluation: dict|None=None, onnx: bool=False) -> Path:
+    "Copy the `run` folder's learner, card and weights-only files to `dest` (settings' `model_path`); add `evaluation`."
+    run, dest = Path(run), Path(dest)
     src, info = run/'learner.pkl', json.loads((run/'learner.json').read_text())
     if file_sha256(src) != info['sha256']:
         raise InputError(f'{src} does not match its card: it changed after training; train again')

@@ -6,7 +6,7 @@
 from __future__ import annotations
 import json, os, signal, socket, subprocess, sys, tempfile, time, webbrowser
 from pathlib import Path
-from .core import InputError, load_settings
+from .core import InputError, load_settings, upload_bytes
 from .app import MODEL_ENV, SETTINGS_ENV, UPLOAD_BATCH
 from .serve import RUNTIME_ENV, ModelClient
 
@@ -17,20 +17,20 @@ __all__ = ['VOILA_TEMPLATE', 'POOL_SIZE', 'voila_config', 'write_voila_template'
 # %% ../notebooks/12_host.ipynb #4c35f061
 VOILA_TEMPLATE = 'cat-classifier'
 
-def _upload_limit(max_upload_mb: float) -> int: return int(UPLOAD_BATCH * max_upload_mb * 2**20)
+def _upload_limit(max_upload_mb: float) -> int: return UPLOAD_BATCH * upload_bytes(max_upload_mb)
 
 POOL_SIZE = 2  # when settings.ini has no pool_size
 
-def voila_config(max_upload_mb: float|None=None, cull_idle_s: int=600, pool_size: int=0) -> dict:
+def voila_config(max_upload_mb: float=10, cull_idle_s: int=600, pool_size: int=0) -> dict:
     "The Voila settings the app is served with (see above); `install_voila_setup` gives mybinder.org the same."
-    mb = load_settings().max_upload_mb if max_upload_mb is None else max_upload_mb
+    # pool_size 0: Voila inside a Jupyter server (mybinder.org) has no pool; `serve_app` passes the setting.
     pool = {'preheat_kernel': True, 'default_pool_size': pool_size} if pool_size > 0 else {'preheat_kernel': False}
     return {'VoilaConfiguration': pool | {'show_tracebacks': False, 'file_allowlist': [],
                                           'template': VOILA_TEMPLATE},
             'MappingKernelManager': {'cull_idle_timeout': cull_idle_s,
                                      'cull_interval': max(1, min(60, cull_idle_s // 2)),
                                      'cull_connected': False, 'cull_busy': False},
-            'Voila': {'tornado_settings': {'websocket_max_message_size': _upload_limit(mb) + 2**20},
+            'Voila': {'tornado_settings': {'websocket_max_message_size': _upload_limit(max_upload_mb) + 2**20},
                       'port_retries': 0}}
 
 # %% ../notebooks/12_host.ipynb #b2ba6a8b
@@ -60,20 +60,19 @@ _GUARD = """<script>
 })();
 </script>"""
 
-def write_voila_template(data_dir: Path|str, max_upload_mb: float|None=None) -> Path:
+def write_voila_template(data_dir: Path|str, max_upload_mb: float=10) -> Path:
     "Write the app's Voila template (`lab` plus the upload guard) under the Jupyter data folder `data_dir`."
-    mb = load_settings().max_upload_mb if max_upload_mb is None else max_upload_mb
     d = Path(data_dir)/'voila'/'templates'/VOILA_TEMPLATE
     d.mkdir(parents=True, exist_ok=True)
     (d/'conf.json').write_text(json.dumps({'base_template': 'lab'}))
     (d/'index.html.j2').write_text("{%- extends 'voila/templates/lab/index.html.j2' -%}\n{%- block "
                                    "html_head_js -%}\n{{ super() }}\n"
-                                   + _GUARD.replace('LIMIT', str(_upload_limit(mb))) + '\n{%- '
+                                   + _GUARD.replace('LIMIT', str(_upload_limit(max_upload_mb))) + '\n{%- '
                                                                                        'endblock html_head_js -%}\n')
     return d
 
 # %% ../notebooks/12_host.ipynb #0fe92f9b
-def jupyter_server_config(max_upload_mb: float|None=None, cull_idle_s: int=600) -> dict:
+def jupyter_server_config(max_upload_mb: float=10, cull_idle_s: int=600) -> dict:
     "`voila_config` for Voila as an extension of the Jupyter server: the same settings under the server's names."
     c = voila_config(max_upload_mb, cull_idle_s)
     return {'ServerApp': {'tornado_settings': c['Voila']['tornado_settings']},
@@ -81,6 +80,8 @@ def jupyter_server_config(max_upload_mb: float|None=None, cull_idle_s: int=600) 
 
 def install_voila_setup(prefix: Path|str, max_upload_mb: float|None=None) -> Path:
     "Merge `jupyter_server_config()` into `prefix`'s Jupyter server settings and write the template; the settings file."
+    # binder/postBuild calls this with the prefix alone: it is an edge, so it reads the settings itself.
+    if max_upload_mb is None: max_upload_mb = load_settings().max_upload_mb
     f = Path(prefix)/'etc'/'jupyter'/'jupyter_server_config.json'
     conf = json.loads(f.read_text()) if f.is_file() else {}
     for k, v in jupyter_server_config(max_upload_mb).items(): conf[k] = conf.get(k, {}) | v

@@ -8,7 +8,7 @@ import io, re, warnings
 from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
-from .core import InputError, load_settings
+from .core import InputError, upload_bytes
 
 # %% auto #0
 __all__ = ['FORMATS', 'USE_FORMATS', 'MAX_PIXELS', 'to_rgb', 'load_image']
@@ -87,10 +87,9 @@ def to_rgb(im: Image.Image) -> Image.Image:
     return im.convert('RGB')
 
 # %% ../notebooks/10_images.ipynb #4dbf52cf
-def load_image(src: bytes|memoryview|Path|str, max_bytes: int|None=None,
-               settings: Path|str|None=None) -> Image.Image:
-    "An upright 8-bit RGB image from a file or its bytes, or a `InputError` that says what is wrong with it."
-    if max_bytes is None: max_bytes = int(load_settings(settings).max_upload_mb * 2**20)
+def load_image(src: bytes|memoryview|Path|str, max_bytes: int|None=None) -> Image.Image:
+    "An upright 8-bit RGB image from a file or its bytes (at most `max_bytes`, 0: any), or an `InputError` saying why not."
+    if max_bytes is None: max_bytes = upload_bytes()  # settings.ini's max_upload_mb
     data = _read_bytes(src, max_bytes)
     try:
         with warnings.catch_warnings():

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 from PIL import Image
 from .backbones import GATE, imagenet_input, imagenet_model
-from .core import InputError, load_settings
+from .core import InputError
 from fastai.vision.all import *
 from .data import SquareRandomResizedCrop
 # Reading uploads lives in `images` (light, for the app's page); its names stay importable from here.
@@ -22,7 +22,7 @@ __all__ = ['CAT_CLASSES', 'CAT_THRESHOLD', 'cat_probs', 'cat_probability', 'cent
 
 # %% ../notebooks/07_predict.ipynb #bad763b9
 CAT_CLASSES = (281, 282, 283, 284, 285)  # ImageNet's domestic cats
-CAT_THRESHOLD = 0.1  # used when settings.ini has no cat_threshold; measured by benchmarks/calibrate_unknown.py
+CAT_THRESHOLD = 0.1  # settings.ini's cat_threshold, measured by benchmarks/calibrate_unknown.py
 
 def _cat_batch(xs: list[torch.Tensor]) -> list[float]:
     "The domestic-cat probability of each of the ImageNet inputs `xs`, in one forward."
@@ -109,12 +109,9 @@ def predict_images(learn: Learner, imgs: list[Image.Image], k: int=3, unknown_th
             for r in _answers(learn, tfm, [_prepare(im, tfm) for im in chunk], k, unknown_threshold, cat_threshold)]
 
 # %% ../notebooks/07_predict.ipynb #a3a9913a
-def predict_image(learn: Learner, img: Image.Image, k: int=3, unknown_threshold: float|None=None,
-                  settings: Path|str|None=None, cat_threshold: float|None=None) -> dict:
+def predict_image(learn: Learner, img: Image.Image, k: int=3, unknown_threshold: float=0.5,
+                  cat_threshold: float=CAT_THRESHOLD) -> dict:
     "The top-`k` labels of the RGB `img` with their probabilities, its `cat_probability`, and whether it is `confident`."
-    s = load_settings(settings) if unknown_threshold is None or cat_threshold is None else None
-    if unknown_threshold is None: unknown_threshold = s.unknown_threshold
-    if cat_threshold is None: cat_threshold = s.get('cat_threshold', CAT_THRESHOLD)
     return predict_images(learn, [img], k, unknown_threshold, cat_threshold)[0]
 
 # %% ../notebooks/07_predict.ipynb #124363c6
@@ -127,14 +124,10 @@ def _read_ahead(f: Callable, items: Iterable, workers: int, ahead: int) -> Itera
             if len(todo) > ahead: yield todo.popleft().result()
         while todo: yield todo.popleft().result()
 
-def predict_files(learn: Learner, files: Iterable[Path|str], k: int=3, unknown_threshold: float|None=None,
-                  max_bytes: int|None=None, settings: Path|str|None=None, cat_threshold: float|None=None,
+def predict_files(learn: Learner, files: Iterable[Path|str], k: int=3, unknown_threshold: float=0.5,
+                  max_bytes: int|None=None, cat_threshold: float=CAT_THRESHOLD,
                   bs: int=8, workers: int=4) -> Iterator[dict]:
     "Yield `predict_images`' answer and its `file` for each of `files`, or `{file, error}` for one that cannot be read."
-    s = load_settings(settings)
-    unknown_threshold = s.unknown_threshold if unknown_threshold is None else unknown_threshold
-    cat_threshold = s.get('cat_threshold', CAT_THRESHOLD) if cat_threshold is None else cat_threshold
-    max_bytes = int(s.max_upload_mb * 2**20) if max_bytes is None else max_bytes
     tfm = direct_tfm(learn)
     def read(f):
         try: return f, _prepare(load_image(f, max_bytes), tfm)

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 from fastcore.basics import patch
-from .core import InputError, atomic_write, load_settings
+from .core import InputError, atomic_write, load_settings, settings_for, upload_bytes
 from .images import load_image
 
 # %% auto #0
@@ -55,9 +55,9 @@ def _recv(sock: socket.socket, max_len: int) -> bytes:
 # %% ../notebooks/11_serve.ipynb #af42c08f
 class ModelServer:
     "Answer `card` and `predict` requests for `learn` on the Unix socket in `rundir`."
-    def __init__(self, learn, rundir: Path, unknown_threshold: float, cat_threshold: float, max_bytes: int,
-                 bs: int=16):
-        self.learn, self.dir, self.max_bytes, self.bs = learn, Path(rundir), max_bytes, bs
+    def __init__(self, learn, rundir: Path, unknown_threshold: float=0.5, cat_threshold: float=0.1,
+                 max_bytes: int|None=None, bs: int=16):
+        self.learn, self.dir, self.max_bytes, self.bs = learn, Path(rundir), max_bytes or upload_bytes(), bs
         self.unknown_threshold, self.cat_threshold = unknown_threshold, cat_threshold
         self.jobs, self.last, self.stopping = queue.Queue(), time.monotonic(), threading.Event()
         self.secret = secrets.token_hex(32).encode()
@@ -162,15 +162,14 @@ def main(model: str, settings: str|None=None) -> int:
     try:
         from PIL import Image
         from cat_classifier.export import load_model
-        from cat_classifier.predict import CAT_THRESHOLD, predict_images
+        from cat_classifier.predict import predict_images
         learn = load_model(model)
         predict_images(learn, [Image.new('RGB', (64, 64))], 3, 0.5, 0.1, 1)  # loads the ImageNet gate too
     except InputError as e:
         atomic_write(d/'error', str(e))
         return 2
     atomic_write(d/'pid', str(os.getpid()))  # before the socket: whoever it answers finds this pid
-    max_bytes = int(s.max_upload_mb * 2**20)
-    srv = ModelServer(learn, d, s.unknown_threshold, s.get('cat_threshold', CAT_THRESHOLD), max_bytes)
+    srv = ModelServer(learn, d, max_bytes=upload_bytes(s.max_upload_mb), **settings_for(ModelServer, s))
     print(f'cat-classifier model process {os.getpid()}: serving {model} at {d/"sock"}', flush=True)
     srv.serve(s.get('model_idle_s', MODEL_IDLE_S))
     return 0

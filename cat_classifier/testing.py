@@ -11,7 +11,7 @@ from typing import Iterator
 import numpy as np
 from fastcore.basics import AttrDict
 from PIL import Image
-from .core import load_settings
+from .core import upload_bytes
 
 # %% auto #0
 __all__ = ['TOY_CLASSES', 'make_toy_images', 'awkward_files', 'make_toy_model', 'running_app']
@@ -69,7 +69,7 @@ def awkward_files(dest: Path|str, max_bytes: int|None=None, photo: Image.Image|N
              'bomb.png': (_png_header(30_000, 30_000), 'the image is 900 megapixels'),
              'photo.heic': (b'\0\0\0\x18ftypheic\0\0\0\0mif1heic' + bytes(rng.integers(0, 256, 500, dtype=np.uint8)), 'HEIC format not supported'),
              'unknown.jpg': (bytes(rng.integers(0, 256, 2000, dtype=np.uint8)), 'format not supported'),
-             'huge.jpg': (jpg[:2] + bytes((max_bytes or int(load_settings().max_upload_mb * 2**20)) + 2**19),
+             'huge.jpg': (jpg[:2] + bytes((max_bytes or upload_bytes()) + 2**19),
                           'the file is'),
              'grey16.png': (_encode(Image.fromarray(grey), 'PNG'), None),
              'cmyk.jpg': (_encode(photo.convert('CMYK'), 'JPEG'), None),

@@ -4,7 +4,7 @@
 
 # %% ../notebooks/03_train.ipynb #60eba623
 from __future__ import annotations
-import json, os, platform, shutil, time
+import inspect, json, os, platform, shutil, time
 from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
@@ -16,7 +16,8 @@ from fastai.distributed import DistributedDL, num_distrib, rank_distrib
 from .backbones import get_backbone
 # Pickled learners name their network's constructor by this module (`learn.arch`): keep it importable here.
 from .backbones import efficientnet_lite0, efficientnet_lite1, efficientnet_lite2
-from .core import InputError, atomic_path, atomic_write, file_sha256, load_settings
+from fastcore.basics import AttrDict
+from .core import InputError, atomic_path, atomic_write, file_sha256, settings_for
 from .data import get_dls
 
 # %% auto #0
@@ -25,7 +26,7 @@ __all__ = ['PRECISIONS', 'TRAIN_KEYS', 'DLS_KEYS', 'make_learner', 'FrozenBN', '
 
 # %% ../notebooks/03_train.ipynb #0c609ace
 def make_learner(dls: DataLoaders, backbone: str='tf_efficientnet_lite0', pretrained: bool=True,
-                 label_smoothing: float=0., path: Path|str='.') -> Learner:
+                 label_smoothing: float=0.1, path: Path|str='.') -> Learner:
     "A `vision_learner` on `backbone` with accuracy and error rate; normalisation is already in `dls`."
     arch = get_backbone(backbone).arch
     loss = LabelSmoothingCrossEntropyFlat(eps=label_smoothing) if label_smoothing else None
@@ -140,11 +141,6 @@ def run_folder(run_dir: Path, write: bool=True):
         raise
 
 # %% ../notebooks/03_train.ipynb #cade3c5c
-TRAIN_KEYS = ('backbone', 'pretrained', 'size', 'min_scale', 'valid_pct', 'seed', 'batch_size', 'epochs',
-              'freeze_epochs', 'label_smoothing', 'aug_mult', 'freeze_bn', 'precision', 'channels_last',
-              'num_workers')
-DLS_KEYS = ('size', 'min_scale', 'valid_pct', 'seed', 'backbone', 'batch_size', 'aug_mult', 'num_workers')
-
 @patch
 def _broadcast(self: DistributedDL, t, rank):
     "Broadcast `t` from `rank`: on the GPU for NCCL as fastai does, on the CPU for gloo (fastai's assumes CUDA)."
@@ -169,7 +165,7 @@ def _info(learn: Learner, s, lr: float, per_epoch: float, precision: str) -> dic
     "What `learner.json` records of a run: the settings that rebuild it, its data, metrics and speed."
     dls = learn.dls
     counts = pd.Series([parent_label(o) for o in dls.train_ds.items + dls.valid_ds.items]).value_counts().sort_index()
-    learn.config = {k: s[k] for k in TRAIN_KEYS if k in s} | dict(lr=lr, precision=precision)
+    learn.config = {k: v for k, v in s.items() if v is not None} | dict(lr=lr, precision=precision)
     loss, acc, err = learn.validate()
     return dict(config=learn.config, categories=list(dls.vocab), images_per_class=counts.to_dict(),
                 n_train=len(dls.train_ds), n_valid=len(dls.valid_ds),
@@ -179,22 +175,23 @@ def _info(learn: Learner, s, lr: float, per_epoch: float, precision: str) -> dic
                 trained_at=datetime.now(timezone.utc).isoformat(timespec='seconds'))
 
 # %% ../notebooks/03_train.ipynb #341e25a8
-def train(path: Path|str|None=None, run: str|None=None, epochs: int|None=None, lr: float|None=None,
-          backbone: str|None=None, pretrained: bool|None=None, size: int|None=None,
-          settings: Path|str|None=None, **overrides) -> Learner:
-    "Fine-tune a backbone on the images under `path` (default: settings) and save the run in `learn.run_dir`."
-    s = load_settings(settings, images_path=path, epochs=epochs, lr=lr, backbone=backbone,
-                      pretrained=pretrained, size=size, **overrides)
+def train(path: Path|str, runs_path: Path|str, run: str|None=None, backbone: str='tf_efficientnet_lite0',
+          pretrained: bool=True, size: int=224, min_scale: float=0.75, valid_pct: float=0.2, seed: int=42,
+          batch_size: int=32, epochs: int=4, freeze_epochs: int=2, lr: float=0.003, label_smoothing: float=0.1,
+          aug_mult: float=1.0, freeze_bn: bool=True, precision: str='auto', channels_last: bool=True,
+          num_workers: int|None=None) -> Learner:
+    "Fine-tune a backbone on the images under `path`; save the run in `runs_path/run` (`learn.run_dir`)."
+    s = AttrDict({k: v for k, v in locals().items() if k not in ('path', 'runs_path', 'run')})
     distributed, rank0 = num_distrib() > 1, rank_distrib() == 0
     if distributed and not s.lr:
         raise InputError('lr_find cannot run on several processes: pass --lr (e.g. 3e-3)')
     if distributed and torch.cuda.is_available(): torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', 0)))
-    dls = get_dls(s.images_path, settings=settings, **{k: s[k] for k in DLS_KEYS if k in s})
+    dls = get_dls(path, **settings_for(get_dls, s))
     learn = make_learner(dls, s.backbone, s.pretrained, s.label_smoothing)
-    speed, precision = speed_cbs(dls.device, s.get('precision', 'auto'), s.get('channels_last', True))
+    speed, precision = speed_cbs(dls.device, s.precision, s.channels_last)
     # Frozen batch norm keeps pretrained statistics; a network from scratch has none worth keeping.
-    frozen = [FrozenBN()] if s.get('freeze_bn') and s.pretrained else []
-    run_dir = Path(s.runs_path)/(run or datetime.now().strftime('%Y%m%d-%H%M%S'))
+    frozen = [FrozenBN()] if s.freeze_bn and s.pretrained else []
+    run_dir = Path(runs_path)/(run or datetime.now().strftime('%Y%m%d-%H%M%S'))
     with run_folder(run_dir, write=rank0):
         with learn.added_cbs(speed): lr = s.lr or suggest_lr(learn, run_dir/'lr_find.png')
         per_epoch = _fit(learn, s, speed + frozen + [EpochLog(run_dir/'history.csv')]*rank0, lr, distributed)
@@ -202,3 +199,7 @@ def train(path: Path|str|None=None, run: str|None=None, epochs: int|None=None, l
         if rank0: save_learner(learn, run_dir/'learner.pkl', info)
     learn.run_dir, learn.run_info = (run_dir if rank0 else None), info
     return learn
+
+# The settings a run is made of, named as `train` takes them: what `learner.json` records, the CLI overrides.
+TRAIN_KEYS = tuple(inspect.signature(train).parameters)[3:]
+DLS_KEYS = tuple(inspect.signature(get_dls).parameters)[1:]
