@@ -30,7 +30,8 @@ def verdict(res: dict, n_classes: int) -> str:
     if res['confident']: return f"This looks like {'an' if name[0].lower() in 'aeiou' else 'a'} {name} ({p})."
     if not res.get('cat', True):
         return f"This doesn't look like a cat (best guess: {name}, {p})."  # the ImageNet gate failed
-    return f"This doesn't look like any of the {_NUMBERS.get(n_classes, n_classes)} breeds I know (best guess: {name}, {p})."
+    breeds = _NUMBERS.get(n_classes, n_classes)
+    return f"This doesn't look like any of the {breeds} breeds I know (best guess: {name}, {p})."
 
 # %% ../notebooks/08_app.ipynb #fd763cee
 def thumbnail(img: Image.Image, size: int=224) -> widgets.Image:
@@ -54,9 +55,9 @@ _TILE = dict(border='1px solid #ddd', padding='8px', margin='8px 0', align_items
 
 def result_tile(name: str, img: Image.Image, res: dict, n_classes: int) -> widgets.HBox:
     "The tile of one photo: thumbnail, file name, verdict and bars."
+    sentence = html.escape(verdict(res, n_classes))
     text = widgets.VBox([widgets.HTML(f'<b>{html.escape(name)}</b>'),
-                         widgets.HTML('<span '
-                                      f'style="font-size:1.15em">{html.escape(verdict(res, n_classes))}</span>').add_class('cat-verdict'),
+                         widgets.HTML(f'<span style="font-size:1.15em">{sentence}</span>').add_class('cat-verdict'),
                          *bars(res['top'], res['confident'])], layout=widgets.Layout(margin='0 0 0 16px'))
     return widgets.HBox([thumbnail(img), text], layout=widgets.Layout(**_TILE)).add_class('cat-result')
 
@@ -92,7 +93,8 @@ def about_model(card: dict, unknown_threshold: float) -> str:
     "What the model knows and how well it does, from its card, as HTML."
     cats, acc = [breed_name(c) for c in card['categories']], _accuracy(card.get('metrics', {}), card.get('n_valid', ''))
     return (f'<p>It knows {_NUMBERS.get(len(cats), len(cats))} breeds: {html.escape(_and(cats))}. {acc} '
-            f'When it is less than {unknown_threshold:.0%} sure, it says a photo is none of them; it has only seen these '
+            f'When it is less than {unknown_threshold:.0%} sure, it says a photo is none of them; '
+            'it has only seen these '
             f'breeds, so it can still be confidently wrong about other cats, other animals or drawings.</p>'
             f'<p style="color:#666;font-size:0.9em">Model: {html.escape(str(card.get("backbone", "?")))} at '
             f'{card.get("image_size", "?")} px, trained {str(card.get("trained_at", "?"))[:10]}.</p>')

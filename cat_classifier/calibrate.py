@@ -68,7 +68,8 @@ def unknown_rates(learn: Learner, negatives: Iterable, positives: Iterable,
     neg, pos = max_probs(learn, negatives), max_probs(learn, positives)
     right = (pos.label == pos.item.map(parent_label)).to_numpy()
     # Without cat_thresholds the cat gate is left out (a cat threshold of 0 lets everything through).
-    neg_cat, pos_cat = (cat_probs(neg.item), cat_probs(pos.item)) if cat_thresholds is not None else (np.ones(len(neg)), np.ones(len(pos)))
+    gated = cat_thresholds is not None
+    neg_cat, pos_cat = (cat_probs(neg.item), cat_probs(pos.item)) if gated else (np.ones(len(neg)), np.ones(len(pos)))
     neg, pos = neg.probability.to_numpy(), pos.probability.to_numpy()
     rows = []
     for t in (np.round(np.arange(0.3, 0.96, 0.05), 2) if thresholds is None else thresholds):

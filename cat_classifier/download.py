@@ -167,7 +167,8 @@ def _search_via(url: str|None):
     finally: urllib.request.install_opener(old)
 
 # %% ../notebooks/01_download.ipynb #33377a09
-_OFFLINE = 'could not reach the image search ({}): check your connection, or import photos you already have with --from-folder DIR'
+_OFFLINE = ('could not reach the image search ({}): check your connection, or import photos you already have '
+            'with --from-folder DIR')
 
 class _Links(Bing):
     "A quiet `Bing` search that collects the result links (each counts as found) instead of downloading them."
@@ -187,7 +188,8 @@ def _search(bing: _Links, search_url: str|None=None) -> list[str]:
     except (OSError, HTTPException, UnicodeDecodeError) as e:  # URLError, timeouts and refused connections are OSErrors
         if len(bing.links) > start:
             return bing.links[start:]  # a later page failed: keep what the earlier ones gave
-        why = e if isinstance(e, urllib.error.HTTPError) else getattr(e, 'reason', None) or e  # URLError's str() is noisy
+        # URLError's str() is noisy: its reason says it
+        why = e if isinstance(e, urllib.error.HTTPError) else getattr(e, 'reason', None) or e
         raise InputError(_OFFLINE.format(_why(why))) from e
     return bing.links[start:]
 

@@ -41,7 +41,7 @@ def read_card(model: Path|str) -> dict:
         raise InputError(f'{card} is not valid JSON: restore it from git or export the model again') from None
 
 def load_model(model: Path|str, safe: bool=False) -> Learner:
-    "Load the exported `model` (settings' `model_path`: the shipped one) if its sha256 matches its card; `safe`: never unpickle."
+    "Load the exported `model` (settings' `model_path`) if its sha256 matches its card; `safe`: never unpickle."
     model = Path(model)
     if safe or model.suffix == '.safetensors': return load_weights_only(model)
     card = read_card(model)

@@ -36,8 +36,9 @@ def voila_config(max_upload_mb: float=10, cull_idle_s: int=600, pool_size: int=0
 # %% ../notebooks/12_host.ipynb #b2ba6a8b
 _GUARD = """<script>
 // cat-classifier: refuse an upload that one websocket message cannot carry, before the browser reads it.
-// Why wrap addEventListener: ipywidgets' FileUpload has no size option, and its <input type=file> is never put in the
-// document, so no listener there sees its change event; the listener the widget adds itself is the only place to stop it.
+// Why wrap addEventListener: ipywidgets' FileUpload has no size option, and its <input type=file> is never put in
+// the document, so no listener there sees its change event; the listener the widget adds itself is the only place
+// to stop it.
 (function () {
   const limit = LIMIT, add = EventTarget.prototype.addEventListener;
   HTMLInputElement.prototype.addEventListener = function (type, listener, options) {
@@ -47,11 +48,11 @@ _GUARD = """<script>
         const total = Array.from(this.files || []).reduce((n, f) => n + f.size, 0);
         if (total <= limit) return inner.call(this, event);
         this.value = '';
-        const msg = 'These files add up to ' + Math.ceil(total / 2**20) + ' MB, more than the ' + Math.floor(limit / 2**20) +
-                    ' MB that one upload can carry: upload fewer at a time.';
+        const msg = 'These files add up to ' + Math.ceil(total / 2**20) + ' MB, more than the ' +
+                    Math.floor(limit / 2**20) + ' MB that one upload can carry: upload fewer at a time.';
         const status = document.querySelector('.cat-status .widget-html-content');
-        if (status) status.innerHTML = '<div class="cat-upload-refused" style="color:#8a1f11;background:#fdecea;padding:10px 12px;' +
-                                       'border-radius:4px;max-width:736px">⚠️ ' + msg + '</div>';
+        if (status) status.innerHTML = '<div class="cat-upload-refused" style="color:#8a1f11;background:#fdecea;' +
+                                       'padding:10px 12px;border-radius:4px;max-width:736px">⚠️ ' + msg + '</div>';
         else window.alert(msg);
       };
     }
@@ -155,7 +156,8 @@ def serve_app(port: int=8866, open_browser: bool=False, model: Path|str|None=Non
 def _supervise(proc: subprocess.Popen, ip: str, port: int, open_browser: bool, ready_timeout: float) -> int:
     "Announce the app once it listens, wait for Ctrl-C or SIGTERM, then stop Voila and its kernels."
     def _term(signum, frame): raise KeyboardInterrupt
-    # SIGINT too: a process started in the background inherits SIGINT ignored, and then Python installs no Ctrl-C handler.
+    # SIGINT too: a process started in the background inherits SIGINT ignored, and then Python installs no
+    # Ctrl-C handler.
     try: old = {s: signal.signal(s, _term) for s in (signal.SIGTERM, signal.SIGINT)}
     except ValueError: old = {}  # not the main thread: signals are left as they were
     url = f'http://{ip}:{port}/'

@@ -18,7 +18,9 @@ FORMATS = ('JPEG', 'PNG', 'WEBP', 'GIF', 'BMP', 'TIFF')  # Pillow's JPEG reader 
 USE_FORMATS = 'use JPEG, PNG, WebP, GIF, BMP or TIFF'
 MAX_PIXELS = 50_000_000  # more than any phone photo at its default setting; about 150 MB once decoded
 
-def _size(n: int) -> str: return f'{n/2**20:.3g} MB' if n >= 2**20 else f'{n/2**10:.3g} KB' if n >= 2**10 else f'{n} bytes'
+def _size(n: int) -> str:
+    "`n` bytes, as people read a file size."
+    return f'{n/2**20:.3g} MB' if n >= 2**20 else f'{n/2**10:.3g} KB' if n >= 2**10 else f'{n} bytes'
 
 def _read_bytes(src: bytes|memoryview|Path|str, max_bytes: int) -> bytes:
     "The bytes of `src`, refusing a file larger than `max_bytes` (0: no limit) before reading it."
@@ -88,12 +90,13 @@ def to_rgb(im: Image.Image) -> Image.Image:
 
 # %% ../notebooks/10_images.ipynb #4dbf52cf
 def load_image(src: bytes|memoryview|Path|str, max_bytes: int|None=None) -> Image.Image:
-    "An upright 8-bit RGB image from a file or its bytes (at most `max_bytes`, 0: any), or an `InputError` saying why not."
+    "An upright 8-bit RGB image from a file or its bytes (at most `max_bytes`, 0: any), or an `InputError` why not."
     if max_bytes is None: max_bytes = upload_bytes()  # settings.ini's max_upload_mb
     data = _read_bytes(src, max_bytes)
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter('ignore')  # Pillow's notes on the damage it works around: the image reads, or it raises
+            # Pillow's notes on the damage it works around: the image reads, or it raises.
+            warnings.simplefilter('ignore')
             im = _open(data)
             # A damaged orientation tag should not cost the photo: keep it as it was stored.
             try: im = ImageOps.exif_transpose(im)

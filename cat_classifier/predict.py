@@ -90,7 +90,8 @@ def _breed_probs(learn: Learner, tfm: tuple|None, views: list) -> torch.Tensor:
 def _answers(learn: Learner, tfm: tuple|None, batch: list[tuple], k: int, unknown_threshold: float,
              cat_threshold: float) -> list[dict]:
     "The answer for each `_prepare`d photo of `batch`: one forward of each model."
-    probs, cps, vocab = _breed_probs(learn, tfm, [v for v, _ in batch]), _cat_batch([c for _, c in batch]), learn.dls.vocab
+    probs, vocab = _breed_probs(learn, tfm, [v for v, _ in batch]), learn.dls.vocab
+    cps = _cat_batch([c for _, c in batch])
     out = []
     for p, cp in zip(probs, cps):
         ps, idx = p.topk(min(k, len(p)))
@@ -111,7 +112,7 @@ def predict_images(learn: Learner, imgs: list[Image.Image], k: int=3, unknown_th
 # %% ../notebooks/07_predict.ipynb #a3a9913a
 def predict_image(learn: Learner, img: Image.Image, k: int=3, unknown_threshold: float=0.5,
                   cat_threshold: float=CAT_THRESHOLD) -> dict:
-    "The top-`k` labels of the RGB `img` with their probabilities, its `cat_probability`, and whether it is `confident`."
+    "The top-`k` labels of the RGB `img` with probabilities, its `cat_probability`, and whether it is `confident`."
     return predict_images(learn, [img], k, unknown_threshold, cat_threshold)[0]
 
 # %% ../notebooks/07_predict.ipynb #124363c6

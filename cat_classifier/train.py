@@ -59,7 +59,8 @@ class EpochLog(CSVLogger):
         if new: self.file.write(','.join(['phase', *self.recorder.metric_names]) + '\n')
         self.old_logger, self.learn.logger = self.logger, self._write_line
     def _write_line(self, log):
-        phase = 'frozen' if self.opt is not None and len(self.opt.param_lists) > 1 and not self.opt.param_lists[0][0].requires_grad else 'unfrozen'
+        groups = self.opt.param_lists if self.opt is not None else []
+        phase = 'frozen' if len(groups) > 1 and not groups[0][0].requires_grad else 'unfrozen'
         self.file.write(','.join([phase, *map(str, log)]) + '\n')
         self.file.flush()
         self.old_logger(log)
