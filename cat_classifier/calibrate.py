@@ -69,7 +69,8 @@ def unknown_rates(learn: Learner, negatives: Iterable, positives: Iterable,
     right = (pos.label == pos.item.map(parent_label)).to_numpy()
     # Without cat_thresholds the cat gate is left out (a cat threshold of 0 lets everything through).
     gated = cat_thresholds is not None
-    neg_cat, pos_cat = (cat_probs(neg.item), cat_probs(pos.item)) if gated else (np.ones(len(neg)), np.ones(len(pos)))
+    neg_cat = cat_probs(neg.item) if gated else np.ones(len(neg))
+    pos_cat = cat_probs(pos.item) if gated else np.ones(len(pos))
     neg, pos = neg.probability.to_numpy(), pos.probability.to_numpy()
     rows = []
     for t in (np.round(np.arange(0.3, 0.96, 0.05), 2) if thresholds is None else thresholds):

@@ -62,7 +62,8 @@ def _row(o: dict, root: Path) -> list:
     return [f.as_posix(), o['label'], o['predicted'], f"{o['probability']:.3f}", f"{o['loss']:.4f}",
             o.get('reason', ''), o.get('action', '')]
 
-def write_decisions(suspects: list[dict], path: Path|str, images_path: Path|str, overwrite: bool=False) -> Path:
+def write_decisions(suspects: list[dict], path: Path|str, images_path: Path|str,
+                    overwrite: bool=False) -> Path:
     "Write `suspects` as a CSV of decisions to fill in (`reason`, `action`), paths relative to `images_path`."
     root, path = Path(images_path), Path(path)
     if path.exists() and not overwrite:
@@ -133,7 +134,7 @@ def near_duplicates(files: list, others: list|None=None, max_distance: int=6) ->
 ACTIONS = ('', 'keep', 'delete')
 
 def _validate(decisions: list[dict], images_path: Path) -> list[dict]:
-    "`decisions` with `file` resolved and `action` normalised; a `InputError` for the first bad one, before any move."
+    "`decisions` with `file` resolved and `action` normalised; an `InputError` for the first bad one, before any move."
     root = Path(images_path).resolve()
     if not root.is_dir(): raise InputError(f'no images folder {root}: pass the folder the decisions are about')
     classes, seen, res = sorted(p.name for p in root.iterdir()

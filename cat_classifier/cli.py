@@ -40,7 +40,8 @@ def cmd_download(a):
     from cat_classifier.download import FetchOptions, download_images, import_folder
     s = load_settings(a.settings, images_path=a.dest, images_per_category=a.images_per_category)
     cats = [c.strip() for c in a.categories.split(',')] if a.categories else None
-    kw = dict(images_path=s.images_path, holdout_path=s.holdout_path, holdout_pct=a.holdout, max_size=s.max_size)
+    kw = dict(images_path=s.images_path, holdout_path=s.holdout_path, holdout_pct=a.holdout,
+              max_size=s.max_size)
     res = (import_folder(a.from_folder, categories=cats, **kw) if a.from_folder else
            download_images(cats or s.categories, s.images_per_category, query_template=s.query_template,
                            search_timeout=s.search_timeout, search_url=a.search_url,
@@ -75,7 +76,8 @@ def _train_opts(p):
 @command('train', 'fine-tune a pretrained CNN on the images and save the run')
 def cmd_train(a):
     from cat_classifier.train import TRAIN_KEYS, train
-    s = load_settings(a.settings, images_path=a.data, **{k: getattr(a, k) for k in TRAIN_KEYS if hasattr(a, k)})
+    given = {k: getattr(a, k) for k in TRAIN_KEYS if hasattr(a, k)}
+    s = load_settings(a.settings, images_path=a.data, **given)
     learn = train(s.images_path, run=a.run, **settings_for(train, s))
     if learn.run_dir:  # the other processes of a distributed run have nothing of their own to say
         acc = learn.run_info['valid']['accuracy']

@@ -45,8 +45,8 @@ def cat_datablock(size: int=224, min_scale: float=0.75, valid_pct: float=0.2, se
                                  Normalize.from_stats(*backbone_stats(backbone))])
 
 # %% ../notebooks/02_data.ipynb #2e46c88f
-def get_dls(path: Path|str, batch_size: int=32, num_workers: int|None=None, size: int=224, min_scale: float=0.75,
-            valid_pct: float=0.2, seed: int=42, backbone: str='tf_efficientnet_lite0',
+def get_dls(path: Path|str, batch_size: int=32, num_workers: int|None=None, size: int=224,
+            min_scale: float=0.75, valid_pct: float=0.2, seed: int=42, backbone: str='tf_efficientnet_lite0',
             aug_mult: float=1.0) -> DataLoaders:
     "DataLoaders over the images under `path` (settings' `images_path`), one folder per class."
     files = get_image_files(path) if Path(path).is_dir() else []

@@ -375,7 +375,8 @@ def _share(pct: float|None, holdout_path: Path|str|None=None) -> float:
     if pct is None: return 0.
     if not 0 <= pct < 1:
         raise InputError(f'holdout_pct {pct} is not a share: give a number from 0 to below 1, e.g. 0.15')
-    if pct and not holdout_path: raise InputError('a holdout share needs a holdout_path: set it in settings.ini')
+    if pct and not holdout_path:
+        raise InputError('a holdout share needs a holdout_path: set it in settings.ini')
     return float(pct)
 
 # %% ../notebooks/01_download.ipynb #b9897ecc
@@ -430,11 +431,12 @@ def download_images(categories: list[str]|str, images_per_category: int=150, *, 
     with _tidy(*roots, *[p/c for c in cats for p in roots]), \
          tempfile.TemporaryDirectory(prefix='cat-classifier-') as staging:
         for c in cats:
-            dest, hold, q = Path(images_path)/c, holdout_path and Path(holdout_path)/c, _query(query_template, c)
+            dest, hold = Path(images_path)/c, holdout_path and Path(holdout_path)/c
+            q = _query(query_template, c)
             have, want = len(_files(dest)) + len(_files(hold)), images_per_category
             r = (_counts(skipped=True) if have >= want else
-                 _download_one(q, want-have, Path(staging)/c, dest, hold, pct, max_size, search_timeout, fetch,
-                               search_url, show))
+                 _download_one(q, want-have, Path(staging)/c, dest, hold, pct, max_size, search_timeout,
+                               fetch, search_url, show))
             out[c] = dict(r, total=len(_files(dest)) + len(_files(hold)), wanted=want)
             if verbose: print(_report(c, out[c]))
     return out
@@ -451,7 +453,8 @@ def import_folder(src: Path|str, images_path: Path|str, holdout_path: Path|str|N
     cats = _categories(categories or found or None)
     if missing := [c for c in cats if c not in found]:
         raise InputError(f'no folder for {", ".join(missing)} in {src}: add one per category')
-    out, pct, roots = {}, _share(holdout_pct, holdout_path), [Path(p) for p in (images_path, holdout_path) if p]
+    out, pct = {}, _share(holdout_pct, holdout_path)
+    roots = [Path(p) for p in (images_path, holdout_path) if p]
     with _tidy(*[p/c for c in cats for p in roots]):
         for c in cats:
             hold = holdout_path and Path(holdout_path)/c

@@ -78,7 +78,7 @@ def _open(data: bytes) -> Image.Image:
 
 # %% ../notebooks/10_images.ipynb #3bbd15bb
 def to_rgb(im: Image.Image) -> Image.Image:
-    "An 8-bit RGB version of `im`: high bit depths scaled, transparency laid on white (for uploads and downloads)."
+    "An 8-bit RGB version of `im`: high bit depths scaled, transparency laid on white (uploads and downloads)."
     if im.mode.startswith('I;16') or im.mode in ('I', 'F'):
         a = np.asarray(im, dtype=np.float64)
         # 16 bits for sure, or 32-bit values that use more than 8; floats are usually in [0, 1].
@@ -90,7 +90,7 @@ def to_rgb(im: Image.Image) -> Image.Image:
 
 # %% ../notebooks/10_images.ipynb #4dbf52cf
 def load_image(src: bytes|memoryview|Path|str, max_bytes: int|None=None) -> Image.Image:
-    "An upright 8-bit RGB image from a file or its bytes (at most `max_bytes`, 0: any), or an `InputError` why not."
+    "An upright 8-bit RGB image from a file or its bytes (at most `max_bytes`, 0: any), or an `InputError`."
     if max_bytes is None: max_bytes = upload_bytes()  # settings.ini's max_upload_mb
     data = _read_bytes(src, max_bytes)
     try:

@@ -228,7 +228,7 @@ def running(self: ModelClient) -> bool:
 
 @patch
 def start(self: ModelClient):
-    "Start the model process unless one answers; wait until it does, or raise a `InputError` saying why it could not."
+    "Start the model process unless one answers; wait until it does, or raise an `InputError` saying why it could not."
     with _locked(self.dir/'lock', self.start_timeout):
         if self.running(): return
         (self.dir/'error').unlink(missing_ok=True)
