@@ -44,7 +44,7 @@ def find_suspects(learn: Learner, n: int|None=None, ds_idx: int|None=None,
         files, splits = [files[i] for i in keep], [splits[i] for i in keep]
     if not files:
         raise InputError(f'no labelled images to rank under {images_path or "images_path"}: pass the folder '
-                       'the model was trained on')
+                         'the model was trained on')
     probs, targs = learn.get_preds(dl=learn.dls.test_dl(list(files), with_labels=True))
     losses = file_losses(probs, targs)
     vocab = learn.dls.vocab
@@ -68,7 +68,7 @@ def write_decisions(suspects: list[dict], path: Path|str, images_path: Path|str,
     root, path = Path(images_path), Path(path)
     if path.exists() and not overwrite:
         raise InputError(f'{path} exists and may hold your decisions: apply it, move it '
-                       'away or choose another file')
+                         'away or choose another file')
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator='\n')
     w.writerow(DECISION_COLUMNS)
@@ -144,13 +144,13 @@ def _validate(decisions: list[dict], images_path: Path) -> list[dict]:
         a = a.lower() if a.lower() in ACTIONS else a
         if a not in ACTIONS + tuple(classes):
             raise InputError(f"{where}: unknown action {a!r} for {d.get('file')}: use keep, delete or a "
-                           f"class ({', '.join(classes)})")
+                             f"class ({', '.join(classes)})")
         f = (root/str(d.get('file') or '')).resolve()
         if a not in ('', 'keep') and not f.is_file():
             raise InputError(f"{where}: {f} does not exist (moved already?): fix the path or remove the line")
         if not f.is_relative_to(root) or f == root:
             raise InputError(f"{where}: {f} is not an image under {root}: only the "
-                           "training images can be cleaned")
+                             "training images can be cleaned")
         a = 'keep' if a == f.parent.name else a
         if (seen.get(f, a) or 'keep') != (a or 'keep'):
             raise InputError(f"{where}: {f} is given two actions, {seen[f]!r} and {a!r}: keep one")
@@ -173,7 +173,7 @@ def read_decisions(path: Path|str, images_path: Path|str) -> list[dict]:
         raise InputError(f'{path} is not a readable CSV file ({e}): save it as "CSV UTF-8"') from None
     if not {'file', 'action'} <= set(r.fieldnames or []):
         raise InputError(f'{path} has no header with file and action columns: keep the first line as written '
-                       f'({",".join(DECISION_COLUMNS)})')
+                         f'({",".join(DECISION_COLUMNS)})')
     return _validate([{**row, 'line': i+2} for i, row in enumerate(rows)], root)
 
 # %% ../notebooks/04_clean.ipynb #8d699354
@@ -227,7 +227,7 @@ def apply_decisions(decisions: list[dict], images_path: Path|str, trash_path: Pa
     root, trash = Path(images_path), Path(trash_path)
     if trash.is_relative_to(root):
         raise InputError(f'trash_path {trash} is inside images_path {root}: it would become a class; set it '
-                       'elsewhere in settings.ini')
+                         'elsewhere in settings.ini')
     rows = _validate(decisions, root)
     moves = [d for d in rows if d['action'] not in ('', 'keep')]
     batch = f'{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}'
@@ -256,7 +256,7 @@ def _plan_undo(moves: list[dict]) -> tuple[list, dict]:
             continue  # gone from the trash: nothing to restore
         if at_src is not None and at_src != h:
             raise InputError(f'cannot put {dst.name} back: {src} is now another file; move that '
-                           'away and run undo again')
+                             'away and run undo again')
         how = 'move' if at_src is None else 'drop' if at_dst == h else 'none'  # drop: a copy left by a crash mid-move
         plan.append((m, how))
         later[src], later[dst] = h, None

@@ -51,7 +51,7 @@ def load_settings(path: Path|str|None=None, **overrides) -> AttrDict:
     try: cp.read(path)
     except configparser.Error as e:
         raise InputError(f'{path} is not a valid settings file ({e.message.splitlines()[0]}): fix '
-                       'it or restore it from git')
+                         'it or restore it from git')
     s = AttrDict({k: _typed(v) for sec in cp.sections() for k, v in cp[sec].items()})
     s.update({k: v for k, v in overrides.items() if v is not None})
     if isinstance(s.get('categories'), str):

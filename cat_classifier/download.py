@@ -211,8 +211,8 @@ class FetchOptions:
             least = 0 if f.name in ('retries', 'backoff', 'max_redirects') else 1e-9  # the others must be above 0
             if isinstance(v, bool) or not isinstance(v, (int, float)) or v < least:
                 raise InputError(f'fetch_{f.name} = {v!r} is not a usable number: set it in '
-                               'settings.ini as a number '
-                               f'like the default, {f.default}')
+                                 'settings.ini as a number '
+                                 f'like the default, {f.default}')
 
     @classmethod
     def from_settings(cls, s: dict) -> FetchOptions:
@@ -356,7 +356,7 @@ def _query(template: str, category: str) -> str:
     "The search for `category`: `template` with `{}` replaced by its name, underscores as spaces."
     if '{}' not in template:
         raise InputError(f'query_template {template!r} has no {{}} for the category name: set it to e.g. '
-                       f'"{{}} cat" in settings.ini')
+                         f'"{{}} cat" in settings.ini')
     return template.replace('{}', category.replace('_', ' '))
 
 # %% ../notebooks/01_download.ipynb #5eee4302

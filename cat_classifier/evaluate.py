@@ -24,7 +24,7 @@ def labelled_files(path: Path|str, vocab: list) -> tuple[L, list]:
     unknown = sorted({parent_label(f) for f in files} - set(vocab))
     if unknown:
         raise InputError(f'{path} has classes the model does not know ({", ".join(unknown)}); it '
-                       f'knows: {", ".join(vocab)}')
+                         f'knows: {", ".join(vocab)}')
     bad = set(verify_images(files))
     return files.filter(lambda f: f not in bad), sorted(map(str, bad))
 

@@ -32,10 +32,10 @@ def read_card(model: Path|str) -> dict:
     card = model.with_suffix('.json')
     if not model.is_file():
         raise InputError(f'no model at {model}: train and export one (`cat-classifier train`, then '
-                       '`export`) or pass --model')
+                         '`export`) or pass --model')
     if not card.is_file():
         raise InputError(f'{model} has no card ({card.name}) beside it, so its sha256 cannot be checked: '
-                       'export it with `cat-classifier export`')
+                         'export it with `cat-classifier export`')
     try: return json.loads(card.read_text())
     except json.JSONDecodeError:
         raise InputError(f'{card} is not valid JSON: restore it from git or export the model again') from None
@@ -47,7 +47,7 @@ def load_model(model: Path|str, safe: bool=False) -> Learner:
     card = read_card(model)
     if file_sha256(model) != card.get('sha256'):
         raise InputError(f'{model} does not match the sha256 in its card: it was changed or corrupted, so it '
-                       'was not loaded; restore it from git or export it again')
+                         'was not loaded; restore it from git or export it again')
     with warnings.catch_warnings():
         # fastai warns on every load that unpickling can run code. These bytes have just matched the sha256 on the
         # card, which is this project's guard; for a model someone else made, `safe=True` never unpickles.
@@ -68,7 +68,7 @@ def model_spec(learn: Learner, card: dict) -> dict:
     tfm = direct_tfm(learn)
     if tfm is None:
         raise InputError('this model sees photos through other transforms than the centred square: it cannot '
-                       'be rebuilt from its weights')
+                         'be rebuilt from its weights')
     size, mean, std = tfm
     return dict(backbone=card['backbone'], n_out=len(learn.dls.vocab), head=HEAD, vocab=list(learn.dls.vocab),
                 image_size=size, view='the centred square, resized (bilinear)',
@@ -106,12 +106,12 @@ def build_learner(spec: dict, weights: Path|str) -> Learner:
     from safetensors.torch import load_file
     if spec.get('backbone') not in BACKBONES:
         raise InputError(f"unknown backbone {spec.get('backbone')!r} on the card: this version "
-                       f"knows {', '.join(BACKBONES)}")
+                         f"knows {', '.join(BACKBONES)}")
     model = create_vision_model(BACKBONES[spec['backbone']].arch, spec['n_out'], pretrained=False, **spec['head'])
     try: model.load_state_dict(load_file(str(weights), device='cpu'))
     except Exception as e:
         raise InputError(f'{weights} does not fit the model its card describes '
-                       f'({str(e).splitlines()[0][:100]}): export it again') from None
+                         f'({str(e).splitlines()[0][:100]}): export it again') from None
     return Learner(_empty_dls(spec), model.eval(), loss_func=CrossEntropyLossFlat(),
                    metrics=[accuracy, error_rate])
 
@@ -123,10 +123,10 @@ def load_weights_only(model: Path|str) -> Learner:
     card = read_card(weights)
     if 'weights' not in card or 'rebuild' not in card:
         raise InputError(f"{model.with_suffix('.json')} does not describe the weights-only model: write it "
-                       f"with `cat-classifier export --model {model.with_suffix('.pkl')}`")
+                         f"with `cat-classifier export --model {model.with_suffix('.pkl')}`")
     if file_sha256(weights) != card['weights'].get('sha256'):
         raise InputError(f'{weights} does not match the sha256 in its card: it was changed or corrupted, so it '
-                       'was not loaded; restore it from git or export it again')
+                         'was not loaded; restore it from git or export it again')
     learn = build_learner(card['rebuild'], weights)
     learn.card = card
     return learn

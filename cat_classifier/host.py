@@ -105,7 +105,7 @@ def _check_port(ip: str, port: int):
         try: s.bind((ip, port))
         except OSError:
             raise InputError(f'port {port} on {ip} is in use (another app running?): stop it '
-                           'or pass --port') from None
+                             'or pass --port') from None
 
 # %% ../notebooks/12_host.ipynb #283a05dd
 def _voila_command(nb: Path, port: int, ip: str, conf_dir: Path) -> list:

@@ -31,7 +31,7 @@ def _read_bytes(src: bytes|memoryview|Path|str, max_bytes: int) -> bytes:
     else: n = len(src)
     if max_bytes and n > max_bytes:
         raise InputError(f'the file is {_size(n)}, larger than the {_size(max_bytes)} '
-                       'limit: send a smaller photo')
+                         'limit: send a smaller photo')
     if n == 0: raise InputError(f'the file is empty: choose a photo ({USE_FORMATS})')
     if not isinstance(src, (str, Path)): return bytes(src)
     try: return p.read_bytes()
@@ -60,7 +60,7 @@ def _not_an_image(data: bytes) -> str:
 def _too_many_pixels(px: int, size: tuple|None=None) -> InputError:
     dims = f'{size[0]}×{size[1]} pixels, ' if size else ''
     return InputError(f'the image is {dims}{px/1e6:,.0f} megapixels, more than the {MAX_PIXELS/1e6:g} '
-                    'megapixel limit: shrink it and send it again')
+                      'megapixel limit: shrink it and send it again')
 
 def _open(data: bytes) -> Image.Image:
     "Decode `data` as one of `FORMATS`, refusing too many pixels before the pixels are decoded."
@@ -108,6 +108,6 @@ def load_image(src: bytes|memoryview|Path|str, max_bytes: int|None=None) -> Imag
     except Exception as e:
         if 'truncated' in str(e):
             raise InputError('the image is truncated (only part of the file arrived): send the '
-                           'whole file again') from None
+                             'whole file again') from None
         detail = f' ({str(e).splitlines()[0][:80]})' if str(e) else ''
         raise InputError(f'the image is damaged and cannot be read{detail}: send another copy') from None

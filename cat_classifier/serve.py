@@ -247,7 +247,7 @@ def start(self: ModelClient):
             if time.monotonic() > end:
                 proc.kill()
                 raise InputError(f'the model did not load within {self.start_timeout:g} '
-                               f's: see {self.dir/"log"}')
+                                 f's: see {self.dir/"log"}')
             time.sleep(0.1)
 
 def _ended(pid: int) -> bool:

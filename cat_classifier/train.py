@@ -35,8 +35,8 @@ def make_learner(dls: DataLoaders, backbone: str='tf_efficientnet_lite0', pretra
     except (URLError, OSError) as e:
         if not pretrained: raise
         raise InputError(f'could not download the pretrained weights of {backbone} ({e}): go online, '
-                       'use an EfficientNet-Lite '
-                       'backbone (its weights ship with the project) or --no-pretrained') from None
+                         'use an EfficientNet-Lite '
+                         'backbone (its weights ship with the project) or --no-pretrained') from None
 
 # %% ../notebooks/03_train.ipynb #63981dbb
 class FrozenBN(Callback):
