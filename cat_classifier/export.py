@@ -173,7 +173,7 @@ def add_formats(model: Path|str, onnx: bool=False) -> dict:
 
 # %% ../notebooks/06_export.ipynb #c87e031c
 def export_model(run: Path|str, dest: Path|str, evaluation: dict|None=None, onnx: bool=False) -> Path:
-    "Copy `run`'s learner, card and weights-only files to `dest` (settings' `model_path`); add `evaluation` to the card."
+    "Copy `run`'s learner, card and weights-only files to `dest` (settings' `model_path`); `evaluation` on the card."
     run, dest = Path(run), Path(dest)
     src, info = run/'learner.pkl', json.loads((run/'learner.json').read_text())
     if file_sha256(src) != info['sha256']:
