@@ -41,7 +41,7 @@ def efficientnet_lite2(pretrained: bool=True) -> nn.Module: return efficientnet_
 # %% ../notebooks/15_backbones.ipynb #815aaac0
 @dataclass(frozen=True)
 class Backbone:
-    "A pretrained network: `arch(pretrained)` builds it with its ImageNet classifier; fastai's body is `[:cut]`."
+    "A pretrained network: `arch(pretrained)` builds it with its ImageNet head; fastai's body is `[:cut]`."
     name: str
     arch: Callable
     cut: int

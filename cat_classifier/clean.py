@@ -24,7 +24,7 @@ __all__ = ['DECISION_COLUMNS', 'ACTIONS', 'LOG_NAME', 'find_suspects', 'write_de
 # %% ../notebooks/04_clean.ipynb #02a1a513
 def _labelled(learn: Learner, images_path: Path|str|None=None, valid_pct: float=0.2,
               seed: int=42) -> tuple[list, list]:
-    "The learner's labelled images and their splits; for an exported one, its classes' images under `images_path`."
+    "The learner's labelled images and splits; for an exported one, its classes' images under `images_path`."
     trn, val = learn.dls.train_ds, learn.dls.valid_ds
     if len(trn) + len(val): return [*trn.items, *val.items], ['train']*len(trn) + ['valid']*len(val)
     # The split the learner was trained with, as its run recorded it (`valid_pct` and `seed` for older runs).
@@ -90,7 +90,7 @@ def _thumb(f: Path, side: int) -> Image.Image:
     return im
 
 def contact_sheet(rows: list[dict], dest: Path|str, cols: int=8, side: int=160) -> Path:
-    "Draw the images of `rows` in a grid as a PNG at `dest`, each captioned with its `line` and the model's guess."
+    "Draw the images of `rows` in a grid as a PNG at `dest`, captioned with their `line` and the guess."
     n_rows, cap = -(-len(rows) // cols), 20
     sheet = Image.new('RGB', (cols*side, n_rows*(side+cap)), 'white')
     draw, font = ImageDraw.Draw(sheet), ImageFont.load_default(size=14)
@@ -105,7 +105,7 @@ def contact_sheet(rows: list[dict], dest: Path|str, cols: int=8, side: int=160) 
 
 # %% ../notebooks/04_clean.ipynb #e0776484
 def review_sheets(suspects: list[dict], dest: Path|str, per_sheet: int=48, cols: int=8) -> list[Path]:
-    "Contact sheets of all `suspects`, per class, numbered by their line in the decisions file written from them."
+    "Contact sheets of all `suspects`, per class, numbered by their line in the decisions file."
     rows = [{**o, 'line': i+2} for i, o in enumerate(suspects)]  # line 1 is the CSV header
     out = []
     for label in dict.fromkeys(o['label'] for o in rows):
@@ -123,7 +123,7 @@ def dhash(f: Path|str, side: int=8) -> int:
     return int(''.join('1' if b else '0' for b in (a[:, 1:] > a[:, :-1]).flatten()), 2)
 
 def near_duplicates(files: list, others: list|None=None, max_distance: int=6) -> list[tuple]:
-    "Pairs `(a, b, distance)` of `files` (or `files` against `others`) with hashes at most `max_distance` bits apart."
+    "Pairs `(a, b, distance)` of `files` (or against `others`) with hashes at most `max_distance` bits apart."
     ha = {Path(f): dhash(f) for f in files}
     hb = ha if others is None else {Path(f): dhash(f) for f in others}
     pairs = [(a, b, bin(x ^ y).count('1')) for a, x in ha.items() for b, y in hb.items()
@@ -134,7 +134,7 @@ def near_duplicates(files: list, others: list|None=None, max_distance: int=6) ->
 ACTIONS = ('', 'keep', 'delete')
 
 def _validate(decisions: list[dict], images_path: Path) -> list[dict]:
-    "`decisions` with `file` resolved and `action` normalised; an `InputError` for the first bad one, before any move."
+    "`decisions` with `file` resolved and `action` normalised; an `InputError` for the first bad one, first."
     root = Path(images_path).resolve()
     if not root.is_dir(): raise InputError(f'no images folder {root}: pass the folder the decisions are about')
     classes, seen, res = sorted(p.name for p in root.iterdir()
@@ -161,7 +161,7 @@ def _validate(decisions: list[dict], images_path: Path) -> list[dict]:
 
 # %% ../notebooks/04_clean.ipynb #5375734d
 def read_decisions(path: Path|str, images_path: Path|str) -> list[dict]:
-    "Checked decisions from the CSV file `path`: files relative to `images_path`; actions '', keep, delete or a class."
+    "Checked decisions from the CSV `path`: files under `images_path`; actions '', keep, delete or a class."
     root, path = Path(images_path), Path(path)
     if not path.is_file():
         raise InputError(f'decisions file {path} not found: write one from the suspects first')
@@ -209,7 +209,7 @@ def _free(dst: Path) -> Path:
     return p
 
 def _move(src: Path, dst: Path, sha: str):
-    "Move `src` to the free path `dst`: link and unlink on one filesystem (never overwrites), else a checked copy."
+    "Move `src` to the free path `dst`: link and unlink on one filesystem (no overwrite), else checked copy."
     dst.parent.mkdir(parents=True, exist_ok=True)
     try: os.link(src, dst)
     except FileExistsError: raise
@@ -223,7 +223,7 @@ def _move(src: Path, dst: Path, sha: str):
 
 # %% ../notebooks/04_clean.ipynb #07049123
 def apply_decisions(decisions: list[dict], images_path: Path|str, trash_path: Path|str) -> dict:
-    "Move the files of `decisions` ('delete': to `trash_path`; a class: to its folder), logged for `undo`; the counts."
+    "Move the files of `decisions` ('delete': to `trash_path`, a class: its folder), logged for `undo`."
     root, trash = Path(images_path), Path(trash_path)
     if trash.is_relative_to(root):
         raise InputError(f'trash_path {trash} is inside images_path {root}: it would become a class; set it '
@@ -245,7 +245,7 @@ def apply_decisions(decisions: list[dict], images_path: Path|str, trash_path: Pa
 
 # %% ../notebooks/04_clean.ipynb #b9326f17
 def _plan_undo(moves: list[dict]) -> tuple[list, dict]:
-    "How to undo each of `moves` (newest first), checked by sha256 against the files as they will be; and the counts."
+    "How to undo each of `moves` (newest first), by sha256 against the files as they will be; the counts."
     later, plan, counts = {}, [], dict(restored=0, already=0, missing=0)
     def sha(p): return later[p] if p in later else file_sha256(p) if p.is_file() else None
     for m in moves:
@@ -265,7 +265,7 @@ def _plan_undo(moves: list[dict]) -> tuple[list, dict]:
 
 # %% ../notebooks/04_clean.ipynb #65e81f7a
 def undo(trash_path: Path|str, last: bool=True, batch: str|None=None) -> dict:
-    "Move back, byte-identical, the files of the last `apply_decisions` (or of all, or of `batch`); return the counts."
+    "Move back, byte-identical, the files of the last `apply_decisions` (or all, or `batch`); the counts."
     trash = Path(trash_path)
     recs = read_log(trash)
     moves = [r for r in recs if r['action'] != 'undo' and r['state'] == 'intent']
@@ -290,7 +290,7 @@ if not hasattr(fastai_widgets, 'display'): fastai_widgets.display = display
 
 @delegates(ImagesCleaner)
 class Cleaner(ImageClassifierCleaner):
-    "fastai's `ImageClassifierCleaner` ranked by `find_suspects` (exported learners too), keeping every view's choices."
+    "fastai's `ImageClassifierCleaner` ranked by `find_suspects` (exported learners too), keeping choices."
     def __init__(self, learn: Learner, suspects: list[dict]|None=None, **kwargs):
         self.choices, vocab = {}, learn.dls.vocab
         self.default = self.iw = ImagesCleaner(vocab, **kwargs)
@@ -312,7 +312,7 @@ class Cleaner(ImageClassifierCleaner):
 
 # %% ../notebooks/04_clean.ipynb #4a93559b
 def decisions_from_cleaner(cleaner: ImageClassifierCleaner) -> list[dict]:
-    "The files marked delete or another class in `cleaner` (every view of a `Cleaner`), as `apply_decisions` input."
+    "The files marked delete or another class in `cleaner` (each view of a `Cleaner`), for `apply_decisions`."
     choices = {**getattr(cleaner, 'choices', {}), **dict(zip(cleaner.fns, cleaner.values()))}
     return [dict(file=Path(f), label=Path(f).parent.name, action='delete' if v == '<Delete>' else v)
             for f, v in choices.items() if v != '<Keep>']

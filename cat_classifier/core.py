@@ -24,7 +24,7 @@ CatError = InputError  # its old name, kept for code written against earlier ver
 SETTINGS_FILE = 'settings.ini'
 
 def find_root(start: Path|str|None=None) -> Path:
-    "The project root: the nearest folder at or above `start` (default: cwd) with a `settings.ini`, else this checkout."
+    "The project root: the nearest folder at or above `start` (default: cwd) with a `settings.ini`."
     here = Path(start or Path.cwd()).resolve()
     for d in [here, *here.parents]:
         if (d/SETTINGS_FILE).is_file(): return d
@@ -79,7 +79,7 @@ def _umask() -> int:
 
 @contextmanager
 def atomic_path(dest: Path|str, mode: int|None=None):
-    "Yield a temporary path beside `dest`; on success it replaces `dest` in one step (with permissions `mode`)."
+    "Yield a temporary path beside `dest`; on success it replaces `dest` in one step (permissions `mode`)."
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f'.{dest.name}.', suffix='.part', dir=dest.parent)

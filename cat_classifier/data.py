@@ -37,7 +37,7 @@ class SquareRandomResizedCrop(RandomResizedCrop):
 # %% ../notebooks/02_data.ipynb #e2dd0909
 def cat_datablock(size: int=224, min_scale: float=0.75, valid_pct: float=0.2, seed: int=42,
                   backbone: str='tf_efficientnet_lite0', aug_mult: float=1.0) -> DataBlock:
-    "Images labelled by folder: stable split, `SquareRandomResizedCrop`, augmentation and normalisation per batch."
+    "Images labelled by folder: stable split, `SquareRandomResizedCrop`, augmentation and normalisation."
     return DataBlock(blocks=(ImageBlock, CategoryBlock), get_items=get_image_files, get_y=parent_label,
                      splitter=HashSplitter(valid_pct, seed),
                      item_tfms=SquareRandomResizedCrop(size, min_scale=min_scale),

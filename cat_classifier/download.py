@@ -52,7 +52,7 @@ _ORIENTATION = 0x0112
 
 # %% ../notebooks/01_download.ipynb #902351ae
 def _stored_form(path: Path, max_size: int|None) -> tuple[bytes|None, str]:
-    "How a verified image is stored: `(None, ext)` to copy its bytes as they are, else `(jpeg_bytes, '.jpg')`."
+    "How a verified image is stored: `(None, ext)` to copy its bytes, else `(jpeg_bytes, '.jpg')`."
     with Image.open(path) as im:
         upright = im.getexif().get(_ORIENTATION, 1) in (0, 1)
         big = bool(max_size) and max(im.size) > max_size
@@ -114,7 +114,7 @@ def _no_interrupt():
 # %% ../notebooks/01_download.ipynb #e30c87d0
 def _store(f: Path, prep: tuple, dest_dir: Path, holdout_dir: Path|None, pct: float, seen: set[str],
            res: dict, source: str|None=None) -> bool:
-    "Store file `f` (from `source`), prepared as `prep`, in `dest_dir` or the holdout unless refused or seen; count it."
+    "Store file `f` (from `source`) as `prep`ared in `dest_dir` or the holdout, unless refused or seen."
     sha, why, data, ext = prep
     with _no_interrupt():
         if sha[:16] in seen:
@@ -135,7 +135,7 @@ def _store(f: Path, prep: tuple, dest_dir: Path, holdout_dir: Path|None, pct: fl
 
 def add_images(files: list[Path], dest_dir: Path|str, max_size: int|None=None,
                holdout_dir: Path|str|None=None, holdout_pct: float=0.) -> dict:
-    "Store the new readable `files` in `dest_dir` (or, by hash, `holdout_dir`); the counts and why files were refused."
+    "Store the new readable `files` in `dest_dir` (or by hash `holdout_dir`); counts, and why files were not."
     dest_dir, holdout_dir = Path(dest_dir), holdout_dir and Path(holdout_dir)
     seen, res = _seen(dest_dir, holdout_dir), _counts()
     for f in map(Path, files):
@@ -196,7 +196,7 @@ def _search(bing: _Links, search_url: str|None=None) -> list[str]:
 # %% ../notebooks/01_download.ipynb #becf1cef
 @dataclass
 class FetchOptions:
-    "How found images are fetched: timeout (s), threads, per-host cap, size cap (MB), retries, backoff (s), redirects."
+    "How found images are fetched: timeout (s), threads, per-host cap, MB cap, retries, backoff, redirects."
     timeout: float = 10.
     workers: int = 32
     per_host: int = 4
@@ -223,7 +223,7 @@ class FetchOptions:
 _HEADERS = Bing('', 0, None, 'on', 1).headers  # what Bing sends, so that hosts answer us as they answer it
 
 class _Stop(threading.Event):
-    "Set when fetching is over; `gate` is held while a fetched file is written, so that none is written after."
+    "Set when fetching is over; `gate` is held while a fetched file is written, so none is written after."
     def __init__(self): super().__init__(); self.gate = threading.Lock()
 
 class _Redirects(urllib.request.HTTPRedirectHandler):
@@ -237,14 +237,14 @@ def _safe_url(link: str) -> str:
                                     urllib.parse.quote(u.query, safe="=&+%:@!$'()*,;"), u.fragment))
 
 def _transient(e: BaseException) -> bool:
-    "Whether `e` is worth another try: a reset or dropped connection, or a 5xx answer (not a refusal, not a timeout)."
+    "Whether `e` deserves another try: a reset or dropped connection, a 5xx answer (not a refusal or timeout)."
     if isinstance(e, urllib.error.HTTPError): return e.code >= 500
     e = getattr(e, 'reason', e)  # urlopen wraps errors of the connection in a URLError
     return isinstance(e, (ConnectionError, HTTPException)) and not isinstance(e, (TimeoutError, ConnectionRefusedError))
 
 # %% ../notebooks/01_download.ipynb #a2b54d4e
 def _get(url: str, dest: Path, o: FetchOptions, stop: _Stop) -> str|None:
-    "Download `url` into `dest` whole, within `o`'s limits; None, or why not (raises what may deserve a retry)."
+    "Download `url` into `dest` whole, within `o`'s limits; None, or why not (raises what deserves a retry)."
     cap, deadline = int(o.max_mb * 2**20), time.monotonic() + o.timeout
     opener = urllib.request.build_opener(_Redirects(o.max_redirects))
     with opener.open(urllib.request.Request(_safe_url(url), headers=_HEADERS), timeout=o.timeout) as r:
@@ -277,7 +277,7 @@ def _fetch(url: str, dest: Path, o: FetchOptions, stop: _Stop) -> str|None:
 
 # %% ../notebooks/01_download.ipynb #004837c7
 class _Pool:
-    "Run `work(link, stop)` for each of `links` on `o.workers` threads, at most `o.per_host` at once per host."
+    "Run `work(link, stop)` for each of `links` on `o.workers` threads, at most `o.per_host` at once a host."
     def __init__(self, links: list[str], work, o: FetchOptions):
         self.todo = [(urllib.parse.urlsplit(l).netloc, l) for l in links]  # (host, link)
         self.busy, self.per_host = Counter(), o.per_host
@@ -401,7 +401,7 @@ def _bar(items, total: int, label: str, show: bool):
 def _download_one(query: str, missing: int, staging: Path, dest: Path, hold: Path|None, pct: float,
                   max_size: int|None, search_timeout: float, fetch: FetchOptions, search_url: str|None,
                   show: bool=False) -> dict:
-    "Search for `query` until `dest` and `hold` have `missing` more photos between them, or the results run out."
+    "Search for `query` until `dest` and `hold` have `missing` more photos, or the results run out."
     res, bing, seen = _counts(), _Links(query, missing, search_timeout), _seen(dest, hold)
     prepare = lambda f: _prepare(f, max_size, seen)  # in the fetching threads: decoding runs in parallel too
     for _ in range(_ROUNDS):

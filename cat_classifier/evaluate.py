@@ -45,7 +45,7 @@ def file_losses(probs: Tensor, targs: Tensor) -> Tensor:
 
 # %% ../notebooks/05_evaluate.ipynb #2816da0b
 def evaluate(learn: Learner, path: Path|str, tta: bool=False, n_top: int=9, verified: dict|None=None) -> dict:
-    "The figures of `learn` on `path/<class>/`, and with `verified` ({file: label holds}) on the checked photos too."
+    "The figures of `learn` on `path/<class>/`; with `verified` ({file: label holds}), on checked photos too."
     vocab, path = list(learn.dls.vocab), Path(path)
     files, skipped = labelled_files(path, vocab)
     dl = learn.dls.test_dl(files, with_labels=True)
@@ -107,7 +107,7 @@ def plot_top_losses(res: dict, dest: Path|str) -> Path:
 
 # %% ../notebooks/05_evaluate.ipynb #3de3a0cd
 def save_report(res: dict, dest: Path|str) -> dict:
-    "Write `evaluation.json`, `confusion.png` and `top_losses.png` into the folder `dest`; return their paths."
+    "Write `evaluation.json`, `confusion.png` and `top_losses.png` into the folder `dest`; their paths."
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     return dict(json=atomic_write(dest/'evaluation.json', json.dumps(res, indent=2)),

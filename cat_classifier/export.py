@@ -41,7 +41,7 @@ def read_card(model: Path|str) -> dict:
         raise InputError(f'{card} is not valid JSON: restore it from git or export the model again') from None
 
 def load_model(model: Path|str, safe: bool=False) -> Learner:
-    "Load the exported `model` (settings' `model_path`) if its sha256 matches its card; `safe`: never unpickle."
+    "Load the exported `model` (settings' `model_path`) if its sha256 matches its card; `safe`: no pickle."
     model = Path(model)
     if safe or model.suffix == '.safetensors': return load_weights_only(model)
     card = read_card(model)
@@ -63,7 +63,7 @@ HEAD = dict(concat_pool=True, pool=True, lin_ftrs=None, ps=0.5, first_bn=True, b
             lin_first=False)
 
 def model_spec(learn: Learner, card: dict) -> dict:
-    "What rebuilds `learn` without a pickle: backbone, head, vocabulary, size, normalisation, augmentation (for TTA)."
+    "What rebuilds `learn` without a pickle: backbone, head, vocabulary, size, normalisation, augmentation."
     from cat_classifier.predict import direct_tfm
     tfm = direct_tfm(learn)
     if tfm is None:
@@ -86,7 +86,7 @@ def save_weights(learn: Learner, dest: Path|str) -> Path:
 
 # %% ../notebooks/06_export.ipynb #54a9e20d
 def _empty_dls(spec: dict) -> DataLoaders:
-    "DataLoaders with no items but the vocabulary and transforms of `spec`: what `learn.export` leaves in a pickle."
+    "Empty DataLoaders with the vocabulary and transforms of `spec`: what `learn.export` leaves in a pickle."
     tfms = dict(item_tfms=SquareRandomResizedCrop(spec['image_size'], min_scale=spec['min_scale']),
                 batch_tfms=[*aug_transforms(mult=spec['aug_mult']),
                             Normalize.from_stats(spec['normalize']['mean'], spec['normalize']['std'])])
@@ -117,7 +117,7 @@ def build_learner(spec: dict, weights: Path|str) -> Learner:
 
 # %% ../notebooks/06_export.ipynb #fef43967
 def load_weights_only(model: Path|str) -> Learner:
-    "The exported `model` rebuilt from its card and safetensors weights once their sha256 match; never unpickles."
+    "The exported `model` rebuilt from its card and its safetensors weights, sha256 checked; no unpickling."
     model = Path(model)
     weights = model.with_suffix('.safetensors')
     card = read_card(weights)
@@ -133,7 +133,7 @@ def load_weights_only(model: Path|str) -> Learner:
 
 # %% ../notebooks/06_export.ipynb #27b8eec7
 class _Normalized(nn.Module):
-    "A classifier with its input normalisation before it and a softmax after it: RGB in [0, 1] in, probabilities out."
+    "A classifier with its normalisation before and a softmax after: RGB in [0, 1] in, probabilities out."
     def __init__(self, model: nn.Module, mean: list, std: list):
         super().__init__()
         self.model = model
@@ -142,7 +142,7 @@ class _Normalized(nn.Module):
     def forward(self, x): return self.model((x - self.mean) / self.std).softmax(-1)
 
 def save_onnx(learn: Learner, spec: dict, dest: Path|str, opset: int=17) -> Path:
-    "Write `learn`'s model with its normalisation and softmax as ONNX to `dest` (any batch size in, probabilities out)."
+    "Write `learn`'s model, normalisation and softmax to `dest` as ONNX (any batch in, probabilities out)."
     m, s = _Normalized(learn.model, **spec['normalize']).eval(), spec['image_size']
     with atomic_path(dest) as tmp, warnings.catch_warnings():
         warnings.simplefilter('ignore')  # the exporter's notes on how it traced the model, for torch's developers
@@ -154,7 +154,7 @@ def save_onnx(learn: Learner, spec: dict, dest: Path|str, opset: int=17) -> Path
 
 # %% ../notebooks/06_export.ipynb #3e9e0aee
 def add_formats(model: Path|str, onnx: bool=False) -> dict:
-    "Write the weights-only `.safetensors` (and with `onnx`, the `.onnx`) beside `model`; describe them on its card."
+    "Write the weights-only `.safetensors` (and `.onnx` with `onnx`) beside `model`; add them to its card."
     model = Path(model)
     learn = load_model(model)  # checks the pickle against the card first
     card = {k: v for k, v in learn.card.items() if k not in ('rebuild', 'weights')}
@@ -173,7 +173,7 @@ def add_formats(model: Path|str, onnx: bool=False) -> dict:
 
 # %% ../notebooks/06_export.ipynb #c87e031c
 def export_model(run: Path|str, dest: Path|str, evaluation: dict|None=None, onnx: bool=False) -> Path:
-    "Copy `run`'s learner, card and weights-only files to `dest` (settings' `model_path`); `evaluation` on the card."
+    "Copy `run`'s learner, card and weights-only files to `dest` (settings' `model_path`); add `evaluation`."
     run, dest = Path(run), Path(dest)
     src, info = run/'learner.pkl', json.loads((run/'learner.json').read_text())
     if file_sha256(src) != info['sha256']:

@@ -22,7 +22,7 @@ def _upload_limit(max_upload_mb: float) -> int: return UPLOAD_BATCH * upload_byt
 POOL_SIZE = 2  # when settings.ini has no pool_size
 
 def voila_config(max_upload_mb: float=10, cull_idle_s: int=600, pool_size: int=0) -> dict:
-    "The Voila settings the app is served with (see above); `install_voila_setup` gives mybinder.org the same."
+    "The Voila settings the app is served with (see above); `install_voila_setup` gives mybinder.org these."
     # pool_size 0: Voila inside a Jupyter server (mybinder.org) has no pool; `serve_app` passes the setting.
     pool = {'preheat_kernel': True, 'default_pool_size': pool_size} if pool_size > 0 else {'preheat_kernel': False}
     return {'VoilaConfiguration': pool | {'show_tracebacks': False, 'file_allowlist': [],
@@ -74,13 +74,13 @@ def write_voila_template(data_dir: Path|str, max_upload_mb: float=10) -> Path:
 
 # %% ../notebooks/12_host.ipynb #0fe92f9b
 def jupyter_server_config(max_upload_mb: float=10, cull_idle_s: int=600) -> dict:
-    "`voila_config` for Voila as an extension of the Jupyter server: the same settings under the server's names."
+    "`voila_config` for Voila as a Jupyter server extension: the same settings under the server's names."
     c = voila_config(max_upload_mb, cull_idle_s)
     return {'ServerApp': {'tornado_settings': c['Voila']['tornado_settings']},
             'MappingKernelManager': c['MappingKernelManager'], 'VoilaConfiguration': c['VoilaConfiguration']}
 
 def install_voila_setup(prefix: Path|str, max_upload_mb: float|None=None) -> Path:
-    "Merge `jupyter_server_config()` into `prefix`'s Jupyter server settings and write the template; the settings file."
+    "Merge `jupyter_server_config()` into `prefix`'s Jupyter settings, write the template; the settings file."
     # binder/postBuild calls this with the prefix alone: it is an edge, so it reads the settings itself.
     if max_upload_mb is None: max_upload_mb = load_settings().max_upload_mb
     f = Path(prefix)/'etc'/'jupyter'/'jupyter_server_config.json'
@@ -127,7 +127,7 @@ def serve_app(port: int=8866, open_browser: bool=False, model: Path|str|None=Non
               settings: Path|str|None=None,
               ip: str='127.0.0.1', cull_idle_s: int=600, ready_timeout: float=120,
               pool_size: int|None=None) -> int:
-    "Serve the app with Voila at http://`ip`:`port`/ until Ctrl-C or SIGTERM; 0 once stopped, else Voila's exit status."
+    "Serve the app with Voila at http://`ip`:`port`/ until Ctrl-C or SIGTERM; 0, else Voila's exit status."
     s = load_settings(settings)
     model = Path(model or os.environ.get(MODEL_ENV) or s.model_path).resolve()
     pool_size = s.get('pool_size', POOL_SIZE) if pool_size is None else pool_size

@@ -78,7 +78,7 @@ def _open(data: bytes) -> Image.Image:
 
 # %% ../notebooks/10_images.ipynb #3bbd15bb
 def to_rgb(im: Image.Image) -> Image.Image:
-    "An 8-bit RGB version of `im`: high bit depths scaled, transparency laid on white (uploads and downloads)."
+    "An 8-bit RGB version of `im`: high bit depths scaled, transparency laid on white."
     if im.mode.startswith('I;16') or im.mode in ('I', 'F'):
         a = np.asarray(im, dtype=np.float64)
         # 16 bits for sure, or 32-bit values that use more than 8; floats are usually in [0, 1].

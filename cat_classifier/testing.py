@@ -56,7 +56,7 @@ def _orientation(o: int) -> Image.Exif:
 
 # %% ../notebooks/13_testing.ipynb #985e378b
 def awkward_files(dest: Path|str, max_bytes: int|None=None, photo: Image.Image|None=None) -> dict:
-    "Write files that image readers trip on into `dest`; {path: start of the expected error, or None if it reads}."
+    "Write files that image readers trip on into `dest`; {path: start of the expected error, or None}."
     dest, rng = Path(dest), np.random.default_rng(0)
     dest.mkdir(parents=True, exist_ok=True)
     photo = photo or Image.fromarray(rng.integers(0, 256, (90, 120, 3), dtype=np.uint8))
@@ -84,7 +84,7 @@ def awkward_files(dest: Path|str, max_bytes: int|None=None, photo: Image.Image|N
 
 # %% ../notebooks/13_testing.ipynb #a5df9764
 def make_toy_model(dest: Path|str, epochs: int=2, n: int=12) -> Path:
-    "Train a small ResNet-18 from scratch on toy images; export it with its card to `dest` (for demos, benchmarks)."
+    "Train a small ResNet-18 from scratch on toy images; export it with its card to `dest`."
     import tempfile
     from cat_classifier.export import export_model
     from cat_classifier.train import train
@@ -106,7 +106,7 @@ def _free_port() -> int:
 @contextmanager
 def running_app(model: Path|str|None=None, port: int|None=None, timeout: float=120,
                 **kwargs) -> Iterator[AttrDict]:
-    "Run `serve_app` in a child process for the `with` block; yield its `url`, `proc` and `log` (its output's file)."
+    "Run `serve_app` in a child process for the `with` block; yield its `url`, `proc` and `log` (its output)."
     port = port or _free_port()
     args = dict(port=port, model=str(model) if model else None, ready_timeout=timeout, **kwargs)
     with tempfile.TemporaryDirectory(prefix='cat-classifier-app-') as d:
