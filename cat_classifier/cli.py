@@ -38,14 +38,15 @@ def _download_opts(p):
 @command('download', 'search and download images per category, or import a labelled folder')
 def cmd_download(a):
     from cat_classifier.download import FetchOptions, download_images, import_folder
-    s = load_settings(a.settings, images_path=a.dest, images_per_category=a.images_per_category)
-    cats = [c.strip() for c in a.categories.split(',')] if a.categories else None
-    kw = dict(images_path=s.images_path, holdout_path=s.holdout_path, holdout_pct=a.holdout,
-              max_size=s.max_size)
-    res = (import_folder(a.from_folder, categories=cats, **kw) if a.from_folder else
-           download_images(cats or s.categories, s.images_per_category, query_template=s.query_template,
-                           search_timeout=s.search_timeout, search_url=a.search_url,
-                           fetch=FetchOptions.from_settings(s), **kw))
+    s = load_settings(a.settings, images_path=a.dest, images_per_category=a.images_per_category,
+                      categories=[c.strip() for c in a.categories.split(',')] if a.categories else None)
+    # A share is held out only when --holdout asks; an imported tree's folders are its categories unless given.
+    given = dict(holdout_pct=a.holdout)
+    if a.from_folder:
+        kw = settings_for(import_folder, s) | given | dict(categories=s.categories if a.categories else None)
+        res = import_folder(a.from_folder, **kw)
+    else: res = download_images(**settings_for(download_images, s) | given, search_url=a.search_url,
+                                fetch=FetchOptions.from_settings(s))
     return 0 if res else 1
 cmd_download.options = _download_opts
 
