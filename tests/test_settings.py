@@ -73,3 +73,12 @@ def test_no_library_module_reads_the_settings_file():
         if name in edges: continue
         src = (ROOT/'cat_classifier'/f'{name}.py').read_text()
         assert 'load_settings(' not in src, f'{name}.py reads the settings: take plain arguments instead'
+
+
+def test_cli_train_takes_every_training_setting():
+    "`train`'s settings (TRAIN_KEYS, from its signature) can all be overridden on the command line."
+    import argparse
+    from cat_classifier.cli import parser
+    from cat_classifier.train import TRAIN_KEYS
+    sub = next(a for a in parser()._actions if isinstance(a, argparse._SubParsersAction)).choices['train']
+    assert set(TRAIN_KEYS) <= {a.dest for a in sub._actions}, set(TRAIN_KEYS) - {a.dest for a in sub._actions}
