@@ -46,7 +46,8 @@ def bars(top: list, confident: bool=True) -> list:
     "A row per `[label, probability]`: name, bar and percentage; the first green if `confident`, else orange."
     style = lambda i: ('success' if confident else 'warning') if i == 0 else 'info'
     return [widgets.HBox([widgets.Label(breed_name(l), layout=widgets.Layout(width='11em')),
-                          widgets.FloatProgress(value=p, min=0, max=1, bar_style=style(i)).add_class('cat-prob'),
+                          widgets.FloatProgress(value=p, min=0, max=1,
+                                                bar_style=style(i)).add_class('cat-prob'),
                           widgets.Label(f'{p:.0%}')]).add_class('cat-bar') for i, (l, p) in enumerate(top)]
 
 # %% ../notebooks/08_app.ipynb #b58b8d9e
@@ -57,7 +58,8 @@ def result_tile(name: str, img: Image.Image, res: dict, n_classes: int) -> widge
     "The tile of one photo: thumbnail, file name, verdict and bars."
     sentence = html.escape(verdict(res, n_classes))
     text = widgets.VBox([widgets.HTML(f'<b>{html.escape(name)}</b>'),
-                         widgets.HTML(f'<span style="font-size:1.15em">{sentence}</span>').add_class('cat-verdict'),
+                         widgets.HTML(f'<span style="font-size:1.15em">{sentence}</span>'
+                                      ).add_class('cat-verdict'),
                          *bars(res['top'], res['confident'])], layout=widgets.Layout(margin='0 0 0 16px'))
     return widgets.HBox([thumbnail(img), text], layout=widgets.Layout(**_TILE)).add_class('cat-result')
 
@@ -84,14 +86,16 @@ def _accuracy(m: dict, n_valid) -> str:
                 f"labels we checked by eye, it was right {v['accuracy']:.1%} of the time "
                 f"(per breed: {_recalls(v)}).")
     if h:
-        return f"It was right about {h['accuracy']:.1%} of {h['n']} photos it had never seen (a held-out test set)."
+        return (f"It was right about {h['accuracy']:.1%} of {h['n']} photos it had never seen "
+                "(a held-out test set).")
     if 'valid' in m:
         return f"It was right about {m['valid']['accuracy']:.1%} of its {n_valid} validation photos."
     return 'Its accuracy has not been measured.'
 
 def about_model(card: dict, unknown_threshold: float) -> str:
     "What the model knows and how well it does, from its card, as HTML."
-    cats, acc = [breed_name(c) for c in card['categories']], _accuracy(card.get('metrics', {}), card.get('n_valid', ''))
+    cats = [breed_name(c) for c in card['categories']]
+    acc = _accuracy(card.get('metrics', {}), card.get('n_valid', ''))
     return (f'<p>It knows {_NUMBERS.get(len(cats), len(cats))} breeds: {html.escape(_and(cats))}. {acc} '
             f'When it is less than {unknown_threshold:.0%} sure, it says a photo is none of them; '
             'it has only seen these '
@@ -115,7 +119,8 @@ class App:
         except InputError as e: self.problem = str(e)
         self.upload = widgets.FileUpload(accept='image/*', multiple=True, description='Upload photos',
                                          button_style='primary').add_class('cat-upload')
-        self.status, self.results = widgets.HTML().add_class('cat-status'), widgets.VBox().add_class('cat-results')
+        self.status = widgets.HTML().add_class('cat-status')
+        self.results = widgets.VBox().add_class('cat-results')
         self.upload.observe(self._on_upload, names='value')
 
 # %% ../notebooks/08_app.ipynb #cc84b118
@@ -146,7 +151,8 @@ def show(self: App):
 def tile(self: App, name: str, data: bytes|memoryview) -> widgets.Widget:
     "The tile for one uploaded file: its prediction, or what is wrong with it."
     try:
-        img = load_image(data, self.max_bytes)  # what is wrong with a file is said without troubling the model
+        # What is wrong with a file is said without troubling the model.
+        img = load_image(data, self.max_bytes)
         res = self.client.predict(data, on_start=self._starting)
         if 'error' in res: return error_tile(name, res['error'])
         return result_tile(name, img, res, self.model_info['n_classes'])

@@ -136,11 +136,13 @@ ACTIONS = ('', 'keep', 'delete')
 def _validate(decisions: list[dict], images_path: Path) -> list[dict]:
     "`decisions` with `file` resolved and `action` normalised; an `InputError` for the first bad one, first."
     root = Path(images_path).resolve()
-    if not root.is_dir(): raise InputError(f'no images folder {root}: pass the folder the decisions are about')
+    if not root.is_dir():
+        raise InputError(f'no images folder {root}: pass the folder the decisions are about')
     classes, seen, res = sorted(p.name for p in root.iterdir()
                                 if p.is_dir() and not p.name.startswith('.')), {}, []
     for i, d in enumerate(decisions):
-        where, a = f"line {d['line']}" if 'line' in d else f'decision {i+1}', str(d.get('action') or '').strip()
+        where = f"line {d['line']}" if 'line' in d else f'decision {i+1}'
+        a = str(d.get('action') or '').strip()
         a = a.lower() if a.lower() in ACTIONS else a
         if a not in ACTIONS + tuple(classes):
             raise InputError(f"{where}: unknown action {a!r} for {d.get('file')}: use keep, delete or a "
@@ -185,7 +187,8 @@ def _append(log: Path, rec: dict):
     with open(log, 'a+b') as f:
         size = f.seek(0, os.SEEK_END)
         if size: f.seek(size - 1)
-        lead = b'\n' if size and f.read(1) != b'\n' else b''  # a crash cut the last line short: start a new one
+        # A crash cut the last line short: start a new one.
+        lead = b'\n' if size and f.read(1) != b'\n' else b''
         f.write(lead + json.dumps({'time': datetime.now(timezone.utc).isoformat(timespec='seconds'),
                                    **rec}).encode() + b'\n')
         f.flush()
@@ -257,7 +260,8 @@ def _plan_undo(moves: list[dict]) -> tuple[list, dict]:
         if at_src is not None and at_src != h:
             raise InputError(f'cannot put {dst.name} back: {src} is now another file; move that '
                              'away and run undo again')
-        how = 'move' if at_src is None else 'drop' if at_dst == h else 'none'  # drop: a copy left by a crash mid-move
+        # drop: a copy left by a crash in the middle of a move
+        how = 'move' if at_src is None else 'drop' if at_dst == h else 'none'
         plan.append((m, how))
         later[src], later[dst] = h, None
         counts['already' if how == 'none' else 'restored'] += 1

@@ -308,5 +308,5 @@ def main(argv: list[str]|None=None) -> int:
     return 2
 
 # %% ../notebooks/09_cli.ipynb #ac80f01a
-# `python -m cat_classifier.cli ...`, which is how `accelerate launch -m cat_classifier.cli` starts each process.
+# `python -m cat_classifier.cli ...`: how `accelerate launch -m cat_classifier.cli` starts each process.
 if __name__ == '__main__': sys.exit(main())

@@ -57,7 +57,8 @@ def _stored_form(path: Path, max_size: int|None) -> tuple[bytes|None, str]:
         upright = im.getexif().get(_ORIENTATION, 1) in (0, 1)
         big = bool(max_size) and max(im.size) > max_size
         if im.format in _EXT and im.mode in ('RGB', 'L') and upright and not big: return None, _EXT[im.format]
-        icc = im.info.get('icc_profile') if im.mode == 'RGB' else None  # another mode's profile is wrong for RGB
+        # Another mode's colour profile is wrong for RGB.
+        icc = im.info.get('icc_profile') if im.mode == 'RGB' else None
         if big: im.thumbnail((max_size, max_size), Image.LANCZOS)  # a square box, so rotating after is fine
         im = to_rgb(ImageOps.exif_transpose(im))
         buf = io.BytesIO()
@@ -185,7 +186,8 @@ def _search(bing: _Links, search_url: str|None=None) -> list[str]:
     start = len(bing.links)
     try:
         with redirect_stdout(io.StringIO()), _search_via(search_url): bing.run()
-    except (OSError, HTTPException, UnicodeDecodeError) as e:  # URLError, timeouts and refused connections are OSErrors
+    # URLError, timeouts and refused connections are OSErrors.
+    except (OSError, HTTPException, UnicodeDecodeError) as e:
         if len(bing.links) > start:
             return bing.links[start:]  # a later page failed: keep what the earlier ones gave
         # URLError's str() is noisy: its reason says it
@@ -208,7 +210,8 @@ class FetchOptions:
     def __post_init__(self):
         for f in fields(self):
             v = getattr(self, f.name)
-            least = 0 if f.name in ('retries', 'backoff', 'max_redirects') else 1e-9  # the others must be above 0
+            # The others must be above 0.
+            least = 0 if f.name in ('retries', 'backoff', 'max_redirects') else 1e-9
             if isinstance(v, bool) or not isinstance(v, (int, float)) or v < least:
                 raise InputError(f'fetch_{f.name} = {v!r} is not a usable number: set it in '
                                  'settings.ini as a number '
@@ -237,10 +240,11 @@ def _safe_url(link: str) -> str:
                                     urllib.parse.quote(u.query, safe="=&+%:@!$'()*,;"), u.fragment))
 
 def _transient(e: BaseException) -> bool:
-    "Whether `e` deserves another try: a reset or dropped connection, a 5xx answer (not a refusal or timeout)."
+    "Whether `e` deserves another try: a reset or dropped connection, a 5xx answer (no refusal or timeout)."
     if isinstance(e, urllib.error.HTTPError): return e.code >= 500
     e = getattr(e, 'reason', e)  # urlopen wraps errors of the connection in a URLError
-    return isinstance(e, (ConnectionError, HTTPException)) and not isinstance(e, (TimeoutError, ConnectionRefusedError))
+    refused = isinstance(e, (TimeoutError, ConnectionRefusedError))
+    return isinstance(e, (ConnectionError, HTTPException)) and not refused
 
 # %% ../notebooks/01_download.ipynb #a2b54d4e
 def _get(url: str, dest: Path, o: FetchOptions, stop: _Stop) -> str|None:
@@ -406,7 +410,8 @@ def _download_one(query: str, missing: int, staging: Path, dest: Path, hold: Pat
     prepare = lambda f: _prepare(f, max_size, seen)  # in the fetching threads: decoding runs in parallel too
     for _ in range(_ROUNDS):
         if not (links := _search(bing, search_url)): break
-        with closing(_fetched(links, staging, fetch, prepare)) as fetched:  # stops the threads, even on Ctrl-C
+        # closing() stops the threads, even on Ctrl-C.
+        with closing(_fetched(links, staging, fetch, prepare)) as fetched:
             for link, f, why, prep in _bar(fetched, len(links), dest.name, show):
                 if why:
                     res['failed'] += 1

@@ -107,7 +107,8 @@ def build_learner(spec: dict, weights: Path|str) -> Learner:
     if spec.get('backbone') not in BACKBONES:
         raise InputError(f"unknown backbone {spec.get('backbone')!r} on the card: this version "
                          f"knows {', '.join(BACKBONES)}")
-    model = create_vision_model(BACKBONES[spec['backbone']].arch, spec['n_out'], pretrained=False, **spec['head'])
+    arch = BACKBONES[spec['backbone']].arch
+    model = create_vision_model(arch, spec['n_out'], pretrained=False, **spec['head'])
     try: model.load_state_dict(load_file(str(weights), device='cpu'))
     except Exception as e:
         raise InputError(f'{weights} does not fit the model its card describes '
@@ -145,7 +146,8 @@ def save_onnx(learn: Learner, spec: dict, dest: Path|str, opset: int=17) -> Path
     "Write `learn`'s model, normalisation and softmax to `dest` as ONNX (any batch in, probabilities out)."
     m, s = _Normalized(learn.model, **spec['normalize']).eval(), spec['image_size']
     with atomic_path(dest) as tmp, warnings.catch_warnings():
-        warnings.simplefilter('ignore')  # the exporter's notes on how it traced the model, for torch's developers
+        # The exporter's notes on how it traced the model are for torch's developers.
+        warnings.simplefilter('ignore')
         torch.onnx.export(m, (torch.zeros(1, 3, s, s),), str(tmp), input_names=['image'],
                           output_names=['probabilities'],
                           dynamic_axes={'image': {0: 'n'}, 'probabilities': {0: 'n'}}, opset_version=opset,

@@ -24,7 +24,8 @@ POOL_SIZE = 2  # when settings.ini has no pool_size
 def voila_config(max_upload_mb: float=10, cull_idle_s: int=600, pool_size: int=0) -> dict:
     "The Voila settings the app is served with (see above); `install_voila_setup` gives mybinder.org these."
     # pool_size 0: Voila inside a Jupyter server (mybinder.org) has no pool; `serve_app` passes the setting.
-    pool = {'preheat_kernel': True, 'default_pool_size': pool_size} if pool_size > 0 else {'preheat_kernel': False}
+    pool = ({'preheat_kernel': True, 'default_pool_size': pool_size} if pool_size > 0
+            else {'preheat_kernel': False})
     return {'VoilaConfiguration': pool | {'show_tracebacks': False, 'file_allowlist': [],
                                           'template': VOILA_TEMPLATE},
             'MappingKernelManager': {'cull_idle_timeout': cull_idle_s,
@@ -133,7 +134,8 @@ def serve_app(port: int=8866, open_browser: bool=False, model: Path|str|None=Non
     pool_size = s.get('pool_size', POOL_SIZE) if pool_size is None else pool_size
     nb = app_notebook()
     _check_port(ip, port)
-    env = os.environ | {MODEL_ENV: str(model)} | ({SETTINGS_ENV: str(Path(settings).resolve())} if settings else {})
+    env = os.environ | {MODEL_ENV: str(model)}
+    if settings: env[SETTINGS_ENV] = str(Path(settings).resolve())
     with tempfile.TemporaryDirectory(prefix='cat-classifier-voila-') as conf:
         # The model process of this app, in this app's folder: started now, so that a missing or changed model is
         # said here in one line rather than in the page, and stopped with the app, whoever restarted it meanwhile.
@@ -141,7 +143,8 @@ def serve_app(port: int=8866, open_browser: bool=False, model: Path|str|None=Non
         models = ModelClient(model, settings, base=env[RUNTIME_ENV], start_timeout=ready_timeout)
         print(f'Loading the model (its process works in {env[RUNTIME_ENV]})…', flush=True)
         models.start()
-        (Path(conf)/'voila.json').write_text(json.dumps(voila_config(s.max_upload_mb, cull_idle_s, pool_size)))
+        voila = voila_config(s.max_upload_mb, cull_idle_s, pool_size)
+        (Path(conf)/'voila.json').write_text(json.dumps(voila))
         write_voila_template(Path(conf)/'share'/'jupyter', s.max_upload_mb)
         env['JUPYTER_PATH'] = os.pathsep.join([str(Path(conf)/'share'/'jupyter'),
                                                *filter(None, [os.environ.get('JUPYTER_PATH')])])

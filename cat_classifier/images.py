@@ -46,7 +46,8 @@ def _not_an_image(data: bytes) -> str:
     head = data[:2048]
     if head.startswith(b'%PDF'): return f'this is a PDF document, not a photo: {USE_FORMATS}'
     if head[4:8] == b'ftyp' and head[8:12] in _HEIF_BRANDS:
-        return f'{_HEIF_BRANDS[head[8:12]]} format not supported: {USE_FORMATS} (a phone can share its photos as JPEG)'
+        return (f'{_HEIF_BRANDS[head[8:12]]} format not supported: {USE_FORMATS} '
+                '(a phone can share its photos as JPEG)')
     if b'<svg' in head[:512]: return f'this is an SVG drawing, not a photo: {USE_FORMATS}'
     if b'\0' not in head:
         try:
@@ -82,7 +83,8 @@ def to_rgb(im: Image.Image) -> Image.Image:
     if im.mode.startswith('I;16') or im.mode in ('I', 'F'):
         a = np.asarray(im, dtype=np.float64)
         # 16 bits for sure, or 32-bit values that use more than 8; floats are usually in [0, 1].
-        scale = 1/257 if im.mode.startswith('I;16') or a.max() > 255 else 255 if im.mode == 'F' and a.max() <= 1 else 1
+        wide, unit = im.mode.startswith('I;16') or a.max() > 255, im.mode == 'F' and a.max() <= 1
+        scale = 1/257 if wide else 255 if unit else 1
         im = Image.fromarray(np.clip(a * scale, 0, 255).round().astype(np.uint8))
     if im.mode in ('RGBA', 'LA', 'PA', 'RGBa', 'La') or 'transparency' in im.info:
         im = Image.alpha_composite(Image.new('RGBA', im.size, 'white'), im.convert('RGBA'))
