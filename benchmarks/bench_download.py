@@ -86,7 +86,8 @@ def run(a, tmp: Path):
         print(f'sequential Bing.run(): {sequential:.2f} s', flush=True)
         t = time.perf_counter()
         res = download_images(list(cats), a.n, images_path=tmp/'project', holdout_path=tmp/'project-holdout',
-                              search_url=url, settings=ROOT/'settings.ini', verbose=False)
+                              max_size=s.max_size, query_template=s.query_template, search_timeout=s.search_timeout,
+                              fetch=FetchOptions.from_settings(s), search_url=url, verbose=False)
         project = time.perf_counter() - t
         print(f'project download:      {project:.2f} s', flush=True)
     raw = {c: sorted((tmp/'bing'/c).iterdir()) for c in cats}

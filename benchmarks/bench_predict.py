@@ -37,7 +37,8 @@ def main(argv=None):
     from cat_classifier.export import load_model, read_card
     import numpy as np
     from PIL import Image, ImageOps
-    from cat_classifier.predict import (_imagenet_model, _prepare, cat_probability, centre_square, direct_tfm, load_image, predict_files,
+    from cat_classifier.backbones import GATE, imagenet_model
+    from cat_classifier.predict import (_prepare, cat_probability, centre_square, direct_tfm, load_image, predict_files,
                                         predict_image)
     model = Path(a.model or load_settings().model_path)
     files = sorted(get_image_files(a.images))
@@ -56,7 +57,7 @@ def main(argv=None):
         with torch.inference_mode(): learn.model(x)
     def fastai_predict(im):
         with learn.no_bar(), learn.no_logging(): learn.predict(PILImage.create(im.copy()))
-    gate = _imagenet_model()
+    gate = imagenet_model(GATE)
     def old_gate(im):
         "The ImageNet gate as it ran before: in PyTorch, on its own resize of the photo."
         side = min(im.size)
@@ -72,19 +73,19 @@ def main(argv=None):
     t_raw, t_learn = (statistics.median(per_photo(f, xs)) for f, xs in ((raw, views), (fastai_predict, imgs)))
     t = time.perf_counter(); old = [before(f) for f in files]; t_old = (time.perf_counter() - t) / len(files)
 
-    predict_image(learn, imgs[0], threshold=0.5, cat_threshold=0.1)  # start-up: both models readied once
-    t_single = statistics.median(per_photo(lambda im: predict_image(learn, im, threshold=0.5, cat_threshold=0.1), imgs))
+    predict_image(learn, imgs[0], unknown_threshold=0.5, cat_threshold=0.1)  # start-up: both models readied once
+    t_single = statistics.median(per_photo(lambda im: predict_image(learn, im, unknown_threshold=0.5, cat_threshold=0.1), imgs))
     print(f'per photo (median of {len(imgs)}): raw forward {t_raw*1e3:.1f} ms, learn.predict {t_learn*1e3:.1f} ms, '
           f'single-photo path {t_single*1e3:.1f} ms = {t_single/t_raw:.2f} x the raw forward', flush=True)
     t = time.perf_counter()
-    new = list(predict_files(learn, files, threshold=0.5, cat_threshold=0.1))
+    new = list(predict_files(learn, files, unknown_threshold=0.5, cat_threshold=0.1))
     t_new = (time.perf_counter() - t) / len(files)
     same_old = sum(o == r['label'] for o, r in zip(old, new))
     print(f'over {len(files)} photos: one at a time {t_old*1e3:.1f} ms/photo, batched {t_new*1e3:.1f} ms/photo '
           f'= {t_old/t_new:.2f} x faster; same top-1 on {same_old}/{len(files)}', flush=True)
 
     safe = load_model(model, safe=True)
-    safe_out = list(predict_files(safe, files, threshold=0.5, cat_threshold=0.1))
+    safe_out = list(predict_files(safe, files, unknown_threshold=0.5, cat_threshold=0.1))
     same_safe = sum(s['label'] == r['label'] for s, r in zip(safe_out, new))
     max_safe = max(abs(p - q) for s, r in zip(safe_out, new) for (_, p), (_, q) in zip(s['top'], r['top']))
     res_onnx = {}

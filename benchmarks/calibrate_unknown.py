@@ -32,7 +32,7 @@ def main(argv=None):
     import pandas as pd
     from fastai.vision.all import get_image_files
     from skimage import data as skdata
-    from cat_classifier.core import CatError, load_settings
+    from cat_classifier.core import InputError, load_settings
     from cat_classifier.export import load_model
     from cat_classifier.calibrate import reference_negatives, suggest_threshold, unknown_rates, _as_image
     from cat_classifier.predict import CAT_THRESHOLD, predict_image
@@ -42,8 +42,8 @@ def main(argv=None):
     files = get_image_files(pos_dir) if pos_dir.is_dir() else []
     if not files: sys.exit(f'no photos under {pos_dir}: pass --positives DIR (one folder of photos per breed, not trained on)')
     if a.per_class: files = [f for c in sorted({f.parent for f in files}) for f in sorted(files.filter(lambda o: o.parent == c))[:a.per_class]]
-    try: learn = load_model(a.model)
-    except CatError as e: sys.exit(str(e))
+    try: learn = load_model(a.model or s.model_path)
+    except InputError as e: sys.exit(str(e))
     negs = reference_negatives()
     print(f'model: {a.model or s.model_path} ({learn.card.get("backbone")}, {", ".join(learn.dls.vocab)})')
     print(f'positives: {len(files)} photos under {pos_dir}; negatives: {len(negs)} images '
@@ -68,12 +68,12 @@ def main(argv=None):
     print(f'\nsuggested cat_threshold = {ct:g} (with unknown_threshold = {bt}): rejects {row.rejected_negatives:.0%} of the negatives, '
           f'wrongly rejects {row.false_rejections:.1%} of the breed photos (current: {s.get("cat_threshold", f"absent, default {CAT_THRESHOLD}")})')
     print(f'\nthe negatives the model is most sure about (breed threshold {bt}, cat threshold {ct:g}):')
-    scores = [(predict_image(learn, im, threshold=bt, cat_threshold=ct), name) for name, im in negs.items()]
+    scores = [(predict_image(learn, im, unknown_threshold=bt, cat_threshold=ct), name) for name, im in negs.items()]
     for r, name in sorted(scores, key=lambda o: -o[0]['probability'])[:5]:
-        print(f'  {name:<32} {r["label"]:<20} {r["probability"]:.3f}  cat {r["cat_probability"]:.3f} -> {"called a breed" if r["known"] else "rejected"}')
-    r = predict_image(learn, _as_image(skdata.chelsea()), threshold=bt, cat_threshold=ct)
+        print(f'  {name:<32} {r["label"]:<20} {r["probability"]:.3f}  cat {r["cat_probability"]:.3f} -> {"called a breed" if r["confident"] else "rejected"}')
+    r = predict_image(learn, _as_image(skdata.chelsea()), unknown_threshold=bt, cat_threshold=ct)
     print(f'\nChelsea (a tabby, none of the breeds): {r["label"]} {r["probability"]:.3f}, cat probability {r["cat_probability"]:.3f} -> '
-          f'{"called a breed" if r["known"] else "called unknown"} at {bt:.2f} / {ct:g}')
+          f'{"called a breed" if r["confident"] else "called unknown"} at {bt:.2f} / {ct:g}')
     print(f'({time.time() - start:.0f} s)')
 
 

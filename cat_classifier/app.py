@@ -9,12 +9,12 @@ import ipywidgets as widgets
 from IPython.display import display
 from fastcore.basics import patch
 from PIL import Image
-from .core import CatError, load_settings
+from .core import InputError, load_settings, upload_bytes
 from .images import USE_FORMATS, load_image
 from .serve import ModelClient
 
 # %% auto #0
-__all__ = ['MODEL_ENV', 'SETTINGS_ENV', 'UPLOAD_BATCH', 'breed_name', 'verdict', 'thumbnail', 'bars', 'result_card', 'error_card',
+__all__ = ['MODEL_ENV', 'SETTINGS_ENV', 'UPLOAD_BATCH', 'breed_name', 'verdict', 'thumbnail', 'bars', 'result_tile', 'error_tile',
            'about_model', 'App']
 
 # %% ../notebooks/08_app.ipynb #1a3d2bf2
@@ -27,10 +27,11 @@ def breed_name(label: str) -> str:
 def verdict(res: dict, n_classes: int) -> str:
     "The model's answer to one photo as a sentence, from a `predict_image` result."
     name, p = breed_name(res['label']), f"{res['probability']:.0%}"
-    if res['known']: return f"This looks like {'an' if name[0].lower() in 'aeiou' else 'a'} {name} ({p})."
+    if res['confident']: return f"This looks like {'an' if name[0].lower() in 'aeiou' else 'a'} {name} ({p})."
     if not res.get('cat', True):
         return f"This doesn't look like a cat (best guess: {name}, {p})."  # the ImageNet gate failed
-    return f"This doesn't look like any of the {_NUMBERS.get(n_classes, n_classes)} breeds I know (best guess: {name}, {p})."
+    breeds = _NUMBERS.get(n_classes, n_classes)
+    return f"This doesn't look like any of the {breeds} breeds I know (best guess: {name}, {p})."
 
 # %% ../notebooks/08_app.ipynb #fd763cee
 def thumbnail(img: Image.Image, size: int=224) -> widgets.Image:
@@ -41,27 +42,29 @@ def thumbnail(img: Image.Image, size: int=224) -> widgets.Image:
     im.save(b, 'JPEG', quality=85)
     return widgets.Image(value=b.getvalue(), format='jpeg').add_class('cat-thumb')
 
-def bars(top: list, known: bool=True) -> list:
-    "One row per `[label, probability]`: name, bar, percentage; the first bar green if `known`, else orange."
-    style = lambda i: ('success' if known else 'warning') if i == 0 else 'info'
+def bars(top: list, confident: bool=True) -> list:
+    "A row per `[label, probability]`: name, bar and percentage; the first green if `confident`, else orange."
+    style = lambda i: ('success' if confident else 'warning') if i == 0 else 'info'
     return [widgets.HBox([widgets.Label(breed_name(l), layout=widgets.Layout(width='11em')),
-                          widgets.FloatProgress(value=p, min=0, max=1, bar_style=style(i)).add_class('cat-prob'),
+                          widgets.FloatProgress(value=p, min=0, max=1,
+                                                bar_style=style(i)).add_class('cat-prob'),
                           widgets.Label(f'{p:.0%}')]).add_class('cat-bar') for i, (l, p) in enumerate(top)]
 
 # %% ../notebooks/08_app.ipynb #b58b8d9e
-_CARD = dict(border='1px solid #ddd', padding='8px', margin='8px 0', align_items='center', width='100%',
+_TILE = dict(border='1px solid #ddd', padding='8px', margin='8px 0', align_items='center', width='100%',
              max_width='760px')
 
-def result_card(name: str, img: Image.Image, res: dict, n_classes: int) -> widgets.HBox:
-    "The card of one photo: thumbnail, file name, verdict and bars."
+def result_tile(name: str, img: Image.Image, res: dict, n_classes: int) -> widgets.HBox:
+    "The tile of one photo: thumbnail, file name, verdict and bars."
+    sentence = html.escape(verdict(res, n_classes))
     text = widgets.VBox([widgets.HTML(f'<b>{html.escape(name)}</b>'),
-                         widgets.HTML('<span '
-                                      f'style="font-size:1.15em">{html.escape(verdict(res, n_classes))}</span>').add_class('cat-verdict'),
-                         *bars(res['top'], res['known'])], layout=widgets.Layout(margin='0 0 0 16px'))
-    return widgets.HBox([thumbnail(img), text], layout=widgets.Layout(**_CARD)).add_class('cat-result')
+                         widgets.HTML(f'<span style="font-size:1.15em">{sentence}</span>'
+                                      ).add_class('cat-verdict'),
+                         *bars(res['top'], res['confident'])], layout=widgets.Layout(margin='0 0 0 16px'))
+    return widgets.HBox([thumbnail(img), text], layout=widgets.Layout(**_TILE)).add_class('cat-result')
 
-def error_card(name: str, msg: str) -> widgets.HTML:
-    "The card of a file that could not be used: its name and what to do."
+def error_tile(name: str, msg: str) -> widgets.HTML:
+    "The tile of a file that could not be used: its name and what to do."
     return widgets.HTML('<div style="color:#8a1f11;background:#fdecea;padding:10px '
                         '12px;border-radius:4px;max-width:736px">'
                         f'⚠️ <b>{html.escape(name)}</b>: {html.escape(msg)}</div>').add_class('cat-error')
@@ -83,16 +86,19 @@ def _accuracy(m: dict, n_valid) -> str:
                 f"labels we checked by eye, it was right {v['accuracy']:.1%} of the time "
                 f"(per breed: {_recalls(v)}).")
     if h:
-        return f"It was right about {h['accuracy']:.1%} of {h['n']} photos it had never seen (a held-out test set)."
+        return (f"It was right about {h['accuracy']:.1%} of {h['n']} photos it had never seen "
+                "(a held-out test set).")
     if 'valid' in m:
         return f"It was right about {m['valid']['accuracy']:.1%} of its {n_valid} validation photos."
     return 'Its accuracy has not been measured.'
 
-def about_model(card: dict, threshold: float) -> str:
+def about_model(card: dict, unknown_threshold: float) -> str:
     "What the model knows and how well it does, from its card, as HTML."
-    cats, acc = [breed_name(c) for c in card['categories']], _accuracy(card.get('metrics', {}), card.get('n_valid', ''))
+    cats = [breed_name(c) for c in card['categories']]
+    acc = _accuracy(card.get('metrics', {}), card.get('n_valid', ''))
     return (f'<p>It knows {_NUMBERS.get(len(cats), len(cats))} breeds: {html.escape(_and(cats))}. {acc} '
-            f'When it is less than {threshold:.0%} sure, it says a photo is none of them; it has only seen these '
+            f'When it is less than {unknown_threshold:.0%} sure, it says a photo is none of them; '
+            'it has only seen these '
             f'breeds, so it can still be confidently wrong about other cats, other animals or drawings.</p>'
             f'<p style="color:#666;font-size:0.9em">Model: {html.escape(str(card.get("backbone", "?")))} at '
             f'{card.get("image_size", "?")} px, trained {str(card.get("trained_at", "?"))[:10]}.</p>')
@@ -102,18 +108,19 @@ MODEL_ENV, SETTINGS_ENV = 'CAT_CLASSIFIER_MODEL', 'CAT_CLASSIFIER_SETTINGS'
 UPLOAD_BATCH = 10  # photos at the size limit that one upload may carry (one websocket message)
 
 class App:
-    "The page: an upload button, a card per uploaded photo, and what the model knows."
+    "The page: an upload button, a tile per uploaded photo, and what the model knows."
     def __init__(self, model: Path|str|None=None, settings: Path|str|None=None,
                  client: ModelClient|None=None):
         settings = settings or os.environ.get(SETTINGS_ENV) or None
         self.s, self.problem, self.model_info = load_settings(settings), None, {}
-        self.max_bytes = int(self.s.max_upload_mb * 2**20)
+        self.max_bytes = upload_bytes(self.s.max_upload_mb)
         self.client = client or ModelClient(model or os.environ.get(MODEL_ENV) or self.s.model_path, settings)
         try: self.model_info = self.client.card()  # {card, n_classes}; starts the model process if none runs
-        except CatError as e: self.problem = str(e)
+        except InputError as e: self.problem = str(e)
         self.upload = widgets.FileUpload(accept='image/*', multiple=True, description='Upload photos',
                                          button_style='primary').add_class('cat-upload')
-        self.status, self.results = widgets.HTML().add_class('cat-status'), widgets.VBox().add_class('cat-results')
+        self.status = widgets.HTML().add_class('cat-status')
+        self.results = widgets.VBox().add_class('cat-results')
         self.upload.observe(self._on_upload, names='value')
 
 # %% ../notebooks/08_app.ipynb #cc84b118
@@ -141,19 +148,20 @@ def show(self: App):
 
 # %% ../notebooks/08_app.ipynb #2db9b76c
 @patch
-def card(self: App, name: str, data: bytes|memoryview) -> widgets.Widget:
-    "The card for one uploaded file: its prediction, or what is wrong with it."
+def tile(self: App, name: str, data: bytes|memoryview) -> widgets.Widget:
+    "The tile for one uploaded file: its prediction, or what is wrong with it."
     try:
-        img = load_image(data, self.max_bytes)  # what is wrong with a file is said without troubling the model
+        # What is wrong with a file is said without troubling the model.
+        img = load_image(data, self.max_bytes)
         res = self.client.predict(data, on_start=self._starting)
-        if 'error' in res: return error_card(name, res['error'])
-        return result_card(name, img, res, self.model_info['n_classes'])
-    except CatError as e: return error_card(name, str(e))
+        if 'error' in res: return error_tile(name, res['error'])
+        return result_tile(name, img, res, self.model_info['n_classes'])
+    except InputError as e: return error_tile(name, str(e))
     except Exception as e:
         # A bug must not take the page down: the person gets a message, the server's terminal the traceback.
         print(f'cat-classifier app: unexpected error on {name!r}:\n{traceback.format_exc()}',
               file=sys.__stderr__, flush=True)
-        return error_card(name, f'something went wrong on our side ({type(e).__name__}): try another photo')
+        return error_tile(name, f'something went wrong on our side ({type(e).__name__}): try another photo')
 
 @patch
 def _starting(self: App):
@@ -167,5 +175,5 @@ def _on_upload(self: App, change: dict):
     try:
         for i, f in enumerate(files, 1):
             self.status.value = f'<i>Looking at {html.escape(f["name"])} ({i} of {len(files)})…</i>'
-            self.results.children += (self.card(f['name'], f['content']),)
+            self.results.children += (self.tile(f['name'], f['content']),)
     finally: self.status.value, self.upload.value, self.upload.disabled = '', (), False

@@ -29,7 +29,7 @@ def _as_image(a) -> Image.Image:
 
 # %% ../notebooks/14_calibrate.ipynb #abe7e7a5
 def reference_negatives() -> dict:
-    "Real photos and synthetic images of things that are not cats, by name; those not on this machine are skipped."
+    "Real and synthetic images of things that are not cats, by name; those not on this machine are left out."
     from skimage import data as skdata
     import imageio.v3 as iio
     out = {}
@@ -63,12 +63,14 @@ def max_probs(learn: Learner, items: Iterable, bs: int=32) -> pd.DataFrame:
 def unknown_rates(learn: Learner, negatives: Iterable, positives: Iterable,
                   thresholds: Iterable[float]|None=None,
                   cat_thresholds: Iterable[float]|None=None) -> pd.DataFrame:
-    "Per threshold (and `cat_thresholds`, if given): `negatives` rejected, `positives` wrongly rejected, accuracy kept."
+    "Per threshold (and `cat_thresholds`): `negatives` rejected, `positives` wrongly rejected, accuracy kept."
     negatives, positives = list(negatives), list(positives)
     neg, pos = max_probs(learn, negatives), max_probs(learn, positives)
     right = (pos.label == pos.item.map(parent_label)).to_numpy()
     # Without cat_thresholds the cat gate is left out (a cat threshold of 0 lets everything through).
-    neg_cat, pos_cat = (cat_probs(neg.item), cat_probs(pos.item)) if cat_thresholds is not None else (np.ones(len(neg)), np.ones(len(pos)))
+    gated = cat_thresholds is not None
+    neg_cat = cat_probs(neg.item) if gated else np.ones(len(neg))
+    pos_cat = cat_probs(pos.item) if gated else np.ones(len(pos))
     neg, pos = neg.probability.to_numpy(), pos.probability.to_numpy()
     rows = []
     for t in (np.round(np.arange(0.3, 0.96, 0.05), 2) if thresholds is None else thresholds):
@@ -81,6 +83,6 @@ def unknown_rates(learn: Learner, negatives: Iterable, positives: Iterable,
     return rates if cat_thresholds is not None else rates.drop(columns='cat_threshold')
 
 def suggest_threshold(rates: pd.DataFrame, max_false_rejections: float=0.05, col: str='threshold') -> float:
-    "The highest `col` of `rates` (`threshold` or `cat_threshold`) wrongly rejecting at most `max_false_rejections`."
+    "The highest `col` of `rates` (`threshold` or `cat_threshold`) rejecting at most `max_false_rejections`."
     ok = rates[rates.false_rejections <= max_false_rejections]
     return float(ok[col].max() if len(ok) else rates[col].min())

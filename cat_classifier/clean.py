@@ -12,25 +12,27 @@ import fastai.vision.widgets as fastai_widgets
 from fastai.vision.widgets import ImageClassifierCleaner, ImagesCleaner, Dropdown, VBox
 from IPython.display import display
 from PIL import Image, ImageDraw, ImageFont, ImageOps
-from .core import CatError, atomic_path, atomic_write, file_sha256, load_settings
+from .core import InputError, atomic_path, atomic_write, file_sha256
 from .data import in_valid
 from .evaluate import file_losses
 
 # %% auto #0
-__all__ = ['DECISION_COLUMNS', 'KEYWORDS', 'LOG_NAME', 'find_suspects', 'write_decisions', 'by_class', 'contact_sheet',
+__all__ = ['DECISION_COLUMNS', 'ACTIONS', 'LOG_NAME', 'find_suspects', 'write_decisions', 'by_class', 'contact_sheet',
            'review_sheets', 'dhash', 'near_duplicates', 'read_decisions', 'read_log', 'apply_decisions', 'undo',
            'Cleaner', 'decisions_from_cleaner']
 
 # %% ../notebooks/04_clean.ipynb #02a1a513
-def _labelled(learn: Learner, images_path: Path|str|None=None) -> tuple[list, list]:
-    "The learner's labelled images and their splits; for an exported one, its classes' images under `images_path`."
+def _labelled(learn: Learner, images_path: Path|str|None=None, valid_pct: float=0.2,
+              seed: int=42) -> tuple[list, list]:
+    "The learner's labelled images and splits; for an exported one, its classes' images under `images_path`."
     trn, val = learn.dls.train_ds, learn.dls.valid_ds
     if len(trn) + len(val): return [*trn.items, *val.items], ['train']*len(trn) + ['valid']*len(val)
+    # The split the learner was trained with, as its run recorded it (`valid_pct` and `seed` for older runs).
     cfg = getattr(learn, 'config', {})
-    s = load_settings(images_path=images_path, valid_pct=cfg.get('valid_pct'), seed=cfg.get('seed'))
-    files = [f for f in get_image_files(s.images_path)
-             if parent_label(f) in learn.dls.vocab] if Path(s.images_path).is_dir() else []
-    return files, ['valid' if in_valid(f.name, s.valid_pct, s.seed) else 'train' for f in files]
+    valid_pct, seed = cfg.get('valid_pct', valid_pct), cfg.get('seed', seed)
+    files = [f for f in get_image_files(images_path)
+             if parent_label(f) in learn.dls.vocab] if images_path and Path(images_path).is_dir() else []
+    return files, ['valid' if in_valid(f.name, valid_pct, seed) else 'train' for f in files]
 
 # %% ../notebooks/04_clean.ipynb #22c8644d
 def find_suspects(learn: Learner, n: int|None=None, ds_idx: int|None=None,
@@ -41,8 +43,8 @@ def find_suspects(learn: Learner, n: int|None=None, ds_idx: int|None=None,
         keep = [i for i, sp in enumerate(splits) if sp == ('train', 'valid')[ds_idx]]
         files, splits = [files[i] for i in keep], [splits[i] for i in keep]
     if not files:
-        raise CatError(f'no labelled images to rank under {images_path or "images_path"}: pass the folder '
-                       'the model was trained on')
+        raise InputError(f'no labelled images to rank under {images_path or "images_path"}: pass the folder '
+                         'the model was trained on')
     probs, targs = learn.get_preds(dl=learn.dls.test_dl(list(files), with_labels=True))
     losses = file_losses(probs, targs)
     vocab = learn.dls.vocab
@@ -60,13 +62,13 @@ def _row(o: dict, root: Path) -> list:
     return [f.as_posix(), o['label'], o['predicted'], f"{o['probability']:.3f}", f"{o['loss']:.4f}",
             o.get('reason', ''), o.get('action', '')]
 
-def write_decisions(suspects: list[dict], path: Path|str, images_path: Path|str|None=None,
+def write_decisions(suspects: list[dict], path: Path|str, images_path: Path|str,
                     overwrite: bool=False) -> Path:
     "Write `suspects` as a CSV of decisions to fill in (`reason`, `action`), paths relative to `images_path`."
-    root, path = load_settings(images_path=images_path).images_path, Path(path)
+    root, path = Path(images_path), Path(path)
     if path.exists() and not overwrite:
-        raise CatError(f'{path} exists and may hold your decisions: apply it, move it '
-                       'away or choose another file')
+        raise InputError(f'{path} exists and may hold your decisions: apply it, move it '
+                         'away or choose another file')
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator='\n')
     w.writerow(DECISION_COLUMNS)
@@ -88,7 +90,7 @@ def _thumb(f: Path, side: int) -> Image.Image:
     return im
 
 def contact_sheet(rows: list[dict], dest: Path|str, cols: int=8, side: int=160) -> Path:
-    "Draw the images of `rows` in a grid as a PNG at `dest`, each captioned with its `line` and the model's guess."
+    "Draw the images of `rows` in a grid as a PNG at `dest`, captioned with their `line` and the guess."
     n_rows, cap = -(-len(rows) // cols), 20
     sheet = Image.new('RGB', (cols*side, n_rows*(side+cap)), 'white')
     draw, font = ImageDraw.Draw(sheet), ImageFont.load_default(size=14)
@@ -103,7 +105,7 @@ def contact_sheet(rows: list[dict], dest: Path|str, cols: int=8, side: int=160) 
 
 # %% ../notebooks/04_clean.ipynb #e0776484
 def review_sheets(suspects: list[dict], dest: Path|str, per_sheet: int=48, cols: int=8) -> list[Path]:
-    "Contact sheets of all `suspects`, per class, numbered by their line in the decisions file written from them."
+    "Contact sheets of all `suspects`, per class, numbered by their line in the decisions file."
     rows = [{**o, 'line': i+2} for i, o in enumerate(suspects)]  # line 1 is the CSV header
     out = []
     for label in dict.fromkeys(o['label'] for o in rows):
@@ -121,7 +123,7 @@ def dhash(f: Path|str, side: int=8) -> int:
     return int(''.join('1' if b else '0' for b in (a[:, 1:] > a[:, :-1]).flatten()), 2)
 
 def near_duplicates(files: list, others: list|None=None, max_distance: int=6) -> list[tuple]:
-    "Pairs `(a, b, distance)` of `files` (or `files` against `others`) with hashes at most `max_distance` bits apart."
+    "Pairs `(a, b, distance)` of `files` (or against `others`) with hashes at most `max_distance` bits apart."
     ha = {Path(f): dhash(f) for f in files}
     hb = ha if others is None else {Path(f): dhash(f) for f in others}
     pairs = [(a, b, bin(x ^ y).count('1')) for a, x in ha.items() for b, y in hb.items()
@@ -129,49 +131,51 @@ def near_duplicates(files: list, others: list|None=None, max_distance: int=6) ->
     return sorted((p for p in pairs if p[2] <= max_distance), key=lambda p: p[2])
 
 # %% ../notebooks/04_clean.ipynb #68710c39
-KEYWORDS = ('', 'keep', 'delete')
+ACTIONS = ('', 'keep', 'delete')
 
 def _validate(decisions: list[dict], images_path: Path) -> list[dict]:
-    "`decisions` with `file` resolved and `action` normalised; a `CatError` for the first bad one, before any move."
+    "`decisions` with `file` resolved and `action` normalised; an `InputError` for the first bad one, first."
     root = Path(images_path).resolve()
-    if not root.is_dir(): raise CatError(f'no images folder {root}: pass the folder the decisions are about')
+    if not root.is_dir():
+        raise InputError(f'no images folder {root}: pass the folder the decisions are about')
     classes, seen, res = sorted(p.name for p in root.iterdir()
                                 if p.is_dir() and not p.name.startswith('.')), {}, []
     for i, d in enumerate(decisions):
-        where, a = f"line {d['line']}" if 'line' in d else f'decision {i+1}', str(d.get('action') or '').strip()
-        a = a.lower() if a.lower() in KEYWORDS else a
-        if a not in KEYWORDS + tuple(classes):
-            raise CatError(f"{where}: unknown action {a!r} for {d.get('file')}: use keep, delete or a "
-                           f"class ({', '.join(classes)})")
+        where = f"line {d['line']}" if 'line' in d else f'decision {i+1}'
+        a = str(d.get('action') or '').strip()
+        a = a.lower() if a.lower() in ACTIONS else a
+        if a not in ACTIONS + tuple(classes):
+            raise InputError(f"{where}: unknown action {a!r} for {d.get('file')}: use keep, delete or a "
+                             f"class ({', '.join(classes)})")
         f = (root/str(d.get('file') or '')).resolve()
         if a not in ('', 'keep') and not f.is_file():
-            raise CatError(f"{where}: {f} does not exist (moved already?): fix the path or remove the line")
+            raise InputError(f"{where}: {f} does not exist (moved already?): fix the path or remove the line")
         if not f.is_relative_to(root) or f == root:
-            raise CatError(f"{where}: {f} is not an image under {root}: only the "
-                           "training images can be cleaned")
+            raise InputError(f"{where}: {f} is not an image under {root}: only the "
+                             "training images can be cleaned")
         a = 'keep' if a == f.parent.name else a
         if (seen.get(f, a) or 'keep') != (a or 'keep'):
-            raise CatError(f"{where}: {f} is given two actions, {seen[f]!r} and {a!r}: keep one")
+            raise InputError(f"{where}: {f} is given two actions, {seen[f]!r} and {a!r}: keep one")
         if f not in seen:
             seen[f] = a
             res.append({**d, 'file': f, 'action': a})
     return res
 
 # %% ../notebooks/04_clean.ipynb #5375734d
-def read_decisions(path: Path|str, images_path: Path|str|None=None) -> list[dict]:
-    "Checked decisions from the CSV file `path`: files relative to `images_path`; actions '', keep, delete or a class."
-    root, path = load_settings(images_path=images_path).images_path, Path(path)
+def read_decisions(path: Path|str, images_path: Path|str) -> list[dict]:
+    "Checked decisions from the CSV `path`: files under `images_path`; actions '', keep, delete or a class."
+    root, path = Path(images_path), Path(path)
     if not path.is_file():
-        raise CatError(f'decisions file {path} not found: write one from the suspects first')
+        raise InputError(f'decisions file {path} not found: write one from the suspects first')
     try:
         with open(path, newline='', encoding='utf-8-sig') as f:
             r = csv.DictReader(f)
             rows = list(r)
     except (UnicodeDecodeError, csv.Error) as e:
-        raise CatError(f'{path} is not a readable CSV file ({e}): save it as "CSV UTF-8"') from None
+        raise InputError(f'{path} is not a readable CSV file ({e}): save it as "CSV UTF-8"') from None
     if not {'file', 'action'} <= set(r.fieldnames or []):
-        raise CatError(f'{path} has no header with file and action columns: keep the first line as written '
-                       f'({",".join(DECISION_COLUMNS)})')
+        raise InputError(f'{path} has no header with file and action columns: keep the first line as written '
+                         f'({",".join(DECISION_COLUMNS)})')
     return _validate([{**row, 'line': i+2} for i, row in enumerate(rows)], root)
 
 # %% ../notebooks/04_clean.ipynb #8d699354
@@ -183,15 +187,16 @@ def _append(log: Path, rec: dict):
     with open(log, 'a+b') as f:
         size = f.seek(0, os.SEEK_END)
         if size: f.seek(size - 1)
-        lead = b'\n' if size and f.read(1) != b'\n' else b''  # a crash cut the last line short: start a new one
+        # A crash cut the last line short: start a new one.
+        lead = b'\n' if size and f.read(1) != b'\n' else b''
         f.write(lead + json.dumps({'time': datetime.now(timezone.utc).isoformat(timespec='seconds'),
                                    **rec}).encode() + b'\n')
         f.flush()
         os.fsync(f.fileno())
 
-def read_log(trash_path: Path|str|None=None) -> list[dict]:
-    "The records of the clean log in `trash_path` (default: settings), oldest first, skipping a line a crash cut short."
-    log, recs = Path(load_settings(trash_path=trash_path).trash_path)/LOG_NAME, []
+def read_log(trash_path: Path|str) -> list[dict]:
+    "The records of the clean log in `trash_path`, oldest first, skipping a line a crash cut short."
+    log, recs = Path(trash_path)/LOG_NAME, []
     for line in (log.read_text(encoding='utf-8').splitlines() if log.is_file() else []):
         try: recs.append(json.loads(line))
         except json.JSONDecodeError: pass
@@ -207,7 +212,7 @@ def _free(dst: Path) -> Path:
     return p
 
 def _move(src: Path, dst: Path, sha: str):
-    "Move `src` to the free path `dst`: link and unlink on one filesystem (never overwrites), else a checked copy."
+    "Move `src` to the free path `dst`: link and unlink on one filesystem (no overwrite), else checked copy."
     dst.parent.mkdir(parents=True, exist_ok=True)
     try: os.link(src, dst)
     except FileExistsError: raise
@@ -220,14 +225,12 @@ def _move(src: Path, dst: Path, sha: str):
     os.unlink(src)
 
 # %% ../notebooks/04_clean.ipynb #07049123
-def apply_decisions(decisions: list[dict], images_path: Path|str|None=None,
-                    trash_path: Path|str|None=None) -> dict:
-    "Move the files of `decisions` ('delete': to `trash_path`; a class: to its folder), logged for `undo`; the counts."
-    s = load_settings(images_path=images_path, trash_path=trash_path)
-    root, trash = Path(s.images_path), Path(s.trash_path)
+def apply_decisions(decisions: list[dict], images_path: Path|str, trash_path: Path|str) -> dict:
+    "Move the files of `decisions` ('delete': to `trash_path`, a class: its folder), logged for `undo`."
+    root, trash = Path(images_path), Path(trash_path)
     if trash.is_relative_to(root):
-        raise CatError(f'trash_path {trash} is inside images_path {root}: it would become a class; set it '
-                       'elsewhere in settings.ini')
+        raise InputError(f'trash_path {trash} is inside images_path {root}: it would become a class; set it '
+                         'elsewhere in settings.ini')
     rows = _validate(decisions, root)
     moves = [d for d in rows if d['action'] not in ('', 'keep')]
     batch = f'{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}'
@@ -245,7 +248,7 @@ def apply_decisions(decisions: list[dict], images_path: Path|str|None=None,
 
 # %% ../notebooks/04_clean.ipynb #b9326f17
 def _plan_undo(moves: list[dict]) -> tuple[list, dict]:
-    "How to undo each of `moves` (newest first), checked by sha256 against the files as they will be; and the counts."
+    "How to undo each of `moves` (newest first), by sha256 against the files as they will be; the counts."
     later, plan, counts = {}, [], dict(restored=0, already=0, missing=0)
     def sha(p): return later[p] if p in later else file_sha256(p) if p.is_file() else None
     for m in moves:
@@ -255,24 +258,25 @@ def _plan_undo(moves: list[dict]) -> tuple[list, dict]:
             counts['missing'] += 1
             continue  # gone from the trash: nothing to restore
         if at_src is not None and at_src != h:
-            raise CatError(f'cannot put {dst.name} back: {src} is now another file; move that '
-                           'away and run undo again')
-        how = 'move' if at_src is None else 'drop' if at_dst == h else 'none'  # drop: a copy left by a crash mid-move
+            raise InputError(f'cannot put {dst.name} back: {src} is now another file; move that '
+                             'away and run undo again')
+        # drop: a copy left by a crash in the middle of a move
+        how = 'move' if at_src is None else 'drop' if at_dst == h else 'none'
         plan.append((m, how))
         later[src], later[dst] = h, None
         counts['already' if how == 'none' else 'restored'] += 1
     return plan, counts
 
 # %% ../notebooks/04_clean.ipynb #65e81f7a
-def undo(trash_path: Path|str|None=None, last: bool=True, batch: str|None=None) -> dict:
-    "Move back, byte-identical, the files of the last `apply_decisions` (or of all, or of `batch`); return the counts."
-    trash = Path(load_settings(trash_path=trash_path).trash_path)
+def undo(trash_path: Path|str, last: bool=True, batch: str|None=None) -> dict:
+    "Move back, byte-identical, the files of the last `apply_decisions` (or all, or `batch`); the counts."
+    trash = Path(trash_path)
     recs = read_log(trash)
     moves = [r for r in recs if r['action'] != 'undo' and r['state'] == 'intent']
     done = {r['undoes'] for r in recs if r['action'] == 'undo' and r['state'] == 'done'}
     batches = list(dict.fromkeys(m['batch'] for m in moves))
     if batch is not None and batch not in batches:
-        raise CatError(f'no batch {batch!r} in the clean log: choose one of {", ".join(batches) or "none"}')
+        raise InputError(f'no batch {batch!r} in the clean log: choose one of {", ".join(batches) or "none"}')
     chosen = [batch] if batch else batches[-1:] if last else batches
     plan, counts = _plan_undo([m for m in moves[::-1] if m['batch'] in chosen and m['id'] not in done])
     for m, how in plan:
@@ -290,7 +294,7 @@ if not hasattr(fastai_widgets, 'display'): fastai_widgets.display = display
 
 @delegates(ImagesCleaner)
 class Cleaner(ImageClassifierCleaner):
-    "fastai's `ImageClassifierCleaner` ranked by `find_suspects` (exported learners too), keeping every view's choices."
+    "fastai's `ImageClassifierCleaner` ranked by `find_suspects` (exported learners too), keeping choices."
     def __init__(self, learn: Learner, suspects: list[dict]|None=None, **kwargs):
         self.choices, vocab = {}, learn.dls.vocab
         self.default = self.iw = ImagesCleaner(vocab, **kwargs)
@@ -312,7 +316,7 @@ class Cleaner(ImageClassifierCleaner):
 
 # %% ../notebooks/04_clean.ipynb #4a93559b
 def decisions_from_cleaner(cleaner: ImageClassifierCleaner) -> list[dict]:
-    "The files marked delete or another class in `cleaner` (every view of a `Cleaner`), as `apply_decisions` input."
+    "The files marked delete or another class in `cleaner` (each view of a `Cleaner`), for `apply_decisions`."
     choices = {**getattr(cleaner, 'choices', {}), **dict(zip(cleaner.fns, cleaner.values()))}
     return [dict(file=Path(f), label=Path(f).parent.name, action='delete' if v == '<Delete>' else v)
             for f, v in choices.items() if v != '<Keep>']

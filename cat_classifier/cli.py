@@ -6,7 +6,7 @@
 from __future__ import annotations
 import argparse, json, sys, warnings
 from pathlib import Path
-from .core import CatError, load_settings
+from .core import InputError, load_settings, settings_for, upload_bytes
 
 # %% auto #0
 __all__ = ['COMMANDS', 'command', 'cmd_download', 'cmd_train', 'cmd_clean', 'cmd_evaluate', 'cmd_export', 'cmd_predict',
@@ -37,11 +37,16 @@ def _download_opts(p):
 
 @command('download', 'search and download images per category, or import a labelled folder')
 def cmd_download(a):
-    from cat_classifier.download import download_images, import_folder
-    kw = dict(images_path=a.dest, holdout_pct=a.holdout, settings=a.settings,
-              categories=[c.strip() for c in a.categories.split(',')] if a.categories else None)
-    res = (import_folder(a.from_folder, **kw) if a.from_folder else
-           download_images(images_per_category=a.images_per_category, search_url=a.search_url, **kw))
+    from cat_classifier.download import FetchOptions, download_images, import_folder
+    s = load_settings(a.settings, images_path=a.dest, images_per_category=a.images_per_category,
+                      categories=[c.strip() for c in a.categories.split(',')] if a.categories else None)
+    # A share is held out only when --holdout asks; an imported tree's folders are its categories unless given.
+    given = dict(holdout_pct=a.holdout)
+    if a.from_folder:
+        kw = settings_for(import_folder, s) | given | dict(categories=s.categories if a.categories else None)
+        res = import_folder(a.from_folder, **kw)
+    else: res = download_images(**settings_for(download_images, s) | given, search_url=a.search_url,
+                                fetch=FetchOptions.from_settings(s))
     return 0 if res else 1
 cmd_download.options = _download_opts
 
@@ -72,8 +77,9 @@ def _train_opts(p):
 @command('train', 'fine-tune a pretrained CNN on the images and save the run')
 def cmd_train(a):
     from cat_classifier.train import TRAIN_KEYS, train
-    learn = train(a.data, run=a.run, **{k: getattr(a, k) for k in TRAIN_KEYS if hasattr(a, k)},
-                  settings=a.settings)
+    given = {k: getattr(a, k) for k in TRAIN_KEYS if hasattr(a, k)}
+    s = load_settings(a.settings, images_path=a.data, **given)
+    learn = train(s.images_path, run=a.run, **settings_for(train, s))
     if learn.run_dir:  # the other processes of a distributed run have nothing of their own to say
         acc = learn.run_info['valid']['accuracy']
         print(f'validation accuracy {acc:.1%}; saved the run in {learn.run_dir}: now '
@@ -137,6 +143,10 @@ def cmd_clean(a):
 cmd_clean.options = _clean_opts
 
 # %% ../notebooks/09_cli.ipynb #974a3ba7
+def _model(a) -> Path:
+    "The model file of `--model`, else the settings' `model_path`."
+    return Path(a.model or load_settings(a.settings).model_path)
+
 def _safe_opt(p):
     p.add_argument('--safe', action='store_true',
                    help='rebuild the model from its weights-only file and card instead of unpickling it: for '
@@ -160,7 +170,7 @@ def cmd_evaluate(a):
     from cat_classifier.evaluate import evaluate, read_verified, save_report
     from cat_classifier.export import load_model
     verified = read_verified(a.verified) if a.verified else None
-    res = evaluate(load_model(a.model, settings=a.settings, safe=a.safe), a.dir, tta=a.tta, verified=verified)
+    res = evaluate(load_model(_model(a), safe=a.safe), a.dir, tta=a.tta, verified=verified)
     if a.report: save_report(res, a.report)
     if a.json: print(json.dumps(res))
     else:
@@ -210,7 +220,7 @@ def cmd_export(a):
     verified = read_verified(checked) if a.verified or checked.is_file() else None
     judge = a.holdout or any(hold.glob('*/*'))
     res = evaluate(load_model(run/'learner.pkl'), hold, tta=a.tta, verified=verified) if judge else None
-    dest = export_model(run, a.to, evaluation=res, settings=a.settings, onnx=a.onnx)
+    dest = export_model(run, a.to or s.model_path, evaluation=res, onnx=a.onnx)
     print(f'exported {run.name} to {dest}' + (f"; holdout accuracy {res['accuracy']:.1%} on "
                                               f"{res['n']} photos" if res else '')
           + (f", {res['verified']['accuracy']:.1%} on the {res['verified']['n']} whose labels "
@@ -221,7 +231,7 @@ cmd_export.options = _export_opts
 def _need_onnx():
     import importlib.util
     if importlib.util.find_spec('onnx') is None:
-        raise CatError("--onnx needs the onnx package: pip install 'cat-classifier[onnx]'")
+        raise InputError("--onnx needs the onnx package: pip install 'cat-classifier[onnx]'")
 
 # %% ../notebooks/09_cli.ipynb #1b8b7368
 def _predict_opts(p):
@@ -239,9 +249,9 @@ def _image_args(paths: list[str]) -> list:
 def cmd_predict(a):
     from cat_classifier.export import load_model
     from cat_classifier.predict import predict_files
-    ok = True
-    for r in predict_files(load_model(a.model, settings=a.settings, safe=a.safe), _image_args(a.images),
-                           settings=a.settings, bs=a.bs):
+    ok, s = True, load_settings(a.settings)
+    for r in predict_files(load_model(_model(a), safe=a.safe), _image_args(a.images), bs=a.bs,
+                           max_bytes=upload_bytes(s.max_upload_mb), **settings_for(predict_files, s)):
         print(json.dumps(r), flush=True)
         ok &= 'error' not in r
     return 0 if ok else 1
@@ -263,7 +273,7 @@ def cmd_app(a):
     from cat_classifier.host import serve_app
     model = a.model
     # The model process loads a `.safetensors` path weights-only (`load_model`), never unpickling.
-    if a.safe: model = Path(model or load_settings(a.settings).model_path).with_suffix('.safetensors')
+    if a.safe: model = _model(a).with_suffix('.safetensors')
     return serve_app(port=a.port, model=model, open_browser=a.open, settings=a.settings, ip=a.ip,
                      pool_size=a.pool_size) or 0
 cmd_app.options = _app_opts
@@ -289,7 +299,7 @@ def main(argv: list[str]|None=None) -> int:
     # Libraries' deprecation chatter is for their developers, not for someone training a classifier.
     if not a.debug: warnings.simplefilter('ignore')
     try: return a.func(a)
-    except CatError as e: msg = str(e)
+    except InputError as e: msg = str(e)
     except KeyboardInterrupt: msg = 'interrupted'
     except Exception as e:
         if a.debug: raise
@@ -298,5 +308,5 @@ def main(argv: list[str]|None=None) -> int:
     return 2
 
 # %% ../notebooks/09_cli.ipynb #ac80f01a
-# `python -m cat_classifier.cli ...`, which is how `accelerate launch -m cat_classifier.cli` starts each process.
+# `python -m cat_classifier.cli ...`: how `accelerate launch -m cat_classifier.cli` starts each process.
 if __name__ == '__main__': sys.exit(main())

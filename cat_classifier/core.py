@@ -4,29 +4,33 @@
 
 # %% ../notebooks/00_core.ipynb #ff185536
 from __future__ import annotations
-import configparser, hashlib, os, re, tempfile
+import configparser, hashlib, inspect, os, re, tempfile
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Callable
 from fastcore.basics import AttrDict
 
 # %% auto #0
-__all__ = ['SETTINGS_FILE', 'CatError', 'find_root', 'load_settings', 'atomic_path', 'atomic_write', 'file_sha256']
+__all__ = ['CatError', 'SETTINGS_FILE', 'InputError', 'find_root', 'load_settings', 'settings_for', 'upload_bytes', 'atomic_path',
+           'atomic_write', 'file_sha256', 'in_share']
 
 # %% ../notebooks/00_core.ipynb #d9bcd875
-class CatError(Exception):
+class InputError(Exception):
     "An error caused by the user's input: shown as one line that says what was wrong and what to do."
+
+CatError = InputError  # its old name, kept for code written against earlier versions
 
 # %% ../notebooks/00_core.ipynb #392550ab
 SETTINGS_FILE = 'settings.ini'
 
 def find_root(start: Path|str|None=None) -> Path:
-    "The project root: the nearest folder at or above `start` (default: cwd) with a `settings.ini`, else this checkout."
+    "The project root: the nearest folder at or above `start` (default: cwd) with a `settings.ini`."
     here = Path(start or Path.cwd()).resolve()
     for d in [here, *here.parents]:
         if (d/SETTINGS_FILE).is_file(): return d
     pkg_root = Path(__file__).resolve().parent.parent
     if (pkg_root/SETTINGS_FILE).is_file(): return pkg_root
-    raise CatError(f'no {SETTINGS_FILE} found above {here}: run from the project folder or pass --settings')
+    raise InputError(f'no {SETTINGS_FILE} found above {here}: run from the project folder or pass --settings')
 
 # %% ../notebooks/00_core.ipynb #abe1bf43
 def _typed(v: str):
@@ -42,12 +46,12 @@ def _typed(v: str):
 def load_settings(path: Path|str|None=None, **overrides) -> AttrDict:
     "Settings from `path` (default: the project's `settings.ini`), with non-None `overrides` on top."
     path = Path(path) if path else find_root()/SETTINGS_FILE
-    if not path.is_file(): raise CatError(f'settings file {path} not found: pass an existing settings.ini')
+    if not path.is_file(): raise InputError(f'settings file {path} not found: pass an existing settings.ini')
     cp = configparser.ConfigParser(interpolation=None)
     try: cp.read(path)
     except configparser.Error as e:
-        raise CatError(f'{path} is not a valid settings file ({e.message.splitlines()[0]}): fix '
-                       'it or restore it from git')
+        raise InputError(f'{path} is not a valid settings file ({e.message.splitlines()[0]}): fix '
+                         'it or restore it from git')
     s = AttrDict({k: _typed(v) for sec in cp.sections() for k, v in cp[sec].items()})
     s.update({k: v for k, v in overrides.items() if v is not None})
     if isinstance(s.get('categories'), str):
@@ -57,6 +61,16 @@ def load_settings(path: Path|str|None=None, **overrides) -> AttrDict:
     s.root = path.parent.resolve()
     return s
 
+# %% ../notebooks/00_core.ipynb #0752ca74
+def settings_for(f: Callable, s: dict) -> dict:
+    "The settings in `s` that the function `f` takes as arguments, by name."
+    params = inspect.signature(f).parameters
+    return {k: v for k, v in s.items() if k in params}
+
+def upload_bytes(max_upload_mb: float=10) -> int:
+    "The largest upload allowed, in bytes, when the setting `max_upload_mb` is `max_upload_mb`."
+    return int(max_upload_mb * 2**20)
+
 # %% ../notebooks/00_core.ipynb #8b7df456
 def _umask() -> int:
     "This process's umask, read without setting it (`os.umask` changes it, for a moment, for every thread)."
@@ -65,7 +79,7 @@ def _umask() -> int:
 
 @contextmanager
 def atomic_path(dest: Path|str, mode: int|None=None):
-    "Yield a temporary path beside `dest`; on success it replaces `dest` in one step (with permissions `mode`)."
+    "Yield a temporary path beside `dest`; on success it replaces `dest` in one step (permissions `mode`)."
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f'.{dest.name}.', suffix='.part', dir=dest.parent)
@@ -92,3 +106,8 @@ def file_sha256(path: Path|str) -> str:
     with open(path, 'rb') as f:
         for chunk in iter(lambda: f.read(1 << 20), b''): h.update(chunk)
     return h.hexdigest()
+
+# %% ../notebooks/00_core.ipynb #a677ade6
+def in_share(sha: str, pct: float) -> bool:
+    "Whether the sha256 hex digest `sha` falls in a share `pct` of all digests: stable for a given digest."
+    return int(sha[:8], 16) / 2**32 < pct

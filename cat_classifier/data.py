@@ -7,34 +7,22 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 from fastai.vision.all import *
-from .core import CatError, atomic_path, load_settings
+from .backbones import backbone_stats
+from .core import InputError, atomic_path, in_share
 
 # %% auto #0
-__all__ = ['LITE_STATS', 'BACKBONE_STATS', 'in_valid', 'HashSplitter', 'backbone_stats', 'SquareRandomResizedCrop',
-           'cat_datablock', 'default_workers', 'get_dls', 'save_batch']
+__all__ = ['in_valid', 'HashSplitter', 'SquareRandomResizedCrop', 'cat_datablock', 'default_workers', 'get_dls', 'save_batch']
 
 # %% ../notebooks/02_data.ipynb #4d17218f
 def in_valid(fname: str, valid_pct: float, seed: int=42) -> bool:
     "True when the file named `fname` belongs to the validation set."
-    h = hashlib.sha256(f'{seed}:{Path(fname).name}'.encode()).digest()
-    return int.from_bytes(h[:4], 'big') / 2**32 < valid_pct
+    return in_share(hashlib.sha256(f'{seed}:{Path(fname).name}'.encode()).hexdigest(), valid_pct)
 
 def HashSplitter(valid_pct: float=0.2, seed: int=42):
     "Split items into train/valid by `in_valid`, stable as files come and go."
     def _inner(items): return IndexSplitter([i for i, o in enumerate(items)
                                              if in_valid(o, valid_pct, seed)])(items)
     return _inner
-
-# %% ../notebooks/02_data.ipynb #05b9f99a
-LITE_STATS = ([0.5]*3, [0.5]*3)  # EfficientNet-Lite's inputs are scaled to [-1, 1]
-BACKBONE_STATS = {'tf_efficientnet_lite0': LITE_STATS, 'tf_efficientnet_lite1': LITE_STATS,
-                  'tf_efficientnet_lite2': LITE_STATS, 'resnet18': imagenet_stats, 'resnet34': imagenet_stats}
-
-def backbone_stats(backbone: str) -> tuple:
-    "The (mean, std) the pretrained `backbone` expects its inputs normalised with."
-    if backbone not in BACKBONE_STATS:
-        raise CatError(f'unknown backbone {backbone!r}: choose one of {", ".join(BACKBONE_STATS)}')
-    return BACKBONE_STATS[backbone]
 
 # %% ../notebooks/02_data.ipynb #6cfb4c77
 class SquareRandomResizedCrop(RandomResizedCrop):
@@ -47,9 +35,9 @@ class SquareRandomResizedCrop(RandomResizedCrop):
             self.tl, self.cp_size = ((w - s)//2, (h - s)//2), (s, s)
 
 # %% ../notebooks/02_data.ipynb #e2dd0909
-def cat_datablock(size: int=224, min_scale: float=0.35, valid_pct: float=0.2, seed: int=42,
+def cat_datablock(size: int=224, min_scale: float=0.75, valid_pct: float=0.2, seed: int=42,
                   backbone: str='tf_efficientnet_lite0', aug_mult: float=1.0) -> DataBlock:
-    "Images labelled by folder: stable split, `SquareRandomResizedCrop`, augmentation and normalisation per batch."
+    "Images labelled by folder: stable split, `SquareRandomResizedCrop`, augmentation and normalisation."
     return DataBlock(blocks=(ImageBlock, CategoryBlock), get_items=get_image_files, get_y=parent_label,
                      splitter=HashSplitter(valid_pct, seed),
                      item_tfms=SquareRandomResizedCrop(size, min_scale=min_scale),
@@ -62,19 +50,19 @@ def default_workers(device: str|torch.device|None=None) -> int:
     return defaults.cpus if torch.device(device or default_device()).type == 'cuda' else 0
 
 # %% ../notebooks/02_data.ipynb #2e46c88f
-def get_dls(path: Path|str|None=None, batch_size: int|None=None, num_workers: int|None=None,
-            settings: Path|str|None=None, **overrides) -> DataLoaders:
-    "DataLoaders over `path` (default: settings' `images_path`), one folder per class."
-    s = load_settings(settings, images_path=path, batch_size=batch_size, **overrides)
-    files = get_image_files(s.images_path) if Path(s.images_path).is_dir() else []
-    if not files: raise CatError(f'no images in {s.images_path}: run `cat-classifier download` first')
+def get_dls(path: Path|str, batch_size: int=32, num_workers: int|None=None, size: int=224,
+            min_scale: float=0.75, valid_pct: float=0.2, seed: int=42, backbone: str='tf_efficientnet_lite0',
+            aug_mult: float=1.0) -> DataLoaders:
+    "DataLoaders over the images under `path` (settings' `images_path`), one folder per class."
+    files = get_image_files(path) if Path(path).is_dir() else []
+    if not files: raise InputError(f'no images in {path}: run `cat-classifier download` first')
     classes = {parent_label(f) for f in files}
     if len(classes) < 2:
-        raise CatError(f'{s.images_path} has images of {len(classes)} class: need a folder '
-                       'per class, at least two')
-    set_seed(s.seed, reproducible=True)
-    dblock = cat_datablock(s.size, s.min_scale, s.valid_pct, s.seed, s.backbone, s.get('aug_mult', 1.0))
-    return dblock.dataloaders(s.images_path, bs=min(s.batch_size, len(files)//4 or 1),
+        raise InputError(f'{path} has images of {len(classes)} class: need a folder '
+                         'per class, at least two')
+    set_seed(seed, reproducible=True)
+    dblock = cat_datablock(size, min_scale, valid_pct, seed, backbone, aug_mult)
+    return dblock.dataloaders(path, bs=min(batch_size, len(files)//4 or 1),
                               num_workers=default_workers() if num_workers is None else num_workers)
 
 # %% ../notebooks/02_data.ipynb #8e810042

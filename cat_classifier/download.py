@@ -14,10 +14,11 @@ from pathlib import Path
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 from bing_image_downloader.bing import Bing, _is_valid_image
 from fastprogress.fastprogress import IN_NOTEBOOK, progress_bar
-from .core import CatError, atomic_path, file_sha256, load_settings
+from .core import InputError, atomic_path, file_sha256, in_share
+from .images import to_rgb
 
 # %% auto #0
-__all__ = ['verify_image', 'add_images', 'FetchOptions', 'search_images', 'download_images', 'import_folder']
+__all__ = ['image_problem', 'add_images', 'FetchOptions', 'search_images', 'download_images', 'import_folder']
 
 # %% ../notebooks/01_download.ipynb #c8000088
 def _looks_like_text(path: Path) -> bool:
@@ -30,7 +31,7 @@ def _why(e: BaseException) -> str:
     return (str(e).strip() or type(e).__name__).splitlines()[0]
 
 # %% ../notebooks/01_download.ipynb #89791a16
-def verify_image(path: Path|str) -> str|None:
+def image_problem(path: Path|str) -> str|None:
     "None if `path` is an image that opens and fully decodes, else the reason it is not."
     path = Path(path)
     try:
@@ -48,44 +49,32 @@ def verify_image(path: Path|str) -> str|None:
 _EXT = {'JPEG': '.jpg', 'PNG': '.png'}
 _ORIENTATION = 0x0112
 
-def _rgb(im: Image.Image) -> Image.Image:
-    "`im` as RGB, with any transparency flattened onto white."
-    if im.mode == 'RGB': return im
-    if im.mode in ('RGBA', 'LA', 'PA') or 'transparency' in im.info:
-        im = im.convert('RGBA')
-        flat = Image.new('RGB', im.size, 'white')
-        flat.paste(im, mask=im.getchannel('A'))
-        return flat
-    return im.convert('RGB')
 
 # %% ../notebooks/01_download.ipynb #902351ae
 def _stored_form(path: Path, max_size: int|None) -> tuple[bytes|None, str]:
-    "How a verified image is stored: `(None, ext)` to copy its bytes as they are, else `(jpeg_bytes, '.jpg')`."
+    "How a verified image is stored: `(None, ext)` to copy its bytes, else `(jpeg_bytes, '.jpg')`."
     with Image.open(path) as im:
         upright = im.getexif().get(_ORIENTATION, 1) in (0, 1)
         big = bool(max_size) and max(im.size) > max_size
         if im.format in _EXT and im.mode in ('RGB', 'L') and upright and not big: return None, _EXT[im.format]
-        icc = im.info.get('icc_profile') if im.mode == 'RGB' else None  # another mode's profile is wrong for RGB
+        # Another mode's colour profile is wrong for RGB.
+        icc = im.info.get('icc_profile') if im.mode == 'RGB' else None
         if big: im.thumbnail((max_size, max_size), Image.LANCZOS)  # a square box, so rotating after is fine
-        im = _rgb(ImageOps.exif_transpose(im))
+        im = to_rgb(ImageOps.exif_transpose(im))
         buf = io.BytesIO()
         im.save(buf, 'JPEG', quality=90, optimize=True, icc_profile=icc)
     return buf.getvalue(), '.jpg'
 
 # %% ../notebooks/01_download.ipynb #d11aaf24
-def _files(folder: Path) -> list[Path]:
+def _files(folder: Path|None) -> list[Path]:
     "The files under `folder`, hidden ones (like our own `.part` files) left out; [] if there is no folder."
-    if not folder.is_dir(): return []
+    if folder is None or not folder.is_dir(): return []
     return sorted(p for p in folder.rglob('*')
                   if p.is_file() and not any(s.startswith('.') for s in p.relative_to(folder).parts))
 
 def _seen(*folders: Path|None) -> set[str]:
     "The photos already stored in `folders`: each file's name stem and the short hash of its bytes."
     return {k for f in folders if f for p in _files(f) for k in (p.stem, file_sha256(p)[:16])}
-
-def _held_out(sha: str, pct: float) -> bool:
-    "Whether the photo with hash `sha` belongs to a holdout of share `pct`: stable for a given photo."
-    return int(sha[:8], 16) / 2**32 < pct
 
 # %% ../notebooks/01_download.ipynb #c81f424d
 _KEYS = ('added', 'holdout', 'duplicates', 'broken', 'failed', 'problems')
@@ -106,7 +95,7 @@ def _prepare(f: Path, max_size: int|None, seen: set[str]=frozenset()) -> tuple:
     sha = file_sha256(f)  # hashing first means a re-run decodes nothing it already has
     if sha[:16] in seen: return sha, None, None, ''
     try:
-        why = verify_image(f)
+        why = image_problem(f)
         data, ext = (None, '') if why else _stored_form(f, max_size)
     except Exception as e: why, data, ext = f'does not decode ({_why(e)})', None, ''
     return sha, why, data, ext
@@ -126,7 +115,7 @@ def _no_interrupt():
 # %% ../notebooks/01_download.ipynb #e30c87d0
 def _store(f: Path, prep: tuple, dest_dir: Path, holdout_dir: Path|None, pct: float, seen: set[str],
            res: dict, source: str|None=None) -> bool:
-    "Store file `f` (from `source`), prepared as `prep`, in `dest_dir` or the holdout unless refused or seen; count it."
+    "Store file `f` (from `source`) as `prep`ared in `dest_dir` or the holdout, unless refused or seen."
     sha, why, data, ext = prep
     with _no_interrupt():
         if sha[:16] in seen:
@@ -136,7 +125,7 @@ def _store(f: Path, prep: tuple, dest_dir: Path, holdout_dir: Path|None, pct: fl
             res['broken'] += 1
             res['problems'].append((source or str(f), why))
             return False
-        held = bool(holdout_dir) and _held_out(sha, pct)
+        held = bool(holdout_dir) and in_share(sha, pct)
         with atomic_path((holdout_dir if held else dest_dir)/f'{sha[:16]}{ext}') as tmp_path:
             if data is None: shutil.copyfile(f, tmp_path)
             else: tmp_path.write_bytes(data)
@@ -147,7 +136,7 @@ def _store(f: Path, prep: tuple, dest_dir: Path, holdout_dir: Path|None, pct: fl
 
 def add_images(files: list[Path], dest_dir: Path|str, max_size: int|None=None,
                holdout_dir: Path|str|None=None, holdout_pct: float=0.) -> dict:
-    "Store the new readable `files` in `dest_dir` (or, by hash, `holdout_dir`); the counts and why files were refused."
+    "Store the new readable `files` in `dest_dir` (or by hash `holdout_dir`); counts, and why files were not."
     dest_dir, holdout_dir = Path(dest_dir), holdout_dir and Path(holdout_dir)
     seen, res = _seen(dest_dir, holdout_dir), _counts()
     for f in map(Path, files):
@@ -179,7 +168,8 @@ def _search_via(url: str|None):
     finally: urllib.request.install_opener(old)
 
 # %% ../notebooks/01_download.ipynb #33377a09
-_OFFLINE = 'could not reach the image search ({}): check your connection, or import photos you already have with --from-folder DIR'
+_OFFLINE = ('could not reach the image search ({}): check your connection, or import photos you already have '
+            'with --from-folder DIR')
 
 class _Links(Bing):
     "A quiet `Bing` search that collects the result links (each counts as found) instead of downloading them."
@@ -196,17 +186,19 @@ def _search(bing: _Links, search_url: str|None=None) -> list[str]:
     start = len(bing.links)
     try:
         with redirect_stdout(io.StringIO()), _search_via(search_url): bing.run()
-    except (OSError, HTTPException, UnicodeDecodeError) as e:  # URLError, timeouts and refused connections are OSErrors
+    # URLError, timeouts and refused connections are OSErrors.
+    except (OSError, HTTPException, UnicodeDecodeError) as e:
         if len(bing.links) > start:
             return bing.links[start:]  # a later page failed: keep what the earlier ones gave
-        why = e if isinstance(e, urllib.error.HTTPError) else getattr(e, 'reason', None) or e  # URLError's str() is noisy
-        raise CatError(_OFFLINE.format(_why(why))) from e
+        # URLError's str() is noisy: its reason says it
+        why = e if isinstance(e, urllib.error.HTTPError) else getattr(e, 'reason', None) or e
+        raise InputError(_OFFLINE.format(_why(why))) from e
     return bing.links[start:]
 
 # %% ../notebooks/01_download.ipynb #becf1cef
 @dataclass
 class FetchOptions:
-    "How found images are fetched: timeout (s), threads, per-host cap, size cap (MB), retries, backoff (s), redirects."
+    "How found images are fetched: timeout (s), threads, per-host cap, MB cap, retries, backoff, redirects."
     timeout: float = 10.
     workers: int = 32
     per_host: int = 4
@@ -218,11 +210,12 @@ class FetchOptions:
     def __post_init__(self):
         for f in fields(self):
             v = getattr(self, f.name)
-            least = 0 if f.name in ('retries', 'backoff', 'max_redirects') else 1e-9  # the others must be above 0
+            # The others must be above 0.
+            least = 0 if f.name in ('retries', 'backoff', 'max_redirects') else 1e-9
             if isinstance(v, bool) or not isinstance(v, (int, float)) or v < least:
-                raise CatError(f'fetch_{f.name} = {v!r} is not a usable number: set it in '
-                               'settings.ini as a number '
-                               f'like the default, {f.default}')
+                raise InputError(f'fetch_{f.name} = {v!r} is not a usable number: set it in '
+                                 'settings.ini as a number '
+                                 f'like the default, {f.default}')
 
     @classmethod
     def from_settings(cls, s: dict) -> FetchOptions:
@@ -233,7 +226,7 @@ class FetchOptions:
 _HEADERS = Bing('', 0, None, 'on', 1).headers  # what Bing sends, so that hosts answer us as they answer it
 
 class _Stop(threading.Event):
-    "Set when fetching is over; `gate` is held while a fetched file is written, so that none is written after."
+    "Set when fetching is over; `gate` is held while a fetched file is written, so none is written after."
     def __init__(self): super().__init__(); self.gate = threading.Lock()
 
 class _Redirects(urllib.request.HTTPRedirectHandler):
@@ -247,14 +240,15 @@ def _safe_url(link: str) -> str:
                                     urllib.parse.quote(u.query, safe="=&+%:@!$'()*,;"), u.fragment))
 
 def _transient(e: BaseException) -> bool:
-    "Whether `e` is worth another try: a reset or dropped connection, or a 5xx answer (not a refusal, not a timeout)."
+    "Whether `e` deserves another try: a reset or dropped connection, a 5xx answer (no refusal or timeout)."
     if isinstance(e, urllib.error.HTTPError): return e.code >= 500
     e = getattr(e, 'reason', e)  # urlopen wraps errors of the connection in a URLError
-    return isinstance(e, (ConnectionError, HTTPException)) and not isinstance(e, (TimeoutError, ConnectionRefusedError))
+    refused = isinstance(e, (TimeoutError, ConnectionRefusedError))
+    return isinstance(e, (ConnectionError, HTTPException)) and not refused
 
 # %% ../notebooks/01_download.ipynb #a2b54d4e
 def _get(url: str, dest: Path, o: FetchOptions, stop: _Stop) -> str|None:
-    "Download `url` into `dest` whole, within `o`'s limits; None, or why not (raises what may deserve a retry)."
+    "Download `url` into `dest` whole, within `o`'s limits; None, or why not (raises what deserves a retry)."
     cap, deadline = int(o.max_mb * 2**20), time.monotonic() + o.timeout
     opener = urllib.request.build_opener(_Redirects(o.max_redirects))
     with opener.open(urllib.request.Request(_safe_url(url), headers=_HEADERS), timeout=o.timeout) as r:
@@ -287,7 +281,7 @@ def _fetch(url: str, dest: Path, o: FetchOptions, stop: _Stop) -> str|None:
 
 # %% ../notebooks/01_download.ipynb #004837c7
 class _Pool:
-    "Run `work(link, stop)` for each of `links` on `o.workers` threads, at most `o.per_host` at once per host."
+    "Run `work(link, stop)` for each of `links` on `o.workers` threads, at most `o.per_host` at once a host."
     def __init__(self, links: list[str], work, o: FetchOptions):
         self.todo = [(urllib.parse.urlsplit(l).netloc, l) for l in links]  # (host, link)
         self.busy, self.per_host = Counter(), o.per_host
@@ -365,8 +359,8 @@ def _tidy(*folders: Path):
 def _query(template: str, category: str) -> str:
     "The search for `category`: `template` with `{}` replaced by its name, underscores as spaces."
     if '{}' not in template:
-        raise CatError(f'query_template {template!r} has no {{}} for the category name: set it to e.g. '
-                       f'"{{}} cat" in settings.ini')
+        raise InputError(f'query_template {template!r} has no {{}} for the category name: set it to e.g. '
+                         f'"{{}} cat" in settings.ini')
     return template.replace('{}', category.replace('_', ' '))
 
 # %% ../notebooks/01_download.ipynb #5eee4302
@@ -374,17 +368,19 @@ def _categories(categories) -> list[str]:
     "The category names, checked to be plain folder names."
     cats = [categories] if isinstance(categories, str) else list(categories or [])
     if not cats:
-        raise CatError('no categories given: list them in settings.ini (categories = ...) or pass some')
+        raise InputError('no categories given: list them in settings.ini (categories = ...) or pass some')
     for c in cats:
         if not c or c in ('.', '..') or '/' in c or '\\' in c:
-            raise CatError(f'category {c!r} is not a folder name: use letters, digits and underscores')
+            raise InputError(f'category {c!r} is not a folder name: use letters, digits and underscores')
     return cats
 
-def _share(pct: float|None) -> float:
+def _share(pct: float|None, holdout_path: Path|str|None=None) -> float:
     "The holdout share: 0 when not given."
     if pct is None: return 0.
     if not 0 <= pct < 1:
-        raise CatError(f'holdout_pct {pct} is not a share: give a number from 0 to below 1, e.g. 0.15')
+        raise InputError(f'holdout_pct {pct} is not a share: give a number from 0 to below 1, e.g. 0.15')
+    if pct and not holdout_path:
+        raise InputError('a holdout share needs a holdout_path: set it in settings.ini')
     return float(pct)
 
 # %% ../notebooks/01_download.ipynb #b9897ecc
@@ -406,14 +402,16 @@ def _bar(items, total: int, label: str, show: bool):
     bar.comment = label  # after the counts: the console bar takes no `comment` argument
     return bar
 
-def _download_one(query: str, missing: int, staging: Path, dest: Path, hold: Path, pct: float, s,
-                  fetch: FetchOptions, search_url: str|None, show: bool=False) -> dict:
-    "Search for `query` until `dest` and `hold` have `missing` more photos between them, or the results run out."
-    res, bing, seen = _counts(), _Links(query, missing, s.search_timeout), _seen(dest, hold)
-    prepare = lambda f: _prepare(f, s.max_size, seen)  # in the fetching threads: decoding runs in parallel too
+def _download_one(query: str, missing: int, staging: Path, dest: Path, hold: Path|None, pct: float,
+                  max_size: int|None, search_timeout: float, fetch: FetchOptions, search_url: str|None,
+                  show: bool=False) -> dict:
+    "Search for `query` until `dest` and `hold` have `missing` more photos, or the results run out."
+    res, bing, seen = _counts(), _Links(query, missing, search_timeout), _seen(dest, hold)
+    prepare = lambda f: _prepare(f, max_size, seen)  # in the fetching threads: decoding runs in parallel too
     for _ in range(_ROUNDS):
         if not (links := _search(bing, search_url)): break
-        with closing(_fetched(links, staging, fetch, prepare)) as fetched:  # stops the threads, even on Ctrl-C
+        # closing() stops the threads, even on Ctrl-C.
+        with closing(_fetched(links, staging, fetch, prepare)) as fetched:
             for link, f, why, prep in _bar(fetched, len(links), dest.name, show):
                 if why:
                     res['failed'] += 1
@@ -426,47 +424,45 @@ def _download_one(query: str, missing: int, staging: Path, dest: Path, hold: Pat
     return res
 
 # %% ../notebooks/01_download.ipynb #561eaf46
-def download_images(categories: list[str]|str|None=None, images_per_category: int|None=None,
-                    images_path: Path|str|None=None,
-                    holdout_path: Path|str|None=None, holdout_pct: float|None=None, max_size: int|None=None,
-                    query_template: str|None=None, search_timeout: float|None=None, search_url: str|None=None,
-                    fetch: FetchOptions|None=None, settings: Path|str|None=None, verbose: bool=True,
-                    progress: bool|None=None) -> dict:
+def download_images(categories: list[str]|str, images_per_category: int=150, *, images_path: Path|str,
+                    holdout_path: Path|str|None=None, holdout_pct: float|None=None, max_size: int|None=480,
+                    query_template: str='{} cat', search_timeout: float=10, search_url: str|None=None,
+                    fetch: FetchOptions|None=None, verbose: bool=True, progress: bool|None=None) -> dict:
     "Search Bing for each category and store what opens in `images_path/<category>`; counts per category."
-    s = load_settings(settings, categories=categories, images_per_category=images_per_category,
-                      images_path=images_path,
-                      holdout_path=holdout_path, max_size=max_size, query_template=query_template,
-                      search_timeout=search_timeout)
-    pct, cats, out = _share(holdout_pct), _categories(s.categories), {}
-    fetch = fetch or FetchOptions.from_settings(s)
+    pct, cats, out = _share(holdout_pct, holdout_path), _categories(categories), {}
+    fetch = fetch or FetchOptions()
     show = verbose and (IN_NOTEBOOK or sys.stdout.isatty()) if progress is None else progress
-    dirs = [s.images_path, s.holdout_path] + [p/c for c in cats for p in (s.images_path, s.holdout_path)]
-    with _tidy(*dirs), tempfile.TemporaryDirectory(prefix='cat-classifier-') as staging:
+    roots = [Path(p) for p in (images_path, holdout_path) if p]
+    with _tidy(*roots, *[p/c for c in cats for p in roots]), \
+         tempfile.TemporaryDirectory(prefix='cat-classifier-') as staging:
         for c in cats:
-            dest, hold, q = s.images_path/c, s.holdout_path/c, _query(s.query_template, c)
-            have, want = len(_files(dest)) + len(_files(hold)), s.images_per_category
+            dest, hold = Path(images_path)/c, holdout_path and Path(holdout_path)/c
+            q = _query(query_template, c)
+            have, want = len(_files(dest)) + len(_files(hold)), images_per_category
             r = (_counts(skipped=True) if have >= want else
-                 _download_one(q, want-have, Path(staging)/c, dest, hold, pct, s, fetch, search_url, show))
+                 _download_one(q, want-have, Path(staging)/c, dest, hold, pct, max_size, search_timeout,
+                               fetch, search_url, show))
             out[c] = dict(r, total=len(_files(dest)) + len(_files(hold)), wanted=want)
             if verbose: print(_report(c, out[c]))
     return out
 
 # %% ../notebooks/01_download.ipynb #646787bf
-def import_folder(src: Path|str, images_path: Path|str|None=None, holdout_path: Path|str|None=None,
-                  holdout_pct: float|None=None, max_size: int|None=None, categories: list[str]|None=None,
-                  settings: Path|str|None=None, verbose: bool=True) -> dict:
+def import_folder(src: Path|str, images_path: Path|str, holdout_path: Path|str|None=None,
+                  holdout_pct: float|None=None, max_size: int|None=480, categories: list[str]|None=None,
+                  verbose: bool=True) -> dict:
     "Add the photos of `src/<category>/` to `images_path/<category>/` (or the holdout); counts per category."
     src = Path(src).expanduser()
     if not src.is_dir():
-        raise CatError(f'{src} is not a folder: pass a folder that holds one folder of photos per category')
-    s = load_settings(settings, images_path=images_path, holdout_path=holdout_path, max_size=max_size)
+        raise InputError(f'{src} is not a folder: pass a folder that holds one folder of photos per category')
     found = sorted(d.name for d in src.iterdir() if d.is_dir() and not d.name.startswith('.'))
     cats = _categories(categories or found or None)
     if missing := [c for c in cats if c not in found]:
-        raise CatError(f'no folder for {", ".join(missing)} in {src}: add one per category')
-    out, pct = {}, _share(holdout_pct)
-    with _tidy(*[p/c for c in cats for p in (s.images_path, s.holdout_path)]):
+        raise InputError(f'no folder for {", ".join(missing)} in {src}: add one per category')
+    out, pct = {}, _share(holdout_pct, holdout_path)
+    roots = [Path(p) for p in (images_path, holdout_path) if p]
+    with _tidy(*[p/c for c in cats for p in roots]):
         for c in cats:
-            out[c] = add_images(_files(src/c), s.images_path/c, s.max_size, s.holdout_path/c, pct)
+            hold = holdout_path and Path(holdout_path)/c
+            out[c] = add_images(_files(src/c), Path(images_path)/c, max_size, hold, pct)
             if verbose: print(_report(c, out[c]))
     return out

@@ -8,7 +8,7 @@ import csv, json
 from pathlib import Path
 from fastai.vision.all import *
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
-from .core import CatError, atomic_path, atomic_write
+from .core import InputError, atomic_path, atomic_write
 
 # %% auto #0
 __all__ = ['labelled_files', 'file_losses', 'evaluate', 'read_verified', 'plot_confusion', 'plot_top_losses', 'save_report']
@@ -18,13 +18,13 @@ def labelled_files(path: Path|str, vocab: list) -> tuple[L, list]:
     "The readable images under `path/<class>/` and the list of files skipped as unreadable."
     path = Path(path)
     if not path.is_dir():
-        raise CatError(f'{path} is not a folder: pass a folder with one subfolder of photos per class')
+        raise InputError(f'{path} is not a folder: pass a folder with one subfolder of photos per class')
     files = get_image_files(path)
-    if not files: raise CatError(f'no images under {path}: it needs one subfolder of photos per class')
+    if not files: raise InputError(f'no images under {path}: it needs one subfolder of photos per class')
     unknown = sorted({parent_label(f) for f in files} - set(vocab))
     if unknown:
-        raise CatError(f'{path} has classes the model does not know ({", ".join(unknown)}); it '
-                       f'knows: {", ".join(vocab)}')
+        raise InputError(f'{path} has classes the model does not know ({", ".join(unknown)}); it '
+                         f'knows: {", ".join(vocab)}')
     bad = set(verify_images(files))
     return files.filter(lambda f: f not in bad), sorted(map(str, bad))
 
@@ -45,7 +45,7 @@ def file_losses(probs: Tensor, targs: Tensor) -> Tensor:
 
 # %% ../notebooks/05_evaluate.ipynb #2816da0b
 def evaluate(learn: Learner, path: Path|str, tta: bool=False, n_top: int=9, verified: dict|None=None) -> dict:
-    "The figures of `learn` on `path/<class>/`, and with `verified` ({file: label holds}) on the checked photos too."
+    "The figures of `learn` on `path/<class>/`; with `verified` ({file: label holds}), on checked photos too."
     vocab, path = list(learn.dls.vocab), Path(path)
     files, skipped = labelled_files(path, vocab)
     dl = learn.dls.test_dl(files, with_labels=True)
@@ -65,12 +65,12 @@ def read_verified(path: Path|str) -> dict:
     "{file: whether its label holds} from a CSV file with columns `file` and `holds` (yes/no)."
     path = Path(path)
     if not path.is_file():
-        raise CatError(f'no list of checked labels at {path}: pass the CSV file (file,label,holds,reason)')
+        raise InputError(f'no list of checked labels at {path}: pass the CSV file (file,label,holds,reason)')
     with open(path, newline='', encoding='utf-8-sig') as f: rows = list(csv.DictReader(f))
     if not rows or not {'file', 'holds'} <= set(rows[0]):
-        raise CatError(f'{path} needs the columns file and holds (yes or no): keep the header as written')
+        raise InputError(f'{path} needs the columns file and holds (yes or no): keep the header as written')
     bad = [r['file'] for r in rows if r['holds'].strip().lower() not in ('yes', 'no')]
-    if bad: raise CatError(f'{path}: holds must be yes or no, not for {bad[0]}: fix that line')
+    if bad: raise InputError(f'{path}: holds must be yes or no, not for {bad[0]}: fix that line')
     return {r['file']: r['holds'].strip().lower() == 'yes' for r in rows}
 
 # %% ../notebooks/05_evaluate.ipynb #8dceb161
@@ -107,7 +107,7 @@ def plot_top_losses(res: dict, dest: Path|str) -> Path:
 
 # %% ../notebooks/05_evaluate.ipynb #3de3a0cd
 def save_report(res: dict, dest: Path|str) -> dict:
-    "Write `evaluation.json`, `confusion.png` and `top_losses.png` into the folder `dest`; return their paths."
+    "Write `evaluation.json`, `confusion.png` and `top_losses.png` into the folder `dest`; their paths."
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     return dict(json=atomic_write(dest/'evaluation.json', json.dumps(res, indent=2)),

@@ -6,22 +6,23 @@
 from __future__ import annotations
 import json, shutil, tempfile, warnings
 from pathlib import Path
-from .core import CatError, atomic_path, atomic_write, file_sha256, load_settings
+from .core import InputError, atomic_path, atomic_write, file_sha256
 from fastai.vision.all import *
 from .data import SquareRandomResizedCrop
-from .train import BACKBONES, _versions
+from .backbones import BACKBONES
+from .train import _versions
 
 # %% auto #0
 __all__ = ['HEAD', 'latest_run', 'read_card', 'load_model', 'model_spec', 'save_weights', 'build_learner', 'load_weights_only',
            'save_onnx', 'add_formats', 'export_model']
 
 # %% ../notebooks/06_export.ipynb #3ea5b13f
-def latest_run(runs_path: Path|str|None=None) -> Path:
-    "The most recently trained run folder under `runs_path` (default: settings)."
-    runs_path = Path(runs_path or load_settings().runs_path)
+def latest_run(runs_path: Path|str) -> Path:
+    "The most recently trained run folder under `runs_path` (settings' `runs_path`)."
+    runs_path = Path(runs_path)
     runs = sorted(runs_path.glob('*/learner.pkl'),
                   key=lambda p: p.stat().st_mtime) if runs_path.is_dir() else []
-    if not runs: raise CatError(f'no trained run under {runs_path}: run `cat-classifier train` first')
+    if not runs: raise InputError(f'no trained run under {runs_path}: run `cat-classifier train` first')
     return runs[-1].parent
 
 # %% ../notebooks/06_export.ipynb #0832b146
@@ -30,23 +31,23 @@ def read_card(model: Path|str) -> dict:
     model = Path(model)
     card = model.with_suffix('.json')
     if not model.is_file():
-        raise CatError(f'no model at {model}: train and export one (`cat-classifier train`, then '
-                       '`export`) or pass --model')
+        raise InputError(f'no model at {model}: train and export one (`cat-classifier train`, then '
+                         '`export`) or pass --model')
     if not card.is_file():
-        raise CatError(f'{model} has no card ({card.name}) beside it, so its sha256 cannot be checked: '
-                       'export it with `cat-classifier export`')
+        raise InputError(f'{model} has no card ({card.name}) beside it, so its sha256 cannot be checked: '
+                         'export it with `cat-classifier export`')
     try: return json.loads(card.read_text())
     except json.JSONDecodeError:
-        raise CatError(f'{card} is not valid JSON: restore it from git or export the model again') from None
+        raise InputError(f'{card} is not valid JSON: restore it from git or export the model again') from None
 
-def load_model(model: Path|str|None=None, settings: Path|str|None=None, safe: bool=False) -> Learner:
-    "Load the exported `model` (default: the shipped one) if its sha256 matches its card; `safe`: never unpickle."
-    model = Path(model or load_settings(settings).model_path)
+def load_model(model: Path|str, safe: bool=False) -> Learner:
+    "Load the exported `model` (settings' `model_path`) if its sha256 matches its card; `safe`: no pickle."
+    model = Path(model)
     if safe or model.suffix == '.safetensors': return load_weights_only(model)
     card = read_card(model)
     if file_sha256(model) != card.get('sha256'):
-        raise CatError(f'{model} does not match the sha256 in its card: it was changed or corrupted, so it '
-                       'was not loaded; restore it from git or export it again')
+        raise InputError(f'{model} does not match the sha256 in its card: it was changed or corrupted, so it '
+                         'was not loaded; restore it from git or export it again')
     with warnings.catch_warnings():
         # fastai warns on every load that unpickling can run code. These bytes have just matched the sha256 on the
         # card, which is this project's guard; for a model someone else made, `safe=True` never unpickles.
@@ -62,12 +63,12 @@ HEAD = dict(concat_pool=True, pool=True, lin_ftrs=None, ps=0.5, first_bn=True, b
             lin_first=False)
 
 def model_spec(learn: Learner, card: dict) -> dict:
-    "What rebuilds `learn` without a pickle: backbone, head, vocabulary, size, normalisation, augmentation (for TTA)."
+    "What rebuilds `learn` without a pickle: backbone, head, vocabulary, size, normalisation, augmentation."
     from cat_classifier.predict import direct_tfm
     tfm = direct_tfm(learn)
     if tfm is None:
-        raise CatError('this model sees photos through other transforms than the centred square: it cannot '
-                       'be rebuilt from its weights')
+        raise InputError('this model sees photos through other transforms than the centred square: it cannot '
+                         'be rebuilt from its weights')
     size, mean, std = tfm
     return dict(backbone=card['backbone'], n_out=len(learn.dls.vocab), head=HEAD, vocab=list(learn.dls.vocab),
                 image_size=size, view='the centred square, resized (bilinear)',
@@ -85,7 +86,7 @@ def save_weights(learn: Learner, dest: Path|str) -> Path:
 
 # %% ../notebooks/06_export.ipynb #54a9e20d
 def _empty_dls(spec: dict) -> DataLoaders:
-    "DataLoaders with no items but the vocabulary and transforms of `spec`: what `learn.export` leaves in a pickle."
+    "Empty DataLoaders with the vocabulary and transforms of `spec`: what `learn.export` leaves in a pickle."
     tfms = dict(item_tfms=SquareRandomResizedCrop(spec['image_size'], min_scale=spec['min_scale']),
                 batch_tfms=[*aug_transforms(mult=spec['aug_mult']),
                             Normalize.from_stats(spec['normalize']['mean'], spec['normalize']['std'])])
@@ -104,35 +105,36 @@ def build_learner(spec: dict, weights: Path|str) -> Learner:
     "A learner rebuilt from a card's `rebuild` spec and a safetensors file of weights: nothing is unpickled."
     from safetensors.torch import load_file
     if spec.get('backbone') not in BACKBONES:
-        raise CatError(f"unknown backbone {spec.get('backbone')!r} on the card: this version "
-                       f"knows {', '.join(BACKBONES)}")
-    model = create_vision_model(BACKBONES[spec['backbone']], spec['n_out'], pretrained=False, **spec['head'])
+        raise InputError(f"unknown backbone {spec.get('backbone')!r} on the card: this version "
+                         f"knows {', '.join(BACKBONES)}")
+    arch = BACKBONES[spec['backbone']].arch
+    model = create_vision_model(arch, spec['n_out'], pretrained=False, **spec['head'])
     try: model.load_state_dict(load_file(str(weights), device='cpu'))
     except Exception as e:
-        raise CatError(f'{weights} does not fit the model its card describes '
-                       f'({str(e).splitlines()[0][:100]}): export it again') from None
+        raise InputError(f'{weights} does not fit the model its card describes '
+                         f'({str(e).splitlines()[0][:100]}): export it again') from None
     return Learner(_empty_dls(spec), model.eval(), loss_func=CrossEntropyLossFlat(),
                    metrics=[accuracy, error_rate])
 
 # %% ../notebooks/06_export.ipynb #fef43967
 def load_weights_only(model: Path|str) -> Learner:
-    "The exported `model` rebuilt from its card and safetensors weights once their sha256 match; never unpickles."
+    "The exported `model` rebuilt from its card and its safetensors weights, sha256 checked; no unpickling."
     model = Path(model)
     weights = model.with_suffix('.safetensors')
     card = read_card(weights)
     if 'weights' not in card or 'rebuild' not in card:
-        raise CatError(f"{model.with_suffix('.json')} does not describe the weights-only model: write it "
-                       f"with `cat-classifier export --model {model.with_suffix('.pkl')}`")
+        raise InputError(f"{model.with_suffix('.json')} does not describe the weights-only model: write it "
+                         f"with `cat-classifier export --model {model.with_suffix('.pkl')}`")
     if file_sha256(weights) != card['weights'].get('sha256'):
-        raise CatError(f'{weights} does not match the sha256 in its card: it was changed or corrupted, so it '
-                       'was not loaded; restore it from git or export it again')
+        raise InputError(f'{weights} does not match the sha256 in its card: it was changed or corrupted, so it '
+                         'was not loaded; restore it from git or export it again')
     learn = build_learner(card['rebuild'], weights)
     learn.card = card
     return learn
 
 # %% ../notebooks/06_export.ipynb #27b8eec7
 class _Normalized(nn.Module):
-    "A classifier with its input normalisation before it and a softmax after it: RGB in [0, 1] in, probabilities out."
+    "A classifier with its normalisation before and a softmax after: RGB in [0, 1] in, probabilities out."
     def __init__(self, model: nn.Module, mean: list, std: list):
         super().__init__()
         self.model = model
@@ -141,10 +143,11 @@ class _Normalized(nn.Module):
     def forward(self, x): return self.model((x - self.mean) / self.std).softmax(-1)
 
 def save_onnx(learn: Learner, spec: dict, dest: Path|str, opset: int=17) -> Path:
-    "Write `learn`'s model with its normalisation and softmax as ONNX to `dest` (any batch size in, probabilities out)."
+    "Write `learn`'s model, normalisation and softmax to `dest` as ONNX (any batch in, probabilities out)."
     m, s = _Normalized(learn.model, **spec['normalize']).eval(), spec['image_size']
     with atomic_path(dest) as tmp, warnings.catch_warnings():
-        warnings.simplefilter('ignore')  # the exporter's notes on how it traced the model, for torch's developers
+        # The exporter's notes on how it traced the model are for torch's developers.
+        warnings.simplefilter('ignore')
         torch.onnx.export(m, (torch.zeros(1, 3, s, s),), str(tmp), input_names=['image'],
                           output_names=['probabilities'],
                           dynamic_axes={'image': {0: 'n'}, 'probabilities': {0: 'n'}}, opset_version=opset,
@@ -152,9 +155,9 @@ def save_onnx(learn: Learner, spec: dict, dest: Path|str, opset: int=17) -> Path
     return Path(dest)
 
 # %% ../notebooks/06_export.ipynb #3e9e0aee
-def add_formats(model: Path|str|None=None, onnx: bool=False, settings: Path|str|None=None) -> dict:
-    "Write the weights-only `.safetensors` (and with `onnx`, the `.onnx`) beside `model`; describe them on its card."
-    model = Path(model or load_settings(settings).model_path)
+def add_formats(model: Path|str, onnx: bool=False) -> dict:
+    "Write the weights-only `.safetensors` (and `.onnx` with `onnx`) beside `model`; add them to its card."
+    model = Path(model)
     learn = load_model(model)  # checks the pickle against the card first
     card = {k: v for k, v in learn.card.items() if k not in ('rebuild', 'weights')}
     spec, w = model_spec(learn, card), save_weights(learn, model.with_suffix('.safetensors'))
@@ -171,14 +174,12 @@ def add_formats(model: Path|str|None=None, onnx: bool=False, settings: Path|str|
     return card
 
 # %% ../notebooks/06_export.ipynb #c87e031c
-def export_model(run: Path|str|None=None, dest: Path|str|None=None, evaluation: dict|None=None,
-                 settings: Path|str|None=None, onnx: bool=False) -> Path:
-    "Copy a run's learner, card and weights-only files to `dest` (default: `model_path`); add `evaluation` to the card."
-    s = load_settings(settings)
-    run, dest = Path(run) if run else latest_run(s.runs_path), Path(dest or s.model_path)
+def export_model(run: Path|str, dest: Path|str, evaluation: dict|None=None, onnx: bool=False) -> Path:
+    "Copy `run`'s learner, card and weights-only files to `dest` (settings' `model_path`); add `evaluation`."
+    run, dest = Path(run), Path(dest)
     src, info = run/'learner.pkl', json.loads((run/'learner.json').read_text())
     if file_sha256(src) != info['sha256']:
-        raise CatError(f'{src} does not match its card: it changed after training; train again')
+        raise InputError(f'{src} does not match its card: it changed after training; train again')
     card = dict(name=dest.stem, categories=info['categories'], backbone=info['config']['backbone'],
                 image_size=info['config']['size'], config=info['config'],
                 images_per_class=info['images_per_class'],

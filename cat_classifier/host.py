@@ -6,7 +6,7 @@
 from __future__ import annotations
 import json, os, signal, socket, subprocess, sys, tempfile, time, webbrowser
 from pathlib import Path
-from .core import CatError, load_settings
+from .core import InputError, load_settings, upload_bytes
 from .app import MODEL_ENV, SETTINGS_ENV, UPLOAD_BATCH
 from .serve import RUNTIME_ENV, ModelClient
 
@@ -17,27 +17,29 @@ __all__ = ['VOILA_TEMPLATE', 'POOL_SIZE', 'voila_config', 'write_voila_template'
 # %% ../notebooks/12_host.ipynb #4c35f061
 VOILA_TEMPLATE = 'cat-classifier'
 
-def _upload_limit(max_upload_mb: float) -> int: return int(UPLOAD_BATCH * max_upload_mb * 2**20)
+def _upload_limit(max_upload_mb: float) -> int: return UPLOAD_BATCH * upload_bytes(max_upload_mb)
 
 POOL_SIZE = 2  # when settings.ini has no pool_size
 
-def voila_config(max_upload_mb: float|None=None, cull_idle_s: int=600, pool_size: int=0) -> dict:
-    "The Voila settings the app is served with (see above); `install_voila_setup` gives mybinder.org the same."
-    mb = load_settings().max_upload_mb if max_upload_mb is None else max_upload_mb
-    pool = {'preheat_kernel': True, 'default_pool_size': pool_size} if pool_size > 0 else {'preheat_kernel': False}
+def voila_config(max_upload_mb: float=10, cull_idle_s: int=600, pool_size: int=0) -> dict:
+    "The Voila settings the app is served with (see above); `install_voila_setup` gives mybinder.org these."
+    # pool_size 0: Voila inside a Jupyter server (mybinder.org) has no pool; `serve_app` passes the setting.
+    pool = ({'preheat_kernel': True, 'default_pool_size': pool_size} if pool_size > 0
+            else {'preheat_kernel': False})
     return {'VoilaConfiguration': pool | {'show_tracebacks': False, 'file_allowlist': [],
                                           'template': VOILA_TEMPLATE},
             'MappingKernelManager': {'cull_idle_timeout': cull_idle_s,
                                      'cull_interval': max(1, min(60, cull_idle_s // 2)),
                                      'cull_connected': False, 'cull_busy': False},
-            'Voila': {'tornado_settings': {'websocket_max_message_size': _upload_limit(mb) + 2**20},
+            'Voila': {'tornado_settings': {'websocket_max_message_size': _upload_limit(max_upload_mb) + 2**20},
                       'port_retries': 0}}
 
 # %% ../notebooks/12_host.ipynb #b2ba6a8b
 _GUARD = """<script>
 // cat-classifier: refuse an upload that one websocket message cannot carry, before the browser reads it.
-// Why wrap addEventListener: ipywidgets' FileUpload has no size option, and its <input type=file> is never put in the
-// document, so no listener there sees its change event; the listener the widget adds itself is the only place to stop it.
+// Why wrap addEventListener: ipywidgets' FileUpload has no size option, and its <input type=file> is never put in
+// the document, so no listener there sees its change event; the listener the widget adds itself is the only place
+// to stop it.
 (function () {
   const limit = LIMIT, add = EventTarget.prototype.addEventListener;
   HTMLInputElement.prototype.addEventListener = function (type, listener, options) {
@@ -47,11 +49,11 @@ _GUARD = """<script>
         const total = Array.from(this.files || []).reduce((n, f) => n + f.size, 0);
         if (total <= limit) return inner.call(this, event);
         this.value = '';
-        const msg = 'These files add up to ' + Math.ceil(total / 2**20) + ' MB, more than the ' + Math.floor(limit / 2**20) +
-                    ' MB that one upload can carry: upload fewer at a time.';
+        const msg = 'These files add up to ' + Math.ceil(total / 2**20) + ' MB, more than the ' +
+                    Math.floor(limit / 2**20) + ' MB that one upload can carry: upload fewer at a time.';
         const status = document.querySelector('.cat-status .widget-html-content');
-        if (status) status.innerHTML = '<div class="cat-upload-refused" style="color:#8a1f11;background:#fdecea;padding:10px 12px;' +
-                                       'border-radius:4px;max-width:736px">⚠️ ' + msg + '</div>';
+        if (status) status.innerHTML = '<div class="cat-upload-refused" style="color:#8a1f11;background:#fdecea;' +
+                                       'padding:10px 12px;border-radius:4px;max-width:736px">⚠️ ' + msg + '</div>';
         else window.alert(msg);
       };
     }
@@ -60,27 +62,28 @@ _GUARD = """<script>
 })();
 </script>"""
 
-def write_voila_template(data_dir: Path|str, max_upload_mb: float|None=None) -> Path:
+def write_voila_template(data_dir: Path|str, max_upload_mb: float=10) -> Path:
     "Write the app's Voila template (`lab` plus the upload guard) under the Jupyter data folder `data_dir`."
-    mb = load_settings().max_upload_mb if max_upload_mb is None else max_upload_mb
     d = Path(data_dir)/'voila'/'templates'/VOILA_TEMPLATE
     d.mkdir(parents=True, exist_ok=True)
     (d/'conf.json').write_text(json.dumps({'base_template': 'lab'}))
     (d/'index.html.j2').write_text("{%- extends 'voila/templates/lab/index.html.j2' -%}\n{%- block "
                                    "html_head_js -%}\n{{ super() }}\n"
-                                   + _GUARD.replace('LIMIT', str(_upload_limit(mb))) + '\n{%- '
+                                   + _GUARD.replace('LIMIT', str(_upload_limit(max_upload_mb))) + '\n{%- '
                                                                                        'endblock html_head_js -%}\n')
     return d
 
 # %% ../notebooks/12_host.ipynb #0fe92f9b
-def jupyter_server_config(max_upload_mb: float|None=None, cull_idle_s: int=600) -> dict:
-    "`voila_config` for Voila as an extension of the Jupyter server: the same settings under the server's names."
+def jupyter_server_config(max_upload_mb: float=10, cull_idle_s: int=600) -> dict:
+    "`voila_config` for Voila as a Jupyter server extension: the same settings under the server's names."
     c = voila_config(max_upload_mb, cull_idle_s)
     return {'ServerApp': {'tornado_settings': c['Voila']['tornado_settings']},
             'MappingKernelManager': c['MappingKernelManager'], 'VoilaConfiguration': c['VoilaConfiguration']}
 
 def install_voila_setup(prefix: Path|str, max_upload_mb: float|None=None) -> Path:
-    "Merge `jupyter_server_config()` into `prefix`'s Jupyter server settings and write the template; the settings file."
+    "Merge `jupyter_server_config()` into `prefix`'s Jupyter settings, write the template; the settings file."
+    # binder/postBuild calls this with the prefix alone: it is an edge, so it reads the settings itself.
+    if max_upload_mb is None: max_upload_mb = load_settings().max_upload_mb
     f = Path(prefix)/'etc'/'jupyter'/'jupyter_server_config.json'
     conf = json.loads(f.read_text()) if f.is_file() else {}
     for k, v in jupyter_server_config(max_upload_mb).items(): conf[k] = conf.get(k, {}) | v
@@ -95,15 +98,15 @@ def app_notebook() -> Path:
     import cat_classifier
     nb = Path(cat_classifier.__file__).resolve().parent.parent/'notebooks'/'app.ipynb'
     if not nb.is_file():
-        raise CatError(f'{nb} is missing: the app runs from a checkout of the project (pip install -e .)')
+        raise InputError(f'{nb} is missing: the app runs from a checkout of the project (pip install -e .)')
     return nb
 
 def _check_port(ip: str, port: int):
     with socket.socket() as s:
         try: s.bind((ip, port))
         except OSError:
-            raise CatError(f'port {port} on {ip} is in use (another app running?): stop it '
-                           'or pass --port') from None
+            raise InputError(f'port {port} on {ip} is in use (another app running?): stop it '
+                             'or pass --port') from None
 
 # %% ../notebooks/12_host.ipynb #283a05dd
 def _voila_command(nb: Path, port: int, ip: str, conf_dir: Path) -> list:
@@ -125,13 +128,14 @@ def serve_app(port: int=8866, open_browser: bool=False, model: Path|str|None=Non
               settings: Path|str|None=None,
               ip: str='127.0.0.1', cull_idle_s: int=600, ready_timeout: float=120,
               pool_size: int|None=None) -> int:
-    "Serve the app with Voila at http://`ip`:`port`/ until Ctrl-C or SIGTERM; 0 once stopped, else Voila's exit status."
+    "Serve the app with Voila at http://`ip`:`port`/ until Ctrl-C or SIGTERM; 0, else Voila's exit status."
     s = load_settings(settings)
     model = Path(model or os.environ.get(MODEL_ENV) or s.model_path).resolve()
     pool_size = s.get('pool_size', POOL_SIZE) if pool_size is None else pool_size
     nb = app_notebook()
     _check_port(ip, port)
-    env = os.environ | {MODEL_ENV: str(model)} | ({SETTINGS_ENV: str(Path(settings).resolve())} if settings else {})
+    env = os.environ | {MODEL_ENV: str(model)}
+    if settings: env[SETTINGS_ENV] = str(Path(settings).resolve())
     with tempfile.TemporaryDirectory(prefix='cat-classifier-voila-') as conf:
         # The model process of this app, in this app's folder: started now, so that a missing or changed model is
         # said here in one line rather than in the page, and stopped with the app, whoever restarted it meanwhile.
@@ -139,7 +143,8 @@ def serve_app(port: int=8866, open_browser: bool=False, model: Path|str|None=Non
         models = ModelClient(model, settings, base=env[RUNTIME_ENV], start_timeout=ready_timeout)
         print(f'Loading the model (its process works in {env[RUNTIME_ENV]})…', flush=True)
         models.start()
-        (Path(conf)/'voila.json').write_text(json.dumps(voila_config(s.max_upload_mb, cull_idle_s, pool_size)))
+        voila = voila_config(s.max_upload_mb, cull_idle_s, pool_size)
+        (Path(conf)/'voila.json').write_text(json.dumps(voila))
         write_voila_template(Path(conf)/'share'/'jupyter', s.max_upload_mb)
         env['JUPYTER_PATH'] = os.pathsep.join([str(Path(conf)/'share'/'jupyter'),
                                                *filter(None, [os.environ.get('JUPYTER_PATH')])])
@@ -147,20 +152,21 @@ def serve_app(port: int=8866, open_browser: bool=False, model: Path|str|None=Non
         try:
             proc = subprocess.Popen(_voila_command(nb, port, ip, Path(conf)), cwd=nb.parent, env=env,
                                     start_new_session=True)
-            return _run(proc, ip, port, open_browser, ready_timeout)
+            return _supervise(proc, ip, port, open_browser, ready_timeout)
         finally: models.stop()
 
 # %% ../notebooks/12_host.ipynb #dcb8ddf8
-def _run(proc: subprocess.Popen, ip: str, port: int, open_browser: bool, ready_timeout: float) -> int:
+def _supervise(proc: subprocess.Popen, ip: str, port: int, open_browser: bool, ready_timeout: float) -> int:
     "Announce the app once it listens, wait for Ctrl-C or SIGTERM, then stop Voila and its kernels."
     def _term(signum, frame): raise KeyboardInterrupt
-    # SIGINT too: a process started in the background inherits SIGINT ignored, and then Python installs no Ctrl-C handler.
+    # SIGINT too: a process started in the background inherits SIGINT ignored, and then Python installs no
+    # Ctrl-C handler.
     try: old = {s: signal.signal(s, _term) for s in (signal.SIGTERM, signal.SIGINT)}
     except ValueError: old = {}  # not the main thread: signals are left as they were
     url = f'http://{ip}:{port}/'
     try:
         if not _wait_listening(proc, ip, port, ready_timeout):
-            raise CatError(f'Voila did not start on {url} within {ready_timeout:g} s: see its messages above')
+            raise InputError(f'Voila did not start on {url} within {ready_timeout:g} s: see its messages above')
         print(f'The cat-classifier app is running at {url}  (Ctrl-C to stop)', flush=True)
         if open_browser: webbrowser.open(url)
         return proc.wait()

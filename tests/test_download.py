@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from cat_classifier.core import CatError, file_sha256
-from cat_classifier.download import FetchOptions, _no_interrupt, add_images, download_images, import_folder, verify_image
+from cat_classifier.core import InputError, file_sha256
+from cat_classifier.download import FetchOptions, _no_interrupt, add_images, download_images, import_folder, image_problem
 from conftest import CLI
 from download_fakebing import DROP, Redirect, Slow, closed_port_url, fake_bing
 
@@ -48,7 +48,7 @@ def test_download_keeps_only_good_distinct_images(data):
     assert sorted(p.name for p in stored) == sorted(f'{sha16(b)}.jpg' for b in GOOD.values())
     assert [p.read_bytes() for p in stored] == sorted(GOOD.values(), key=sha16)  # small JPEGs are kept byte for byte
     for p in stored:
-        assert verify_image(p) is None
+        assert image_problem(p) is None
         with Image.open(p) as im: im.load()
     assert sorted(p.relative_to(d).as_posix() for p in d.rglob('*')) == ['images', 'images/Siamese', *(f'images/Siamese/{p.name}' for p in stored)]
     assert (res['Siamese']['added'], res['Siamese']['duplicates'], res['Siamese']['broken'], res['Siamese']['total']) == (4, 1, 1, 4)
@@ -79,7 +79,7 @@ def test_searches_on_until_enough_good_images(data):
 def test_unreachable_search_is_one_line_and_leaves_nothing(data):
     d, kw = data
     before = staging_dirs()
-    with pytest.raises(CatError) as e:
+    with pytest.raises(InputError) as e:
         download_images(['Siamese', 'Persian'], 5, search_url=closed_port_url(), search_timeout=2, **kw)
     msg = str(e.value)
     assert msg.startswith('could not reach the image search (') and '--from-folder' in msg and '\n' not in msg
@@ -88,7 +88,7 @@ def test_unreachable_search_is_one_line_and_leaves_nothing(data):
 def test_search_failing_later_keeps_earlier_categories(data):
     d, kw = data
     with fake_bing({'Siamese cat': SIAMESE, 'Persian cat': 503}, WEB) as (url, asked):
-        with pytest.raises(CatError, match='HTTP Error 503'):
+        with pytest.raises(InputError, match='HTTP Error 503'):
             download_images(['Siamese', 'Persian'], 5, search_url=url, search_timeout=2, **kw)
     assert sorted(p.name for p in (d/'images').iterdir()) == ['Siamese'] and len(list((d/'images'/'Siamese').iterdir())) == 4
     assert not (d/'holdout').exists()
@@ -130,7 +130,7 @@ def test_import_folder(labelled, data, tmp_path):
     stored = list((d/'images').rglob('*'))
     files = [f for f in stored if f.is_file()]
     assert all(not f.name.startswith('.') for f in stored) and len(files) == 23
-    for f in files: assert verify_image(f) is None
+    for f in files: assert image_problem(f) is None
     huge = d/'images'/'Persian'/f'{sha16(jpeg(20, size=(1600, 900)))}.jpg'
     assert Image.open(huge).size == (480, 270)
     png = d/'images'/'Siamese'/f'{sha16(jpeg(21, fmt="PNG"))}.png'
@@ -155,9 +155,9 @@ def test_import_holdout_is_stable_and_disjoint(labelled, tmp_path):
     assert len(held) == sum(r['holdout'] for r in r1.values())
 
 def test_import_errors(tmp_path, labelled):
-    with pytest.raises(CatError, match='is not a folder'): import_folder(tmp_path/'nope', images_path=tmp_path/'x')
-    with pytest.raises(CatError, match='no folder for Bengal'): import_folder(labelled, images_path=tmp_path/'x', categories=['Bengal'])
-    with pytest.raises(CatError, match='not a share'): import_folder(labelled, images_path=tmp_path/'x', holdout_pct=15)
+    with pytest.raises(InputError, match='is not a folder'): import_folder(tmp_path/'nope', images_path=tmp_path/'x')
+    with pytest.raises(InputError, match='no folder for Bengal'): import_folder(labelled, images_path=tmp_path/'x', categories=['Bengal'])
+    with pytest.raises(InputError, match='not a share'): import_folder(labelled, images_path=tmp_path/'x', holdout_pct=15)
     assert not (tmp_path/'x').exists()
 
 def test_add_images_never_leaves_partial_files(tmp_path, monkeypatch):
@@ -193,7 +193,7 @@ def assert_only_whole_photos(*roots: Path):
     "Every file under `roots` is a photo that opens, under a visible name: no `.part`, nothing half-written."
     for root in roots:
         for p in root.rglob('*'):
-            if p.is_file(): assert not p.name.startswith('.') and verify_image(p) is None, p
+            if p.is_file(): assert not p.name.startswith('.') and image_problem(p) is None, p
 
 @pytest.mark.parametrize('case', CASES)
 def test_fetch_problems(case, data, tmp_path, monkeypatch, capsys):

@@ -55,9 +55,9 @@ def test_direct_view_is_fastais_validation_view(learn, photos):
 
 def test_batched_answers_are_the_one_at_a_time_answers(learn, photos):
     imgs = [load_image(f) for f in photos]
-    single = [predict_image(learn, im, threshold=0.5, cat_threshold=0.1) for im in imgs]
+    single = [predict_image(learn, im, unknown_threshold=0.5, cat_threshold=0.1) for im in imgs]
     for bs in (1, 3, 32):
-        same_answers(predict_images(learn, imgs, threshold=0.5, cat_threshold=0.1, bs=bs), single)
+        same_answers(predict_images(learn, imgs, unknown_threshold=0.5, cat_threshold=0.1, bs=bs), single)
     assert all(r['name'] == r['label'].replace('_', ' ') for r in single)
 
 
@@ -68,7 +68,7 @@ def test_single_photo_path_agrees_with_learn_predict(learn, photos):
     for f in photos[:5]:
         im = load_image(f)
         with learn.no_bar(), learn.no_logging(): probs = learn.predict(PILImage.create(im.copy()))[2]
-        r = predict_image(learn, im, threshold=0.5, cat_threshold=0.1)
+        r = predict_image(learn, im, unknown_threshold=0.5, cat_threshold=0.1)
         assert r['label'] == vocab[int(probs.argmax())]
         assert np.allclose([p for _, p in r['top']], [float(probs[vocab.index(l)]) for l, _ in r['top']], atol=1e-4)
         assert abs(r['cat_probability'] - cat_probability(im)) < 1e-6
@@ -106,15 +106,15 @@ def test_weights_only_model_never_unpickles_and_answers_the_same(learn, toy_mode
 
 
 def test_weights_only_model_is_refused_when_changed(toy_model, tmp_path):
-    from cat_classifier.core import CatError
+    from cat_classifier.core import InputError
     from cat_classifier.export import load_model
     for s in ('.pkl', '.json', '.safetensors'): shutil.copy(toy_model.with_suffix(s), (tmp_path/'m').with_suffix(s))
     m = tmp_path/'m.pkl'
     with open(m.with_suffix('.safetensors'), 'ab') as f: f.write(b'\0')
-    with pytest.raises(CatError, match='does not match the sha256'): load_model(m, safe=True)
+    with pytest.raises(InputError, match='does not match the sha256'): load_model(m, safe=True)
     card = json.loads(m.with_suffix('.json').read_text()); del card['weights']
     m.with_suffix('.json').write_text(json.dumps(card))
-    with pytest.raises(CatError, match='cat-classifier export --model'): load_model(m, safe=True)
+    with pytest.raises(InputError, match='cat-classifier export --model'): load_model(m, safe=True)
 
 
 def test_onnx_gives_the_torch_answers_on_20_photos(learn, toy_model, photos, tmp_path):

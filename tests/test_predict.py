@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cat_classifier.core import CatError
+from cat_classifier.core import InputError
 from cat_classifier.predict import load_image, predict_files, predict_image
 from cat_classifier.testing import awkward_files, make_toy_images
 
@@ -37,12 +37,12 @@ def test_awkward_files_each_get_their_message_or_read(awkward):
                 im = load_image(src)
                 assert im.mode == 'RGB' and min(im.size) > 0, f.name
             else:
-                with pytest.raises(CatError) as e: load_image(src)
+                with pytest.raises(InputError) as e: load_image(src)
                 assert str(e.value).startswith(msg) and '\n' not in str(e.value), (f.name, str(e.value))
 
 
 def test_messages_say_what_to_do(awkward):
-    msgs = {f.name: str(pytest.raises(CatError, load_image, f).value) for f, m in awkward.items() if m}
+    msgs = {f.name: str(pytest.raises(InputError, load_image, f).value) for f, m in awkward.items() if m}
     assert msgs['huge.jpg'] == 'the file is 10.5 MB, larger than the 10 MB limit: send a smaller photo'
     assert msgs['photo.heic'].startswith('HEIC format not supported: use JPEG, PNG, WebP, GIF, BMP or TIFF')
     assert msgs['unknown.jpg'] == 'format not supported: use JPEG, PNG, WebP, GIF, BMP or TIFF'
@@ -71,7 +71,7 @@ def test_damaged_files_never_raise_anything_but_caterror(fmt):
     b = io.BytesIO(); im.save(b, fmt); data = b.getvalue()
     for v in _variants(data, 60, seed=sum(map(ord, fmt))):
         try: assert load_image(v, max_bytes=0).mode == 'RGB'
-        except CatError as e: assert '\n' not in str(e)
+        except InputError as e: assert '\n' not in str(e)
 
 
 def test_same_answer_from_disk_and_from_upload(learn, toy):
@@ -86,7 +86,7 @@ def test_predict_files_goes_on_after_a_bad_file(learn, toy, awkward):
     d = next(iter(awkward)).parent
     files = [d/'notes.jpg', toy/'green_square'/'green_square_000.jpg', d/'missing.jpg', d/'cmyk.jpg']
     out = list(predict_files(learn, files))
-    keys = ['cat', 'cat_probability', 'file', 'known', 'label', 'name', 'probability', 'top']
+    keys = ['cat', 'cat_probability', 'confident', 'file', 'label', 'name', 'probability', 'top']
     assert [sorted(o) for o in out] == [['error', 'file'], keys, ['error', 'file'], keys]
     assert [o['file'] for o in out] == list(map(str, files))
     assert all(len(o['top']) == 3 and o['top'][0] == [o['label'], o['probability']] for o in out if 'top' in o)
@@ -95,15 +95,15 @@ def test_predict_files_goes_on_after_a_bad_file(learn, toy, awkward):
 def test_unknown_follows_the_threshold(learn, toy):
     img = load_image(toy/'blue_triangle'/'blue_triangle_000.jpg')
     p = predict_image(learn, img)['probability']
-    assert predict_image(learn, img, threshold=p, cat_threshold=0)['known'] is True
-    assert predict_image(learn, img, threshold=p + 1e-6, cat_threshold=0)['known'] is False
+    assert predict_image(learn, img, unknown_threshold=p, cat_threshold=0)['confident'] is True
+    assert predict_image(learn, img, unknown_threshold=p + 1e-6, cat_threshold=0)['confident'] is False
 
 
 def test_unknown_when_not_a_cat(learn, toy):
     img = load_image(toy/'blue_triangle'/'blue_triangle_000.jpg')
-    res = predict_image(learn, img, threshold=0)
-    assert res['cat_probability'] < 0.1 and res['cat'] is False and res['known'] is False  # a blue triangle is no cat
-    assert predict_image(learn, img, threshold=0, cat_threshold=res['cat_probability'])['known'] is True
+    res = predict_image(learn, img, unknown_threshold=0)
+    assert res['cat_probability'] < 0.1 and res['cat'] is False and res['confident'] is False  # a blue triangle is no cat
+    assert predict_image(learn, img, unknown_threshold=0, cat_threshold=res['cat_probability'])['confident'] is True
 
 
 def test_cat_probability_on_real_photos():
