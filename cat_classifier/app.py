@@ -10,23 +10,19 @@ from IPython.display import display
 from fastcore.basics import patch
 from PIL import Image
 from .core import InputError, load_settings, upload_bytes
-from .images import USE_FORMATS, load_image
+from .images import USE_FORMATS, display_name, load_image
 from .serve import ModelClient
 
 # %% auto #0
-__all__ = ['MODEL_ENV', 'SETTINGS_ENV', 'UPLOAD_BATCH', 'breed_name', 'verdict', 'thumbnail', 'bars', 'result_tile', 'error_tile',
+__all__ = ['MODEL_ENV', 'SETTINGS_ENV', 'UPLOAD_BATCH', 'verdict', 'thumbnail', 'bars', 'result_tile', 'error_tile',
            'about_model', 'App']
 
 # %% ../notebooks/08_app.ipynb #1a3d2bf2
 _NUMBERS = dict(enumerate('zero one two three four five six seven eight nine ten eleven twelve'.split()))
 
-def breed_name(label: str) -> str:
-    "A label as people write it: underscores become spaces."
-    return str(label).replace('_', ' ')
-
 def verdict(res: dict, n_classes: int) -> str:
     "The model's answer to one photo as a sentence, from a `predict_image` result."
-    name, p = breed_name(res['label']), f"{res['probability']:.0%}"
+    name, p = display_name(res['label']), f"{res['probability']:.0%}"
     if res['confident']: return f"This looks like {'an' if name[0].lower() in 'aeiou' else 'a'} {name} ({p})."
     if not res.get('cat', True):
         return f"This doesn't look like a cat (best guess: {name}, {p})."  # the ImageNet gate failed
@@ -45,7 +41,7 @@ def thumbnail(img: Image.Image, size: int=224) -> widgets.Image:
 def bars(top: list, confident: bool=True) -> list:
     "A row per `[label, probability]`: name, bar and percentage; the first green if `confident`, else orange."
     style = lambda i: ('success' if confident else 'warning') if i == 0 else 'info'
-    return [widgets.HBox([widgets.Label(breed_name(l), layout=widgets.Layout(width='11em')),
+    return [widgets.HBox([widgets.Label(display_name(l), layout=widgets.Layout(width='11em')),
                           widgets.FloatProgress(value=p, min=0, max=1,
                                                 bar_style=style(i)).add_class('cat-prob'),
                           widgets.Label(f'{p:.0%}')]).add_class('cat-bar') for i, (l, p) in enumerate(top)]
@@ -74,7 +70,7 @@ def _and(xs: list) -> str: return ', '.join(xs[:-1]) + ' and ' + xs[-1] if len(x
 
 def _recalls(figures: dict) -> str:
     "Each breed's recall in `figures` (the card's `per_class`), in words."
-    return _and([f"{breed_name(c)} {m['recall']:.0%}" for c, m in figures['per_class'].items()])
+    return _and([f"{display_name(c)} {m['recall']:.0%}" for c, m in figures['per_class'].items()])
 
 def _accuracy(m: dict, n_valid) -> str:
     "How well the model did, in words: on held-out photos, and on those whose labels were checked, if known."
@@ -94,7 +90,7 @@ def _accuracy(m: dict, n_valid) -> str:
 
 def about_model(card: dict, unknown_threshold: float) -> str:
     "What the model knows and how well it does, from its card, as HTML."
-    cats = [breed_name(c) for c in card['categories']]
+    cats = [display_name(c) for c in card['categories']]
     acc = _accuracy(card.get('metrics', {}), card.get('n_valid', ''))
     return (f'<p>It knows {_NUMBERS.get(len(cats), len(cats))} breeds: {html.escape(_and(cats))}. {acc} '
             f'When it is less than {unknown_threshold:.0%} sure, it says a photo is none of them; '

@@ -11,7 +11,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from .core import InputError, upload_bytes
 
 # %% auto #0
-__all__ = ['FORMATS', 'USE_FORMATS', 'MAX_PIXELS', 'to_rgb', 'load_image']
+__all__ = ['FORMATS', 'USE_FORMATS', 'MAX_PIXELS', 'to_rgb', 'load_image', 'display_name']
 
 # %% ../notebooks/10_images.ipynb #c61dafcf
 FORMATS = ('JPEG', 'PNG', 'WEBP', 'GIF', 'BMP', 'TIFF')  # Pillow's JPEG reader also opens MPO
@@ -113,3 +113,8 @@ def load_image(src: bytes|memoryview|Path|str, max_bytes: int|None=None) -> Imag
                              'whole file again') from None
         detail = f' ({str(e).splitlines()[0][:80]})' if str(e) else ''
         raise InputError(f'the image is damaged and cannot be read{detail}: send another copy') from None
+
+# %% ../notebooks/10_images.ipynb #35fc71c1
+def display_name(label: str) -> str:
+    "How a label reads to a person: `American_Shorthair` is 'American Shorthair'."
+    return str(label).replace('_', ' ')

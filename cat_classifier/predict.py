@@ -18,7 +18,7 @@ from .images import *
 
 # %% auto #0
 __all__ = ['CAT_CLASSES', 'CAT_THRESHOLD', 'classify', 'centre_square', 'direct_tfm', 'cat_probs', 'cat_probability',
-           'display_name', 'predict_images', 'predict_image', 'predict_files']
+           'predict_images', 'predict_image', 'predict_files']
 
 # %% ../notebooks/07_predict.ipynb #d9588d89
 import io, itertools, os, threading, weakref, warnings
@@ -124,10 +124,6 @@ def cat_probability(img: Image.Image) -> float:
     return float(cat_probs([img])[0])
 
 # %% ../notebooks/07_predict.ipynb #06214d88
-def display_name(label: str) -> str:
-    "How a label reads to a person: `American_Shorthair` is 'American Shorthair'."
-    return label.replace('_', ' ')
-
 def _prepare(img: Image.Image, tfm: tuple|None) -> tuple:
     "What the two models need from the RGB `img`: the breed model's view (`img` itself without `tfm`) and the gate's."
     if tfm is None: return img, _gate_view(img)
