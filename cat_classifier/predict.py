@@ -24,7 +24,8 @@ __all__ = ['CAT_CLASSES', 'CAT_THRESHOLD', 'classify', 'centre_square', 'direct_
 import io, itertools, os, threading, weakref, warnings
 
 _exporting = threading.Lock()
-_sessions = weakref.WeakKeyDictionary()  # model -> (weights' version, input shape, normalisation, session or None)
+# model -> (weights' version, input shape, normalisation, session or None)
+_sessions = weakref.WeakKeyDictionary()
 
 def _version(model: nn.Module) -> int:
     "A number that changes whenever a weight or a buffer of `model` is written in place (training, loading)."
@@ -34,32 +35,34 @@ class _Scaled(nn.Module):
     "`model` on uint8 RGB: scaling and normalising happen inside, so that the caller does no arithmetic."
     def __init__(self, model: nn.Module, mean: tuple, std: tuple):
         super().__init__()
-        self.model, self.mean, self.std = model, torch.tensor(mean).view(1, -1, 1, 1), torch.tensor(std).view(1, -1, 1, 1)
+        self.model = model
+        self.mean, self.std = torch.tensor(mean).view(1, -1, 1, 1), torch.tensor(std).view(1, -1, 1, 1)
     def forward(self, x): return self.model((x.float() / 255 - self.mean) / self.std)
 
 # %% ../notebooks/07_predict.ipynb #98a9cc27
 def _onnx_session(model: nn.Module, shape: tuple):
-    "An onnxruntime session running `model` on uint8 batches of `shape` (any batch size), or None where it cannot."
+    "An onnxruntime session running `model` on uint8 batches of `shape` (any batch size), else None."
     try:
         import onnxruntime as ort
         buf = io.BytesIO()
-        # torch's exporter keeps global state: two models exported at once (the gate's thread) make a slow graph.
+        # torch's exporter keeps global state: two models exported at once (the gate's thread) run slowly.
         with _exporting, warnings.catch_warnings():
             warnings.simplefilter('ignore')  # the exporter's notes on how it traced the model
             torch.onnx.export(model, (torch.zeros(1, *shape, dtype=torch.uint8),), buf, input_names=['x'],
-                              output_names=['y'], dynamic_axes={'x': {0: 'n'}, 'y': {0: 'n'}}, opset_version=17,
-                              dynamo=False)
+                              output_names=['y'], dynamic_axes={'x': {0: 'n'}, 'y': {0: 'n'}},
+                              opset_version=17, dynamo=False)
         opts = ort.SessionOptions()
-        opts.intra_op_num_threads = max(1, (os.cpu_count() or 2) // 2)  # half the cores: two models run at once
-        # Idle threads that spin, waiting for more work, would take the cores from the other model and from PyTorch.
+        opts.intra_op_num_threads = max(1, (os.cpu_count() or 2) // 2)  # half the cores: two models at once
+        # Idle threads that spin, waiting for work, would take the cores from the other model and PyTorch.
         opts.add_session_config_entry('session.intra_op.allow_spinning', '0')
         return ort.InferenceSession(buf.getvalue(), opts, providers=['CPUExecutionProvider'])
     except Exception: return None  # no onnxruntime, or a layer ONNX cannot express: PyTorch runs it
 
 
 # %% ../notebooks/07_predict.ipynb #5c1a551f
-def classify(model: nn.Module, views: list[torch.Tensor], mean: tuple, std: tuple, onnx: bool=True) -> torch.Tensor:
-    "`model`'s outputs for uint8 CHW `views` scaled to [0, 1] and normalised; on a CPU in onnxruntime (with `onnx`)."
+def classify(model: nn.Module, views: list[torch.Tensor], mean: tuple, std: tuple,
+             onnx: bool=True) -> torch.Tensor:
+    "`model`'s outputs for uint8 CHW `views`, scaled to [0, 1] and normalised; on a CPU in onnxruntime."
     model.eval()
     p = next(model.parameters())
     if onnx and p.device.type == 'cpu' and p.dtype == torch.float32:
@@ -67,19 +70,21 @@ def classify(model: nn.Module, views: list[torch.Tensor], mean: tuple, std: tupl
         if _sessions.get(model, (None,))[:4] != key:
             _sessions[model] = (*key, _onnx_session(_Scaled(model, mean, std).eval(), key[1]))
         if (sess := _sessions[model][4]) is not None:
-            # numpy stacks on one thread; PyTorch's idle threads would spin and slow the model beside this one.
+            # numpy stacks on one thread; PyTorch's idle threads would spin, slowing the other model.
             return torch.from_numpy(sess.run(None, {'x': np.stack([v.numpy() for v in views])})[0])
-    with torch.inference_mode(): return _Scaled(model, mean, std).to(p.device)(torch.stack(views).to(p.device))
+    with torch.inference_mode():
+        return _Scaled(model, mean, std).to(p.device)(torch.stack(views).to(p.device))
 
 # %% ../notebooks/07_predict.ipynb #f092ab19
 def centre_square(img: Image.Image, size: int) -> Image.Image:
-    "The centred square of `img` at `size` px (bilinear): what `SquareRandomResizedCrop` shows a model at test time."
+    "The centred square of `img` at `size` px (bilinear): what `SquareRandomResizedCrop` shows at test time."
     w, h = img.size
     s = min(w, h)
     l, t = (w - s)//2, (h - s)//2
     return img.crop((l, t, l + s, t + s)).resize((size, size), Image.BILINEAR)
 
-def _uint8_chw(im: Image.Image) -> torch.Tensor: return torch.from_numpy(np.array(im, dtype=np.uint8)).permute(2, 0, 1)
+def _uint8_chw(im: Image.Image) -> torch.Tensor:
+    return torch.from_numpy(np.array(im, dtype=np.uint8)).permute(2, 0, 1)
 
 def _test_time_noop(t) -> bool:
     "Whether the batch transform `t` leaves a validation batch as it is (up to float rounding)."
@@ -88,7 +93,7 @@ def _test_time_noop(t) -> bool:
     return (isinstance(t, AffineCoordTfm) and t.size is None) or getattr(type(t), 'split_idx', None) == 0
 
 def direct_tfm(learn: Learner) -> tuple|None:
-    "`(size, mean, std)` when `learn`'s test-time view is the centred square and normalisation only, else None."
+    "`(size, mean, std)` when `learn`'s test-time view is the centred square, normalised; else None."
     crop = [t for t in learn.dls.after_item.fs if not isinstance(t, ToTensor)]
     norm = [t for t in learn.dls.after_batch.fs if isinstance(t, Normalize)]
     if len(crop) != 1 or type(crop[0]) is not SquareRandomResizedCrop or len(set(crop[0].size)) != 1:
@@ -101,7 +106,7 @@ CAT_CLASSES = (281, 282, 283, 284, 285)  # ImageNet's domestic cats
 CAT_THRESHOLD = 0.1  # settings.ini's cat_threshold, measured by benchmarks/calibrate_unknown.py
 
 def _gate_view(img: Image.Image) -> torch.Tensor:
-    "The centred square of `img` at the gate's input size as uint8 CHW: the breed model's view when it is that size."
+    "The centred square of `img` at the gate's input size as uint8 CHW (the breed model's view at that size)."
     return _uint8_chw(centre_square(img.convert('RGB'), get_backbone(GATE).size))
 
 def _cat_batch(xs: list[torch.Tensor]) -> list[float]:
@@ -125,10 +130,11 @@ def cat_probability(img: Image.Image) -> float:
 
 # %% ../notebooks/07_predict.ipynb #06214d88
 def _prepare(img: Image.Image, tfm: tuple|None) -> tuple:
-    "What the two models need from the RGB `img`: the breed model's view (`img` itself without `tfm`) and the gate's."
+    "What the two models need from the RGB `img`: the breed view (`img` without `tfm`) and the gate's."
     if tfm is None: return img, _gate_view(img)
     view = _uint8_chw(centre_square(img, tfm[0]))
-    return view, (view if tfm[0] == get_backbone(GATE).size else _gate_view(img))  # one resize serves both models
+    # One resize serves both models when they see the same size.
+    return view, (view if tfm[0] == get_backbone(GATE).size else _gate_view(img))
 
 def _breed_probs(learn: Learner, tfm: tuple|None, views: list) -> torch.Tensor:
     "`learn`'s class probabilities for a batch of breed views from `_prepare`, in one forward."
@@ -139,7 +145,7 @@ def _breed_probs(learn: Learner, tfm: tuple|None, views: list) -> torch.Tensor:
     return getattr(learn.loss_func, 'activation', noop)(logits)
 
 # %% ../notebooks/07_predict.ipynb #6ba458b6
-_beside = ThreadPoolExecutor(1, thread_name_prefix='cat-gate')  # the gate's thread, for the life of the process
+_beside = ThreadPoolExecutor(1, thread_name_prefix='cat-gate')  # the gate's thread, for the process's life
 
 def _answers(learn: Learner, tfm: tuple|None, batch: list[tuple], k: int, unknown_threshold: float,
              cat_threshold: float) -> list[dict]:
@@ -153,25 +159,27 @@ def _answers(learn: Learner, tfm: tuple|None, batch: list[tuple], k: int, unknow
         # `cat` lets the app say "not a cat" rather than "none of the breeds".
         out.append(dict(label=top[0][0], name=display_name(top[0][0]), probability=top[0][1], top=top,
                         cat_probability=cp,
-                        cat=cp >= cat_threshold, confident=top[0][1] >= unknown_threshold and cp >= cat_threshold))
+                        cat=cp >= cat_threshold,
+                        confident=top[0][1] >= unknown_threshold and cp >= cat_threshold))
     return out
 
 def predict_images(learn: Learner, imgs: list[Image.Image], k: int=3, unknown_threshold: float=0.5,
                    cat_threshold: float=CAT_THRESHOLD, bs: int=32) -> list[dict]:
-    "For each RGB image of `imgs`, `bs` at a time: top-`k` labels, `name`, `cat_probability`, `cat` and `confident`."
+    "Per RGB image of `imgs`, `bs` at a time: top-`k` labels, `name`, `cat_probability`, `cat`, `confident`."
     tfm = direct_tfm(learn)
     return [r for chunk in chunked(imgs, bs)
-            for r in _answers(learn, tfm, [_prepare(im, tfm) for im in chunk], k, unknown_threshold, cat_threshold)]
+            for r in _answers(learn, tfm, [_prepare(im, tfm) for im in chunk], k, unknown_threshold,
+                              cat_threshold)]
 
 # %% ../notebooks/07_predict.ipynb #a3a9913a
 def predict_image(learn: Learner, img: Image.Image, k: int=3, unknown_threshold: float=0.5,
                   cat_threshold: float=CAT_THRESHOLD) -> dict:
-    "The top-`k` labels of the RGB `img` with probabilities, its `cat_probability`, and whether it is `confident`."
+    "The top-`k` labels of the RGB `img` with probabilities, its `cat_probability`, and whether `confident`."
     return predict_images(learn, [img], k, unknown_threshold, cat_threshold)[0]
 
 # %% ../notebooks/07_predict.ipynb #124363c6
 def _read_ahead(f: Callable, items: Iterable, workers: int, ahead: int) -> Iterator:
-    "`f(o)` for each of `items` in order, computed by `workers` threads at most `ahead` items ahead of the reader."
+    "`f(o)` for each of `items` in order, computed by `workers` threads at most `ahead` items ahead."
     with ThreadPoolExecutor(workers) as ex:
         todo = deque()
         for o in items:
@@ -182,7 +190,7 @@ def _read_ahead(f: Callable, items: Iterable, workers: int, ahead: int) -> Itera
 def predict_files(learn: Learner, files: Iterable[Path|str], k: int=3, unknown_threshold: float=0.5,
                   max_bytes: int|None=None, cat_threshold: float=CAT_THRESHOLD,
                   bs: int=8, workers: int=4) -> Iterator[dict]:
-    "Yield `predict_images`' answer and its `file` for each of `files`, or `{file, error}` for one that cannot be read."
+    "`predict_images`' answer and `file` for each of `files`, or `{file, error}` for one that cannot be read."
     tfm = direct_tfm(learn)
     def read(f):
         try: return f, _prepare(load_image(f, max_bytes), tfm)
@@ -191,4 +199,5 @@ def predict_files(learn: Learner, files: Iterable[Path|str], k: int=3, unknown_t
         ok = [p for _, p in chunk if not isinstance(p, InputError)]
         answers = iter(_answers(learn, tfm, ok, k, unknown_threshold, cat_threshold) if ok else [])
         for f, p in chunk:
-            yield dict(file=str(f), error=str(p)) if isinstance(p, InputError) else dict(file=str(f), **next(answers))
+            if isinstance(p, InputError): yield dict(file=str(f), error=str(p))
+            else: yield dict(file=str(f), **next(answers))
