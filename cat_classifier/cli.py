@@ -40,7 +40,7 @@ def cmd_download(a):
     from cat_classifier.download import FetchOptions, download_images, import_folder
     s = load_settings(a.settings, images_path=a.dest, images_per_category=a.images_per_category,
                       categories=[c.strip() for c in a.categories.split(',')] if a.categories else None)
-    # A share is held out only when --holdout asks; an imported tree's folders are its categories unless given.
+    # A share is held out only when --holdout asks; an imported tree's folders are its categories by default.
     given = dict(holdout_pct=a.holdout)
     if a.from_folder:
         kw = settings_for(import_folder, s) | given | dict(categories=s.categories if a.categories else None)

@@ -46,7 +46,7 @@ def cat_datablock(size: int=224, min_scale: float=0.75, valid_pct: float=0.2, se
 
 # %% ../notebooks/02_data.ipynb #4fc3a246
 def default_workers(device: str|torch.device|None=None) -> int:
-    "DataLoader worker processes for training on `device` (default: fastai's): none on a CPU, fastai's on a GPU."
+    "DataLoader worker processes for training on `device` (default: fastai's): none on a CPU, fastai's on GPUs."
     return defaults.cpus if torch.device(device or default_device()).type == 'cuda' else 0
 
 # %% ../notebooks/02_data.ipynb #2e46c88f

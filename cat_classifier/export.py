@@ -93,7 +93,7 @@ def _empty_dls(spec: dict) -> DataLoaders:
     db = DataBlock(blocks=(ImageBlock, CategoryBlock(vocab=spec['vocab'], sort=False)), get_y=parent_label,
                    splitter=lambda items: ([0], [0]), **tfms)
     with tempfile.TemporaryDirectory() as d:
-        # fastai learns what a batch holds from one real item: a blank image, gone once the loaders are emptied.
+        # fastai learns what a batch holds from one real item: a blank image, gone once the loaders are empty.
         f = Path(d)/spec['vocab'][0]/'blank.png'
         f.parent.mkdir()
         Image.new('RGB', (8, 8)).save(f)

@@ -166,7 +166,7 @@ def _supervise(proc: subprocess.Popen, ip: str, port: int, open_browser: bool, r
     url = f'http://{ip}:{port}/'
     try:
         if not _wait_listening(proc, ip, port, ready_timeout):
-            raise InputError(f'Voila did not start on {url} within {ready_timeout:g} s: see its messages above')
+            raise InputError(f'Voila did not start on {url} within {ready_timeout:g} s: see its messages')
         print(f'The cat-classifier app is running at {url}  (Ctrl-C to stop)', flush=True)
         if open_browser: webbrowser.open(url)
         return proc.wait()

@@ -30,8 +30,9 @@ def _private_dir(d: Path) -> Path:
     return d
 
 def runtime_dir(model: Path|str, settings: Path|str|None=None, base: Path|str|None=None) -> Path:
-    "The private folder under `base` of the model process for `model` and `settings`: socket, secret, lock, pid, log."
-    base = Path(base or os.environ.get(RUNTIME_ENV) or Path(tempfile.gettempdir())/f'cat-classifier-{os.getuid()}')
+    "The private folder under `base` of the model process for `model` and `settings`: socket, secret, lock, log."
+    default = Path(tempfile.gettempdir())/f'cat-classifier-{os.getuid()}'
+    base = Path(base or os.environ.get(RUNTIME_ENV) or default)
     key = f'{Path(model).resolve()}|{Path(settings).resolve() if settings else ""}'
     return _private_dir(_private_dir(base)/hashlib.sha256(key.encode()).hexdigest()[:12])
 
@@ -113,7 +114,7 @@ def _predict_loop(self: ModelServer):
 # %% ../notebooks/11_serve.ipynb #68a406e1
 @patch
 def serve(self: ModelServer, idle_s: float):
-    "Answer requests until `idle_s` seconds pass without one, SIGTERM, or the socket file is removed or replaced."
+    "Answer requests until `idle_s` seconds pass without one, SIGTERM, or the socket file goes or is replaced."
     for f in (self._predict_loop, self._accept_loop): threading.Thread(target=f, daemon=True).start()
     try: signal.signal(signal.SIGTERM, lambda *a: self.stopping.set())
     except ValueError: pass  # not the main thread (in a notebook's example)
@@ -181,7 +182,8 @@ class ModelClient:
     "Ask the model process for `model` (started if needed) for its card or a prediction."
     def __init__(self, model: Path|str, settings: Path|str|None=None, base: Path|str|None=None,
                  start_timeout: float=300):
-        self.model, self.settings = str(Path(model).resolve()), str(Path(settings).resolve()) if settings else None
+        self.model = str(Path(model).resolve())
+        self.settings = str(Path(settings).resolve()) if settings else None
         self.base = str(Path(base or os.environ.get(RUNTIME_ENV) or runtime_dir(model).parent).resolve())
         self.dir, self.start_timeout = runtime_dir(self.model, self.settings, self.base), start_timeout
 
@@ -228,7 +230,7 @@ def running(self: ModelClient) -> bool:
 
 @patch
 def start(self: ModelClient):
-    "Start the model process unless one answers; wait until it does, or raise an `InputError` saying why it could not."
+    "Start the model process unless one answers; wait until it does, or raise an `InputError` saying why not."
     with _locked(self.dir/'lock', self.start_timeout):
         if self.running(): return
         (self.dir/'error').unlink(missing_ok=True)

@@ -51,7 +51,7 @@ class FrozenBN(Callback):
 
 # %% ../notebooks/03_train.ipynb #5a669571
 class EpochLog(CSVLogger):
-    "One CSV row per epoch across all the fits of a run, with the phase (frozen/unfrozen) in the first column."
+    "One CSV row per epoch across all the fits of a run, with the phase (frozen/unfrozen) first."
     def __init__(self, fname: Path|str): super().__init__(fname, append=True)
     def before_fit(self):
         new = not (self.path/self.fname).exists()
@@ -76,7 +76,7 @@ def cpu_has_bf16() -> bool:
 PRECISIONS = ('auto', 'fp32', 'bf16', 'fp16')
 
 def resolve_precision(precision: str='auto', device: str|torch.device='cpu') -> str:
-    "The precision to train in on `device`: the one asked for if it works there; for `auto` the fastest safe one."
+    "The precision to train in on `device`: the one asked for if it works there; `auto`: the fastest safe one."
     dev = torch.device(device).type
     if precision not in PRECISIONS:
         raise InputError(f'unknown precision {precision!r}: choose one of {", ".join(PRECISIONS)}')
@@ -95,7 +95,8 @@ class Autocast(MixedPrecision):
         dev = getattr(self.dls.device, 'type', None) or 'cpu'
         dtype = torch.bfloat16 if self.amp_mode == AMPMode.BF16 else torch.float16
         self.kwargs['enabled'] = dtype == torch.float16  # bfloat16 has float32's range: no loss scaling
-        self.autocast, self.learn.scaler, self.scales = autocast(dev, dtype=dtype), GradScaler(dev, **self.kwargs), L()
+        self.autocast, self.scales = autocast(dev, dtype=dtype), L()
+        self.learn.scaler = GradScaler(dev, **self.kwargs)
 
 def speed_cbs(device: str|torch.device, precision: str='auto', channels_last: bool=True) -> tuple[list, str]:
     "The callbacks that make training fast on `device`, and the precision they train in."
@@ -104,7 +105,7 @@ def speed_cbs(device: str|torch.device, precision: str='auto', channels_last: bo
 
 # %% ../notebooks/03_train.ipynb #a902d9c9
 def suggest_lr(learn: Learner, png: Path|None=None, num_it: int=40) -> float:
-    "Run the learning-rate finder on the frozen model; save its plot to `png`; return the 'valley' suggestion."
+    "Run the learning-rate finder on the frozen model; save its plot to `png`; return its 'valley'."
     import matplotlib.pyplot as plt
     with learn.no_logging(): res = learn.lr_find(num_it=num_it, show_plot=png is not None)
     if png is not None:
@@ -144,7 +145,7 @@ def run_folder(run_dir: Path, write: bool=True):
 # %% ../notebooks/03_train.ipynb #cade3c5c
 @patch
 def _broadcast(self: DistributedDL, t, rank):
-    "Broadcast `t` from `rank`: on the GPU for NCCL as fastai does, on the CPU for gloo (fastai's assumes CUDA)."
+    "Broadcast `t` from `rank`: on the GPU for NCCL as fastai does, on the CPU for gloo (fastai assumes CUDA)."
     t = LongTensor(t).to('cuda' if torch.distributed.get_backend() == 'nccl' else 'cpu')
     torch.distributed.broadcast(t, rank)
     return t.cpu().tolist()
@@ -165,7 +166,8 @@ def _fit(learn: Learner, s, cbs: list, lr: float, distributed: bool) -> float:
 def _info(learn: Learner, s, lr: float, per_epoch: float, precision: str) -> dict:
     "What `learner.json` records of a run: the settings that rebuild it, its data, metrics and speed."
     dls = learn.dls
-    counts = pd.Series([parent_label(o) for o in dls.train_ds.items + dls.valid_ds.items]).value_counts().sort_index()
+    labels = [parent_label(o) for o in dls.train_ds.items + dls.valid_ds.items]
+    counts = pd.Series(labels).value_counts().sort_index()
     learn.config = {k: v for k, v in s.items() if v is not None} | dict(lr=lr, precision=precision)
     loss, acc, err = learn.validate()
     return dict(config=learn.config, categories=list(dls.vocab), images_per_class=counts.to_dict(),
