@@ -8,10 +8,11 @@ import functools, importlib
 from dataclasses import dataclass
 from typing import Callable
 import numpy as np, torch
-from PIL import Image, ImageOps
+from PIL import Image
 from torch import nn
 from fastai.vision.all import default_split, imagenet_stats, model_meta, resnet18, resnet34
 from .core import InputError
+from .images import centre_square
 
 # %% auto #0
 __all__ = ['LITE_STATS', 'BACKBONES', 'GATE', 'efficientnet_lite', 'efficientnet_lite0', 'efficientnet_lite1',
@@ -86,7 +87,6 @@ def _stats_tensors(name: str) -> tuple:
 
 def imagenet_input(img: Image.Image, name: str=GATE) -> torch.Tensor:
     "The centred square of `img` at the backbone's input size, normalised as its ImageNet weights expect."
-    side, size = min(img.size), get_backbone(name).size
-    x = ImageOps.fit(img.convert('RGB'), (side, side)).resize((size, size), Image.BILINEAR)
+    x = centre_square(img.convert('RGB'), get_backbone(name).size)  # the view `predict`'s gate sees
     mean, std = _stats_tensors(name)
     return (torch.from_numpy(np.asarray(x, dtype=np.float32)).permute(2, 0, 1) / 255 - mean) / std

@@ -11,7 +11,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from .core import InputError, upload_bytes
 
 # %% auto #0
-__all__ = ['FORMATS', 'USE_FORMATS', 'MAX_PIXELS', 'to_rgb', 'load_image', 'display_name']
+__all__ = ['FORMATS', 'USE_FORMATS', 'MAX_PIXELS', 'to_rgb', 'load_image', 'display_name', 'centre_square']
 
 # %% ../notebooks/10_images.ipynb #c61dafcf
 FORMATS = ('JPEG', 'PNG', 'WEBP', 'GIF', 'BMP', 'TIFF')  # Pillow's JPEG reader also opens MPO
@@ -118,3 +118,11 @@ def load_image(src: bytes|memoryview|Path|str, max_bytes: int|None=None) -> Imag
 def display_name(label: str) -> str:
     "How a label reads to a person: `American_Shorthair` is 'American Shorthair'."
     return str(label).replace('_', ' ')
+
+# %% ../notebooks/10_images.ipynb #c5a1e0d3
+def centre_square(img: Image.Image, size: int) -> Image.Image:
+    "The centred square of `img` at `size` px (bilinear): what `SquareRandomResizedCrop` shows at test time."
+    w, h = img.size
+    s = min(w, h)
+    l, t = (w - s)//2, (h - s)//2
+    return img.crop((l, t, l + s, t + s)).resize((size, size), Image.BILINEAR)

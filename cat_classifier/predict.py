@@ -17,8 +17,8 @@ from .data import SquareRandomResizedCrop
 from .images import *
 
 # %% auto #0
-__all__ = ['CAT_CLASSES', 'CAT_THRESHOLD', 'classify', 'centre_square', 'direct_tfm', 'cat_probs', 'cat_probability',
-           'predict_images', 'predict_image', 'predict_files']
+__all__ = ['CAT_CLASSES', 'CAT_THRESHOLD', 'classify', 'direct_tfm', 'cat_probs', 'cat_probability', 'predict_images',
+           'predict_image', 'predict_files']
 
 # %% ../notebooks/07_predict.ipynb #d9588d89
 import io, itertools, os, threading, weakref, warnings
@@ -76,13 +76,6 @@ def classify(model: nn.Module, views: list[torch.Tensor], mean: tuple, std: tupl
         return _Scaled(model, mean, std).to(p.device)(torch.stack(views).to(p.device))
 
 # %% ../notebooks/07_predict.ipynb #f092ab19
-def centre_square(img: Image.Image, size: int) -> Image.Image:
-    "The centred square of `img` at `size` px (bilinear): what `SquareRandomResizedCrop` shows at test time."
-    w, h = img.size
-    s = min(w, h)
-    l, t = (w - s)//2, (h - s)//2
-    return img.crop((l, t, l + s, t + s)).resize((size, size), Image.BILINEAR)
-
 def _uint8_chw(im: Image.Image) -> torch.Tensor:
     return torch.from_numpy(np.array(im, dtype=np.uint8)).permute(2, 0, 1)
 
