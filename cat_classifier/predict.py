@@ -17,14 +17,15 @@ from .data import SquareRandomResizedCrop
 from .images import *
 
 # %% auto #0
-__all__ = ['CAT_CLASSES', 'CAT_THRESHOLD', 'classify', 'direct_tfm', 'cat_probs', 'cat_probability', 'predict_images',
-           'predict_image', 'predict_files']
+__all__ = ['classify', 'direct_tfm', 'cat_probs', 'cat_probability', 'predict_images', 'predict_image', 'runtime',
+           'predict_files']
 
 # %% ../notebooks/07_predict.ipynb #d9588d89
 import io, itertools, os, threading, weakref, warnings
+from .runtime import CAT_CLASSES, CAT_THRESHOLD, Runtime, _beside, answer, ort_session
 
 _exporting = threading.Lock()
-# model -> (weights' version, input shape, normalisation, session or None)
+# model -> (weights' version, input shape, normalisation, head, session or None, its ONNX bytes or None)
 _sessions = weakref.WeakKeyDictionary()
 
 def _version(model: nn.Module) -> int:
@@ -32,18 +33,17 @@ def _version(model: nn.Module) -> int:
     return sum(t._version for t in itertools.chain(model.parameters(), model.buffers()))
 
 class _Scaled(nn.Module):
-    "`model` on uint8 RGB: scaling and normalising happen inside, so that the caller does no arithmetic."
-    def __init__(self, model: nn.Module, mean: tuple, std: tuple):
+    "`model` on uint8 RGB, then `head` on its outputs: scaling, normalising and the activation happen inside."
+    def __init__(self, model: nn.Module, mean: tuple, std: tuple, head: Callable|None=None):
         super().__init__()
-        self.model = model
+        self.model, self.head = model, head or noop
         self.mean, self.std = torch.tensor(mean).view(1, -1, 1, 1), torch.tensor(std).view(1, -1, 1, 1)
-    def forward(self, x): return self.model((x.float() / 255 - self.mean) / self.std)
+    def forward(self, x): return self.head(self.model((x.float() / 255 - self.mean) / self.std))
 
 # %% ../notebooks/07_predict.ipynb #98a9cc27
-def _onnx_session(model: nn.Module, shape: tuple):
-    "An onnxruntime session running `model` on uint8 batches of `shape` (any batch size), else None."
+def _onnx_session(model: nn.Module, shape: tuple) -> tuple:
+    "An onnxruntime session running `model` on uint8 batches of `shape` (any batch size) and its ONNX bytes."
     try:
-        import onnxruntime as ort
         buf = io.BytesIO()
         # torch's exporter keeps global state: two models exported at once (the gate's thread) run slowly.
         with _exporting, warnings.catch_warnings():
@@ -51,29 +51,24 @@ def _onnx_session(model: nn.Module, shape: tuple):
             torch.onnx.export(model, (torch.zeros(1, *shape, dtype=torch.uint8),), buf, input_names=['x'],
                               output_names=['y'], dynamic_axes={'x': {0: 'n'}, 'y': {0: 'n'}},
                               opset_version=17, dynamo=False)
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = max(1, (os.cpu_count() or 2) // 2)  # half the cores: two models at once
-        # Idle threads that spin, waiting for work, would take the cores from the other model and PyTorch.
-        opts.add_session_config_entry('session.intra_op.allow_spinning', '0')
-        return ort.InferenceSession(buf.getvalue(), opts, providers=['CPUExecutionProvider'])
-    except Exception: return None  # no onnxruntime, or a layer ONNX cannot express: PyTorch runs it
-
+        return ort_session(buf.getvalue()), buf.getvalue()
+    except Exception: return None, None  # no onnxruntime, or a layer ONNX cannot express: PyTorch runs it
 
 # %% ../notebooks/07_predict.ipynb #5c1a551f
-def classify(model: nn.Module, views: list[torch.Tensor], mean: tuple, std: tuple,
+def classify(model: nn.Module, views: list[torch.Tensor], mean: tuple, std: tuple, head: Callable|None=None,
              onnx: bool=True) -> torch.Tensor:
-    "`model`'s outputs for uint8 CHW `views`, scaled to [0, 1] and normalised; on a CPU in onnxruntime."
+    "`head` of `model`'s outputs for uint8 CHW `views`, scaled to [0, 1] and normalised; on a CPU in onnxruntime."
     model.eval()
     p = next(model.parameters())
     if onnx and p.device.type == 'cpu' and p.dtype == torch.float32:
-        key = (_version(model), tuple(views[0].shape), tuple(mean), tuple(std))
-        if _sessions.get(model, (None,))[:4] != key:
-            _sessions[model] = (*key, _onnx_session(_Scaled(model, mean, std).eval(), key[1]))
-        if (sess := _sessions[model][4]) is not None:
+        key = (_version(model), tuple(views[0].shape), tuple(mean), tuple(std), head)
+        if _sessions.get(model, (None,))[:5] != key:
+            _sessions[model] = (*key, *_onnx_session(_Scaled(model, mean, std, head).eval(), key[1]))
+        if (sess := _sessions[model][5]) is not None:
             # numpy stacks on one thread; PyTorch's idle threads would spin, slowing the other model.
             return torch.from_numpy(sess.run(None, {'x': np.stack([v.numpy() for v in views])})[0])
     with torch.inference_mode():
-        return _Scaled(model, mean, std).to(p.device)(torch.stack(views).to(p.device))
+        return _Scaled(model, mean, std, head).to(p.device)(torch.stack(views).to(p.device))
 
 # %% ../notebooks/07_predict.ipynb #f092ab19
 def _uint8_chw(im: Image.Image) -> torch.Tensor:
@@ -95,17 +90,17 @@ def direct_tfm(learn: Learner) -> tuple|None:
     return crop[0].size[0], norm[0].mean.cpu().view(1, -1, 1, 1), norm[0].std.cpu().view(1, -1, 1, 1)
 
 # %% ../notebooks/07_predict.ipynb #bad763b9
-CAT_CLASSES = (281, 282, 283, 284, 285)  # ImageNet's domestic cats
-CAT_THRESHOLD = 0.1  # settings.ini's cat_threshold, measured by benchmarks/calibrate_unknown.py
-
 def _gate_view(img: Image.Image) -> torch.Tensor:
     "The centred square of `img` at the gate's input size as uint8 CHW (the breed model's view at that size)."
     return _uint8_chw(centre_square(img.convert('RGB'), get_backbone(GATE).size))
 
+def _cat_share(logits: torch.Tensor) -> torch.Tensor:
+    "The probability of ImageNet's domestic-cat classes together, from the gate's `logits`."
+    return logits.softmax(1)[:, list(CAT_CLASSES)].sum(1)
+
 def _cat_batch(xs: list[torch.Tensor]) -> list[float]:
     "The domestic-cat probability of each of the gate's views `xs`, in one forward."
-    p = classify(imagenet_model(GATE), xs, *get_backbone(GATE).stats).softmax(1)
-    return p[:, list(CAT_CLASSES)].sum(1).tolist()
+    return classify(imagenet_model(GATE), xs, *get_backbone(GATE).stats, _cat_share).tolist()
 
 def _readable(items: Iterable) -> Iterator[tuple]:
     for o in items:
@@ -134,27 +129,16 @@ def _breed_probs(learn: Learner, tfm: tuple|None, views: list) -> torch.Tensor:
     if tfm is None:  # other test-time transforms: fastai's own pipeline
         dl = learn.dls.test_dl([PILImage.create(im.copy()) for im in views], bs=len(views), num_workers=0)
         with learn.no_bar(), learn.no_logging(): return learn.get_preds(dl=dl)[0]
-    logits = classify(learn.model, views, tfm[1].flatten().tolist(), tfm[2].flatten().tolist())
-    return getattr(learn.loss_func, 'activation', noop)(logits)
+    mean, std = tfm[1].flatten().tolist(), tfm[2].flatten().tolist()
+    return classify(learn.model, views, mean, std, getattr(learn.loss_func, 'activation', noop))
 
 # %% ../notebooks/07_predict.ipynb #6ba458b6
-_beside = ThreadPoolExecutor(1, thread_name_prefix='cat-gate')  # the gate's thread, for the process's life
-
 def _answers(learn: Learner, tfm: tuple|None, batch: list[tuple], k: int, unknown_threshold: float,
              cat_threshold: float) -> list[dict]:
     "The answer for each `_prepare`d photo of `batch`: one forward of each model, the two side by side."
     gate = _beside.submit(_cat_batch, [c for _, c in batch])
-    probs, cps, vocab = _breed_probs(learn, tfm, [v for v, _ in batch]), gate.result(), learn.dls.vocab
-    out = []
-    for p, cp in zip(probs, cps):
-        ps, idx = p.topk(min(k, len(p)))
-        top = [[vocab[int(i)], float(q)] for q, i in zip(ps, idx)]
-        # `cat` lets the app say "not a cat" rather than "none of the breeds".
-        out.append(dict(label=top[0][0], name=display_name(top[0][0]), probability=top[0][1], top=top,
-                        cat_probability=cp,
-                        cat=cp >= cat_threshold,
-                        confident=top[0][1] >= unknown_threshold and cp >= cat_threshold))
-    return out
+    probs = _breed_probs(learn, tfm, [v for v, _ in batch]).cpu().numpy()
+    return [answer(p, c, learn.dls.vocab, k, unknown_threshold, cat_threshold) for p, c in zip(probs, gate.result())]
 
 def predict_images(learn: Learner, imgs: list[Image.Image], k: int=3, unknown_threshold: float=0.5,
                    cat_threshold: float=CAT_THRESHOLD, bs: int=32) -> list[dict]:
@@ -169,6 +153,16 @@ def predict_image(learn: Learner, img: Image.Image, k: int=3, unknown_threshold:
                   cat_threshold: float=CAT_THRESHOLD) -> dict:
     "The top-`k` labels of the RGB `img` with probabilities, its `cat_probability`, and whether `confident`."
     return predict_images(learn, [img], k, unknown_threshold, cat_threshold)[0]
+
+# %% ../notebooks/07_predict.ipynb #f6df0022
+def runtime(learn: Learner) -> Runtime|None:
+    "`learn` and the cat gate as a torch-free `Runtime`, the graphs `predict_images` runs; None where it cannot."
+    if (tfm := direct_tfm(learn)) is None: return None  # fastai's own test-time pipeline: no single graph
+    predict_images(learn, [Image.new('RGB', (tfm[0], tfm[0]))])  # exports both models, as answering does
+    breed, gate = _sessions.get(learn.model), _sessions.get(imagenet_model(GATE))
+    if breed is None or gate is None or breed[-1] is None or gate[-1] is None: return None
+    return Runtime(breed[-1], gate[-1], learn.dls.vocab, tfm[0], get_backbone(GATE).size,
+                   getattr(learn, 'card', None))
 
 # %% ../notebooks/07_predict.ipynb #124363c6
 def _read_ahead(f: Callable, items: Iterable, workers: int, ahead: int) -> Iterator:

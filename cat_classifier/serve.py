@@ -4,14 +4,15 @@
 
 # %% ../notebooks/11_serve.ipynb #29553320
 from __future__ import annotations
-import fcntl, hashlib, hmac, json, os, queue, secrets, signal, socket, stat, struct, subprocess, sys, tempfile
-import threading, time
+import ctypes, fcntl, hashlib, hmac, json, os, queue, secrets, shutil, signal, socket, stat, struct, subprocess
+import sys, tempfile, threading, time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 from fastcore.basics import patch
 from .core import InputError, atomic_write, load_settings, settings_for, upload_bytes
 from .images import load_image
+from .runtime import Runtime
 
 # %% auto #0
 __all__ = ['RUNTIME_ENV', 'MODEL_IDLE_S', 'runtime_dir', 'ModelServer', 'main', 'ModelNotRunning', 'ModelClient']
@@ -55,10 +56,10 @@ def _recv(sock: socket.socket, max_len: int) -> bytes:
 
 # %% ../notebooks/11_serve.ipynb #af42c08f
 class ModelServer:
-    "Answer `card` and `predict` requests for `learn` on the Unix socket in `rundir`."
-    def __init__(self, learn, rundir: Path, unknown_threshold: float=0.5, cat_threshold: float=0.1,
+    "Answer `card` and `predict` requests for `model` (a `Runtime`) on the Unix socket in `rundir`."
+    def __init__(self, model, rundir: Path, unknown_threshold: float=0.5, cat_threshold: float=0.1,
                  max_bytes: int|None=None, bs: int=16):
-        self.learn, self.dir, self.max_bytes, self.bs = learn, Path(rundir), max_bytes or upload_bytes(), bs
+        self.model, self.dir, self.max_bytes, self.bs = model, Path(rundir), max_bytes or upload_bytes(), bs
         self.unknown_threshold, self.cat_threshold = unknown_threshold, cat_threshold
         self.jobs, self.last, self.stopping = queue.Queue(), time.monotonic(), threading.Event()
         self.secret = secrets.token_hex(32).encode()
@@ -82,8 +83,7 @@ def _handle(self: ModelServer, conn: socket.socket):
             if not isinstance(req, dict): raise ValueError('a request is a JSON object')
             self.last = time.monotonic()
             if req.get('op') == 'card':
-                return _send(conn, json.dumps(dict(card=self.learn.card,
-                                                   n_classes=len(self.learn.dls.vocab))).encode())
+                return _send(conn, json.dumps(dict(card=self.model.card, n_classes=len(self.model.vocab))).encode())
             try: img = load_image(_recv(conn, self.max_bytes + 1024), self.max_bytes)
             except InputError as e: return _send(conn, json.dumps(dict(error=str(e))).encode())
             done = queue.Queue(1)
@@ -95,15 +95,14 @@ def _handle(self: ModelServer, conn: socket.socket):
 @patch
 def _predict_loop(self: ModelServer):
     "Predict whatever is waiting, as one batch, for as long as the process runs."
-    from cat_classifier.predict import predict_images
     while True:
         batch = [self.jobs.get()]
         while len(batch) < self.bs:
             try: batch.append(self.jobs.get_nowait())
             except queue.Empty: break
         try:
-            res = predict_images(self.learn, [im for im, _ in batch], 3, self.unknown_threshold, self.cat_threshold,
-                                 self.bs)
+            res = self.model.predict_images([im for im, _ in batch], 3, self.unknown_threshold,
+                                             self.cat_threshold, self.bs)
         except Exception as e:
             print(f'cat-classifier model process: prediction failed: {e!r}', file=sys.stderr, flush=True)
             res = [dict(error=f'something went wrong on our side ({type(e).__name__}): try '
@@ -154,6 +153,39 @@ def _locked(path: Path, timeout: float):
         finally: fcntl.flock(f, fcntl.LOCK_UN)
 
 # %% ../notebooks/11_serve.ipynb #aadacc04
+class _InProcess:
+    "A learner answered in this process by `predict.predict_images`: for a model that has no `Runtime`."
+    def __init__(self, learn): self.learn, self.card, self.vocab = learn, getattr(learn, 'card', {}), learn.dls.vocab
+    def predict_images(self, imgs: list, *args) -> list[dict]:
+        from cat_classifier.predict import predict_images
+        return predict_images(self.learn, imgs, *args)
+
+_BUILD = 'import sys; from cat_classifier.serve import _build; sys.exit(_build(*sys.argv[1:]))'
+
+def _build(model: str, out: str) -> int:
+    "In a child process: load `model` (sha256 checked) and save it with the gate as a `Runtime` in `out`."
+    try: ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: it ends if the model process does
+    except Exception: pass  # not Linux: it ends when it has written the runtime
+    from cat_classifier.export import load_model
+    from cat_classifier.predict import runtime
+    try: rt = runtime(load_model(model))
+    except InputError as e:
+        atomic_write(Path(out)/'error', str(e))
+        return 2
+    if rt is not None: rt.save(out)
+    return 0
+
+def _load(model: str, d: Path):
+    "What the model process serves: the `Runtime` a child process built, else (no runtime) the model itself."
+    out = Path(tempfile.mkdtemp(prefix='build-', dir=d))
+    try:
+        subprocess.run([sys.executable, '-c', _BUILD, model, str(out)], stdin=subprocess.DEVNULL)
+        if (out/'error').is_file(): raise InputError((out/'error').read_text())
+        if (out/'runtime.json').is_file(): return Runtime.load(out)
+    finally: shutil.rmtree(out, ignore_errors=True)
+    from cat_classifier.export import load_model
+    return _InProcess(load_model(model))
+
 def main(model: str, settings: str|None=None) -> int:
     "Run the model process for `model` until it is idle for the settings' `model_idle_s` seconds."
     import warnings
@@ -162,15 +194,13 @@ def main(model: str, settings: str|None=None) -> int:
     (d/'error').unlink(missing_ok=True)
     try:
         from PIL import Image
-        from cat_classifier.export import load_model
-        from cat_classifier.predict import predict_images
-        learn = load_model(model)
-        predict_images(learn, [Image.new('RGB', (64, 64))], 3, 0.5, 0.1, 1)  # loads the ImageNet gate too
+        served = _load(model, d)
+        served.predict_images([Image.new('RGB', (64, 64))], 3, 0.5, 0.1, 1)  # starts both models' sessions
     except InputError as e:
         atomic_write(d/'error', str(e))
         return 2
     atomic_write(d/'pid', str(os.getpid()))  # before the socket: whoever it answers finds this pid
-    srv = ModelServer(learn, d, max_bytes=upload_bytes(s.max_upload_mb), **settings_for(ModelServer, s))
+    srv = ModelServer(served, d, max_bytes=upload_bytes(s.max_upload_mb), **settings_for(ModelServer, s))
     print(f'cat-classifier model process {os.getpid()}: serving {model} at {d/"sock"}', flush=True)
     srv.serve(s.get('model_idle_s', MODEL_IDLE_S))
     return 0

@@ -14,7 +14,7 @@ from cat_classifier.testing import awkward_files, make_toy_images, running_app
 from browser import MISSING, find_chromium, launch
 from conftest import model_processes, runtime_base
 
-READY_MS = 180_000  # the model process imports torch and fastai: slow on a busy two-core machine
+READY_MS = 180_000  # the model process builds its runtime with torch and fastai: slow on a busy two-core machine
 ANSWER_MS = 120_000
 SHOTS = Path(__file__).resolve().parents[1]/'artifacts'/'screenshots'
 
@@ -29,7 +29,7 @@ def photos(tmp_path_factory):
 @pytest.fixture(scope='module')
 def app(toy_model):
     "The app, served as `cat-classifier app` serves it (with a warm pool of one kernel)."
-    with running_app(toy_model, timeout=READY_MS / 1000, pool_size=1) as app: yield app
+    with running_app(toy_model, timeout=READY_MS / 1000, pool_size=1, pool_fill_delay_s=1) as app: yield app
 
 
 @pytest.fixture(scope='module')
