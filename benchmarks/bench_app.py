@@ -30,6 +30,18 @@ def pss_mb(pid: int) -> float:
     return int(m[1]) / 1024 if m else 0.
 
 
+def cpu_s() -> dict:
+    "CPU seconds used so far by the browser's processes and by the app's (every other Python process but this one)."
+    out = dict(browser=0., app=0.)
+    for d in Path('/proc').iterdir():
+        if not d.name.isdigit() or int(d.name) == os.getpid(): continue
+        try: cmd, stat = (d/'cmdline').read_bytes().split(b'\0')[0], (d/'stat').read_text().rsplit(')', 1)[1].split()
+        except OSError: continue
+        who = 'browser' if b'chrom' in cmd else 'app' if b'python' in cmd else None
+        if who: out[who] += (int(stat[11]) + int(stat[12])) / os.sysconf('SC_CLK_TCK')
+    return out
+
+
 def children(pid: int) -> list:
     return [int(c) for c in Path(f'/proc/{pid}/task/{pid}/children').read_text().split()]
 
@@ -39,42 +51,56 @@ def wait_for_pool(log: Path, pool_size: int, timeout: float=300):
     while pool_size and 'Kernel pool of' not in log.read_text() and time.time() < end: time.sleep(0.2)
 
 
-def scenario(model: Path, image: Path, browser, n: int, pool_size: int) -> dict:
-    "Open `n` pages at once, upload `image` in each, and measure."
+# Each page notes, by its own clock, when its verdict appears: the pages are uploaded to one after the other, and
+# a verdict that came while later pages were being uploaded to must not be counted late.
+WATCH = """() => { const seen = new MutationObserver(() => {
+  if (document.querySelector('.cat-verdict, .cat-error')) { window.catVerdictAt = performance.now(); seen.disconnect(); }
+}); seen.observe(document.body, {childList: true, subtree: true}); }"""
+
+
+def scenario(model: Path, image: Path, browser, n: int, pool_size: int, tabs: bool=False) -> dict:
+    "Open `n` pages at once, upload `image` in each, and measure; `tabs`: as tabs of one browser window."
     from cat_classifier.testing import running_app
     with running_app(model, timeout=600, pool_size=pool_size) as app:
         wait_for_pool(app.log, pool_size)
         time.sleep(2)  # the pool's notebooks have run: what a visitor finds when the server has been up a while
-        pages = [browser.new_page() for _ in range(n)]
-        start = time.perf_counter()
+        # Tabs share one browser profile, so its HTTP cache: each of Voila's scripts is fetched and compiled once.
+        # Otherwise each page has a profile of its own, as ten visitors' browsers would (all on this machine).
+        ctx = browser.new_context() if tabs else None
+        pages = [ctx.new_page() if tabs else browser.new_page() for _ in range(n)]
+        cpu0, start = cpu_s(), time.perf_counter()
         for p in pages: p.evaluate('url => { window.location.href = url }', app.url)
         ready = []
         for p in pages:
             p.wait_for_selector('.cat-upload', timeout=600_000)
             ready.append(time.perf_counter() - start)
+        cpu = {k: round(v - cpu0[k], 1) for k, v in cpu_s().items()}  # until the last upload button
         t0 = {}
         for i, p in enumerate(pages):
+            p.evaluate(WATCH)
             with p.expect_file_chooser() as fc: p.click('.cat-upload')
-            t0[i] = time.perf_counter()
             fc.value.set_files(str(image))
+            t0[i] = p.evaluate('performance.now()')
         answer, verdicts = [], []
         for i, p in enumerate(pages):
             p.wait_for_selector('.cat-verdict, .cat-error', timeout=600_000)
-            answer.append(time.perf_counter() - t0[i])
+            answer.append((p.evaluate('window.catVerdictAt') - t0[i]) / 1000)
             verdicts.append(p.inner_text('.cat-results').splitlines()[1])
         kernels, models = kernel_pids(app.log), model_processes(runtime_base(app.log))
         voila = [c for c in children(app.proc.pid) if c not in models]  # the supervisor started both
         everything = {app.proc.pid, *voila, *kernels, *models}
-        r = dict(pages=n, pool_size=pool_size, ready_s=[round(x, 2) for x in ready], answer_s=[round(x, 2) for x in answer],
+        r = dict(pages=n, tabs=tabs, pool_size=pool_size, ready_s=[round(x, 2) for x in ready], answer_s=[round(x, 2) for x in answer],
                  kernel_mb=[round(rss_mb(k)) for k in kernels], model_mb=round(sum(map(rss_mb, models))),
                  supervisor_mb=round(rss_mb(app.proc.pid)), voila_mb=round(sum(map(rss_mb, voila))),
                  total_rss_mb=round(sum(map(rss_mb, everything))), total_pss_mb=round(sum(map(pss_mb, everything))),
-                 model_processes=len(models), verdicts=sorted(set(verdicts)))
+                 model_processes=len(models), verdicts=sorted(set(verdicts)), cpu_s_to_buttons=cpu)
         for p in pages: p.close()
-    print(f"{n:2d} page(s), pool {pool_size}: upload button after {min(ready):.1f}–{max(ready):.1f} s; verdict "
+        if ctx: ctx.close()
+    print(f"{n:2d} {'tabs of one window' if tabs else 'page(s)'}, pool {pool_size}: upload button after {min(ready):.1f}–{max(ready):.1f} s; verdict "
           f"{min(answer):.2f}–{max(answer):.2f} s after upload; kernels {min(r['kernel_mb'])}–{max(r['kernel_mb'])} MB each "
           f"({len(kernels)}), model process {r['model_mb']} MB, supervisor {r['supervisor_mb']} MB, Voila {r['voila_mb']} MB; "
-          f"total {r['total_rss_mb']} MB resident ({r['total_pss_mb']} MB proportional); {r['verdicts']}", flush=True)
+          f"total {r['total_rss_mb']} MB resident ({r['total_pss_mb']} MB proportional); {r['verdicts']}; CPU until the "
+          f"last button: browser {cpu['browser']} s, app {cpu['app']} s", flush=True)
     return r
 
 
@@ -99,6 +125,7 @@ def main(argv=None):
     p.add_argument('--model', help='model file (default: the shipped one, else a toy model)')
     p.add_argument('--image', help="photo to upload (default: scikit-image's Chelsea)")
     p.add_argument('--pages', type=int, default=10, help='pages opened at once in the crowd scenario')
+    p.add_argument('--pool-size', type=int, help="page kernels kept warm (default: settings.ini's pool_size)")
     a = p.parse_args(argv)
     warnings.simplefilter('ignore')
     from cat_classifier.core import load_settings
@@ -115,18 +142,19 @@ def main(argv=None):
         from PIL import Image
         from skimage import data
         Image.fromarray(data.chelsea()).save(image, quality=90)
-    pool = s.get('pool_size', POOL_SIZE)
+    pool = s.get('pool_size', POOL_SIZE) if a.pool_size is None else a.pool_size
     print(f'model {model} ({model.stat().st_size/2**20:.0f} MB), photo {image.name}, {os.cpu_count()} CPUs, '
           f'load average {os.getloadavg()[0]:.1f}', flush=True)
     from playwright.sync_api import sync_playwright
     with sync_playwright() as pw:
         browser = launch(pw)
-        base, one, crowd = scenario(model, image, browser, 1, 0), scenario(model, image, browser, 1, pool), scenario(model, image, browser, a.pages, pool)
+        base, one = scenario(model, image, browser, 1, 0), scenario(model, image, browser, 1, pool)
+        crowd, tabs = scenario(model, image, browser, a.pages, pool), scenario(model, image, browser, a.pages, pool, tabs=True)
         browser.close()
     crowd['server_only_sent_s'] = server_only(model, a.pages, pool)
     print(f"warm pool: one page's upload button {one['ready_s'][0]:.1f} s, {base['ready_s'][0] / max(one['ready_s'][0], 1e-3):.1f}× "
           f"sooner than without a pool ({base['ready_s'][0]:.1f} s)")
-    print(json.dumps(dict(baseline=base, one_page=one, crowd=crowd)))
+    print(json.dumps(dict(baseline=base, one_page=one, crowd=crowd, crowd_tabs=tabs)))
 
 
 if __name__ == '__main__':

@@ -11,22 +11,27 @@ from .app import MODEL_ENV, SETTINGS_ENV, UPLOAD_BATCH
 from .serve import RUNTIME_ENV, ModelClient
 
 # %% auto #0
-__all__ = ['VOILA_TEMPLATE', 'POOL_SIZE', 'voila_config', 'write_voila_template', 'jupyter_server_config', 'install_voila_setup',
-           'app_notebook', 'serve_app']
+__all__ = ['VOILA_TEMPLATE', 'POOL_SIZE', 'POOL_FILL_DELAY_S', 'voila_config', 'write_voila_template', 'jupyter_server_config',
+           'install_voila_setup', 'app_notebook', 'serve_app']
 
 # %% ../notebooks/12_host.ipynb #4c35f061
 VOILA_TEMPLATE = 'cat-classifier'
 
 def _upload_limit(max_upload_mb: float) -> int: return UPLOAD_BATCH * upload_bytes(max_upload_mb)
 
-POOL_SIZE = 2  # when settings.ini has no pool_size
+POOL_SIZE = 10  # when settings.ini has no pool_size
+POOL_FILL_DELAY_S = 10  # when settings.ini has no pool_fill_delay_s
 
-def voila_config(max_upload_mb: float=10, cull_idle_s: int=600, pool_size: int=0) -> dict:
+def voila_config(max_upload_mb: float=10, cull_idle_s: int=600, pool_size: int=0,
+                 pool_fill_delay_s: float=POOL_FILL_DELAY_S) -> dict:
     "The Voila settings the app is served with (see above); `install_voila_setup` gives mybinder.org these."
     # pool_size 0: Voila inside a Jupyter server (mybinder.org) has no pool; `serve_app` passes the setting.
     pool = ({'preheat_kernel': True, 'default_pool_size': pool_size} if pool_size > 0
             else {'preheat_kernel': False})
-    return {'VoilaConfiguration': pool | {'show_tracebacks': False, 'file_allowlist': [],
+    # Voila refills the pool a second after a page takes a kernel; on two cores, kernels starting while a crowd's
+    # pages load slow those pages (8 s of CPU for ten), so the pool refills once the crowd has its pages.
+    refill = {'VoilaKernelManager': {'fill_delay': pool_fill_delay_s}} if pool_size > 0 else {}
+    return refill | {'VoilaConfiguration': pool | {'show_tracebacks': False, 'file_allowlist': [],
                                           'template': VOILA_TEMPLATE},
             'MappingKernelManager': {'cull_idle_timeout': cull_idle_s,
                                      'cull_interval': max(1, min(60, cull_idle_s // 2)),
@@ -61,14 +66,17 @@ _GUARD = """<script>
   };
 })();
 </script>"""
+# Voila's loading spinner turns for as long as its scripts load: ten pages opened at once on two cores spent
+# 4.7 s of CPU redrawing it, 60 times a second each. The page shows it standing still.
+_STILL = '<style>.spinner, .voila-skeleton-post * { animation: none !important; }</style>'
 
 def write_voila_template(data_dir: Path|str, max_upload_mb: float=10) -> Path:
-    "Write the app's Voila template (`lab` plus the upload guard) under the Jupyter data folder `data_dir`."
+    "Write the app's Voila template (`lab`, the upload guard, a still spinner) under the Jupyter data folder `data_dir`."
     d = Path(data_dir)/'voila'/'templates'/VOILA_TEMPLATE
     d.mkdir(parents=True, exist_ok=True)
     (d/'conf.json').write_text(json.dumps({'base_template': 'lab'}))
     (d/'index.html.j2').write_text("{%- extends 'voila/templates/lab/index.html.j2' -%}\n{%- block "
-                                   "html_head_js -%}\n{{ super() }}\n"
+                                   "html_head_js -%}\n{{ super() }}\n" + _STILL + "\n"
                                    + _GUARD.replace('LIMIT', str(_upload_limit(max_upload_mb))) + '\n{%- '
                                                                                        'endblock html_head_js -%}\n')
     return d
@@ -127,11 +135,12 @@ def _wait_listening(proc: subprocess.Popen, ip: str, port: int, timeout: float) 
 def serve_app(port: int=8866, open_browser: bool=False, model: Path|str|None=None,
               settings: Path|str|None=None,
               ip: str='127.0.0.1', cull_idle_s: int=600, ready_timeout: float=120,
-              pool_size: int|None=None) -> int:
+              pool_size: int|None=None, pool_fill_delay_s: float|None=None) -> int:
     "Serve the app with Voila at http://`ip`:`port`/ until Ctrl-C or SIGTERM; 0, else Voila's exit status."
     s = load_settings(settings)
     model = Path(model or os.environ.get(MODEL_ENV) or s.model_path).resolve()
     pool_size = s.get('pool_size', POOL_SIZE) if pool_size is None else pool_size
+    refill = s.get('pool_fill_delay_s', POOL_FILL_DELAY_S) if pool_fill_delay_s is None else pool_fill_delay_s
     nb = app_notebook()
     _check_port(ip, port)
     env = os.environ | {MODEL_ENV: str(model)}
@@ -143,7 +152,7 @@ def serve_app(port: int=8866, open_browser: bool=False, model: Path|str|None=Non
         models = ModelClient(model, settings, base=env[RUNTIME_ENV], start_timeout=ready_timeout)
         print(f'Loading the model (its process works in {env[RUNTIME_ENV]})…', flush=True)
         models.start()
-        voila = voila_config(s.max_upload_mb, cull_idle_s, pool_size)
+        voila = voila_config(s.max_upload_mb, cull_idle_s, pool_size, refill)
         (Path(conf)/'voila.json').write_text(json.dumps(voila))
         write_voila_template(Path(conf)/'share'/'jupyter', s.max_upload_mb)
         env['JUPYTER_PATH'] = os.pathsep.join([str(Path(conf)/'share'/'jupyter'),
