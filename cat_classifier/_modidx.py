@@ -314,6 +314,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                       'cat_classifier.serve._recv': ('serve.html#_recv', 'cat_classifier/serve.py'),
                                       'cat_classifier.serve._recv_exactly': ('serve.html#_recv_exactly', 'cat_classifier/serve.py'),
                                       'cat_classifier.serve._send': ('serve.html#_send', 'cat_classifier/serve.py'),
+                                      'cat_classifier.serve._source': ('serve.html#_source', 'cat_classifier/serve.py'),
                                       'cat_classifier.serve.main': ('serve.html#main', 'cat_classifier/serve.py'),
                                       'cat_classifier.serve.runtime_dir': ('serve.html#runtime_dir', 'cat_classifier/serve.py')},
             'cat_classifier.testing': { 'cat_classifier.testing._encode': ('testing.html#_encode', 'cat_classifier/testing.py'),

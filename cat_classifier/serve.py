@@ -10,7 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 from fastcore.basics import patch
-from .core import InputError, atomic_write, load_settings, settings_for, upload_bytes
+from . import __version__
+from .core import InputError, atomic_write, file_sha256, load_settings, settings_for, upload_bytes
 from .images import load_image
 from .runtime import Runtime
 
@@ -175,13 +176,25 @@ def _build(model: str, out: str) -> int:
     if rt is not None: rt.save(out)
     return 0
 
+def _source(model: str) -> str|None:
+    "What a built runtime stands for: the model's bytes, its card's and this package's version; None if unreadable."
+    try: return ' '.join([file_sha256(model), file_sha256(Path(model).with_suffix('.json')), __version__])
+    except OSError: return None  # the child says what is missing, in one line
+
 def _load(model: str, d: Path):
-    "What the model process serves: the `Runtime` a child process built, else (no runtime) the model itself."
+    "What the model process serves: the `Runtime` a child process built (kept for restarts), else the model."
+    kept, source = d/'runtime', _source(model)
+    # A restart (idle stop, a crash) reuses the runtime built from these very files: no torch, no child.
+    if source and (kept/'source').is_file() and (kept/'source').read_text() == source: return Runtime.load(kept)
     out = Path(tempfile.mkdtemp(prefix='build-', dir=d))
     try:
         subprocess.run([sys.executable, '-c', _BUILD, model, str(out)], stdin=subprocess.DEVNULL)
         if (out/'error').is_file(): raise InputError((out/'error').read_text())
-        if (out/'runtime.json').is_file(): return Runtime.load(out)
+        if (out/'runtime.json').is_file():
+            if source: atomic_write(out/'source', source)  # written last: a kept folder with it is complete
+            shutil.rmtree(kept, ignore_errors=True)
+            os.replace(out, kept)
+            return Runtime.load(kept)
     finally: shutil.rmtree(out, ignore_errors=True)
     from cat_classifier.export import load_model
     return _InProcess(load_model(model))
