@@ -28,8 +28,8 @@ def voila_config(max_upload_mb: float=10, cull_idle_s: int=600, pool_size: int=0
     # pool_size 0: Voila inside a Jupyter server (mybinder.org) has no pool; `serve_app` passes the setting.
     pool = ({'preheat_kernel': True, 'default_pool_size': pool_size} if pool_size > 0
             else {'preheat_kernel': False})
-    # Voila refills the pool a second after a page takes a kernel; on two cores, kernels starting while a crowd's
-    # pages load slow those pages (8 s of CPU for ten), so the pool refills once the crowd has its pages.
+    # Voila refills the pool a second after a page takes a kernel; on two cores, kernels starting while a
+    # crowd's pages load slow those pages (8 s of CPU for ten): the pool refills once the crowd has them.
     refill = {'VoilaKernelManager': {'fill_delay': pool_fill_delay_s}} if pool_size > 0 else {}
     return refill | {'VoilaConfiguration': pool | {'show_tracebacks': False, 'file_allowlist': [],
                                           'template': VOILA_TEMPLATE},
@@ -71,7 +71,7 @@ _GUARD = """<script>
 _STILL = '<style>.spinner, .voila-skeleton-post * { animation: none !important; }</style>'
 
 def write_voila_template(data_dir: Path|str, max_upload_mb: float=10) -> Path:
-    "Write the app's Voila template (`lab`, the upload guard, a still spinner) under the Jupyter data folder `data_dir`."
+    "Write the app's Voila template (`lab`, upload guard, still spinner) in the Jupyter data folder `data_dir`."
     d = Path(data_dir)/'voila'/'templates'/VOILA_TEMPLATE
     d.mkdir(parents=True, exist_ok=True)
     (d/'conf.json').write_text(json.dumps({'base_template': 'lab'}))

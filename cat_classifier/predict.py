@@ -57,7 +57,7 @@ def _onnx_session(model: nn.Module, shape: tuple) -> tuple:
 # %% ../notebooks/07_predict.ipynb #5c1a551f
 def classify(model: nn.Module, views: list[torch.Tensor], mean: tuple, std: tuple, head: Callable|None=None,
              onnx: bool=True) -> torch.Tensor:
-    "`head` of `model`'s outputs for uint8 CHW `views`, scaled to [0, 1] and normalised; on a CPU in onnxruntime."
+    "`head` of `model`'s outputs for uint8 CHW `views`, scaled to [0, 1] and normalised (onnxruntime on a CPU)."
     model.eval()
     p = next(model.parameters())
     if onnx and p.device.type == 'cpu' and p.dtype == torch.float32:
@@ -138,7 +138,8 @@ def _answers(learn: Learner, tfm: tuple|None, batch: list[tuple], k: int, unknow
     "The answer for each `_prepare`d photo of `batch`: one forward of each model, the two side by side."
     gate = _beside.submit(_cat_batch, [c for _, c in batch])
     probs = _breed_probs(learn, tfm, [v for v, _ in batch]).cpu().numpy()
-    return [answer(p, c, learn.dls.vocab, k, unknown_threshold, cat_threshold) for p, c in zip(probs, gate.result())]
+    vocab = learn.dls.vocab
+    return [answer(p, c, vocab, k, unknown_threshold, cat_threshold) for p, c in zip(probs, gate.result())]
 
 def predict_images(learn: Learner, imgs: list[Image.Image], k: int=3, unknown_threshold: float=0.5,
                    cat_threshold: float=CAT_THRESHOLD, bs: int=32) -> list[dict]:
@@ -156,7 +157,7 @@ def predict_image(learn: Learner, img: Image.Image, k: int=3, unknown_threshold:
 
 # %% ../notebooks/07_predict.ipynb #f6df0022
 def runtime(learn: Learner) -> Runtime|None:
-    "`learn` and the cat gate as a torch-free `Runtime`, the graphs `predict_images` runs; None where it cannot."
+    "`learn` and the cat gate as a torch-free `Runtime`: the graphs `predict_images` runs (or None)."
     if (tfm := direct_tfm(learn)) is None: return None  # fastai's own test-time pipeline: no single graph
     predict_images(learn, [Image.new('RGB', (tfm[0], tfm[0]))])  # exports both models, as answering does
     breed, gate = _sessions.get(learn.model), _sessions.get(imagenet_model(GATE))

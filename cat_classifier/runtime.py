@@ -48,8 +48,10 @@ _beside = ThreadPoolExecutor(1, thread_name_prefix='cat-gate')  # the gate's thr
 
 class Runtime:
     "The breed model and the cat gate as ONNX graphs (uint8 views in, probabilities out), with their vocab."
-    def __init__(self, breed: bytes, gate: bytes, vocab: list, size: int, gate_size: int, card: dict|None=None):
-        self.breed, self.gate, self.vocab, self.size, self.gate_size = breed, gate, list(vocab), size, gate_size
+    def __init__(self, breed: bytes, gate: bytes, vocab: list, size: int, gate_size: int,
+                 card: dict|None=None):
+        self.breed, self.gate, self.vocab = breed, gate, list(vocab)
+        self.size, self.gate_size = size, gate_size
         self.card, self._sessions = card or {}, None
 
     @property
@@ -62,11 +64,12 @@ class Runtime:
 @patch
 def answers(self: Runtime, views: list[np.ndarray], gate_views: list[np.ndarray], k: int=3,
             unknown_threshold: float=0.5, cat_threshold: float=CAT_THRESHOLD) -> list[dict]:
-    "The answer for each photo from its breed view and its gate view: one forward of each model, side by side."
+    "Each photo's answer from its breed view and its gate view: one forward of each model, side by side."
     breed, gate = self.sessions
     cats = _beside.submit(gate.run, None, {'x': np.stack(gate_views)})
     probs = breed.run(None, {'x': np.stack(views)})[0]
-    return [answer(p, c, self.vocab, k, unknown_threshold, cat_threshold) for p, c in zip(probs, cats.result()[0])]
+    cat_ps = cats.result()[0]
+    return [answer(p, c, self.vocab, k, unknown_threshold, cat_threshold) for p, c in zip(probs, cat_ps)]
 
 @patch
 def predict_images(self: Runtime, imgs: list[Image.Image], k: int=3, unknown_threshold: float=0.5,

@@ -84,7 +84,8 @@ def _handle(self: ModelServer, conn: socket.socket):
             if not isinstance(req, dict): raise ValueError('a request is a JSON object')
             self.last = time.monotonic()
             if req.get('op') == 'card':
-                return _send(conn, json.dumps(dict(card=self.model.card, n_classes=len(self.model.vocab))).encode())
+                info = dict(card=self.model.card, n_classes=len(self.model.vocab))
+                return _send(conn, json.dumps(info).encode())
             try: img = load_image(_recv(conn, self.max_bytes + 1024), self.max_bytes)
             except InputError as e: return _send(conn, json.dumps(dict(error=str(e))).encode())
             done = queue.Queue(1)
@@ -156,7 +157,8 @@ def _locked(path: Path, timeout: float):
 # %% ../notebooks/11_serve.ipynb #aadacc04
 class _InProcess:
     "A learner answered in this process by `predict.predict_images`: for a model that has no `Runtime`."
-    def __init__(self, learn): self.learn, self.card, self.vocab = learn, getattr(learn, 'card', {}), learn.dls.vocab
+    def __init__(self, learn):
+        self.learn, self.card, self.vocab = learn, getattr(learn, 'card', {}), learn.dls.vocab
     def predict_images(self, imgs: list, *args) -> list[dict]:
         from cat_classifier.predict import predict_images
         return predict_images(self.learn, imgs, *args)
@@ -177,7 +179,7 @@ def _build(model: str, out: str) -> int:
     return 0
 
 def _source(model: str) -> str|None:
-    "What a built runtime stands for: the model's bytes, its card's and this package's version; None if unreadable."
+    "What a built runtime stands for: the sha256 of the model and its card, the package version; else None."
     try: return ' '.join([file_sha256(model), file_sha256(Path(model).with_suffix('.json')), __version__])
     except OSError: return None  # the child says what is missing, in one line
 
@@ -185,7 +187,8 @@ def _load(model: str, d: Path):
     "What the model process serves: the `Runtime` a child process built (kept for restarts), else the model."
     kept, source = d/'runtime', _source(model)
     # A restart (idle stop, a crash) reuses the runtime built from these very files: no torch, no child.
-    if source and (kept/'source').is_file() and (kept/'source').read_text() == source: return Runtime.load(kept)
+    if source and (kept/'source').is_file() and (kept/'source').read_text() == source:
+        return Runtime.load(kept)
     out = Path(tempfile.mkdtemp(prefix='build-', dir=d))
     try:
         subprocess.run([sys.executable, '-c', _BUILD, model, str(out)], stdin=subprocess.DEVNULL)

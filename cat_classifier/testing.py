@@ -99,20 +99,22 @@ def make_toy_model(dest: Path|str, epochs: int=2, n: int=12) -> Path:
 
 # %% ../notebooks/13_testing.ipynb #aa6192cd
 def toy_graphs() -> tuple[bytes, bytes]:
-    "A toy breed model (uint8 views in, 3 probabilities out) and a toy gate (redness in [0, 1]), as ONNX bytes."
+    "A toy breed model (uint8 views in, 3 probabilities out) and a toy gate (redness, 0 to 1), as ONNX."
     from onnx import TensorProto, helper, numpy_helper
     def graph(name, nodes, out, inits):
         x = helper.make_tensor_value_info('x', TensorProto.UINT8, ['n', 3, 'h', 'w'])
         y = helper.make_tensor_value_info('y', TensorProto.FLOAT, out)
-        g = helper.make_graph(nodes, name, [x], [y], [numpy_helper.from_array(v, k) for k, v in inits.items()])
+        weights = [numpy_helper.from_array(v, k) for k, v in inits.items()]
+        g = helper.make_graph(nodes, name, [x], [y], weights)
         return helper.make_model(g, opset_imports=[helper.make_opsetid('', 17)]).SerializeToString()
     mean = [helper.make_node('Cast', ['x'], ['f'], to=TensorProto.FLOAT),
             helper.make_node('ReduceMean', ['f'], ['m'], axes=[2, 3], keepdims=0),
             helper.make_node('Div', ['m', 'k255'], ['rgb'])]
     k255 = np.array(255, np.float32)
     w = np.array([[5, 0, 0], [0, 0, 0], [0, 0, 5]], np.float32)
-    breed = graph('breed', mean + [helper.make_node('MatMul', ['rgb', 'w'], ['s']),
-                                   helper.make_node('Softmax', ['s'], ['y'], axis=1)], ['n', 3], dict(k255=k255, w=w))
+    scores = [helper.make_node('MatMul', ['rgb', 'w'], ['s']),
+              helper.make_node('Softmax', ['s'], ['y'], axis=1)]
+    breed = graph('breed', mean + scores, ['n', 3], dict(k255=k255, w=w))
     gate = graph('gate', mean + [helper.make_node('Gather', ['rgb', 'red'], ['y'], axis=1)], ['n'],
                  dict(k255=k255, red=np.array(0, np.int64)))
     return breed, gate
