@@ -22,7 +22,7 @@ __all__ = ['classify', 'direct_tfm', 'cat_probs', 'cat_probability', 'predict_im
 
 # %% ../notebooks/07_predict.ipynb #d9588d89
 import io, itertools, os, threading, weakref, warnings
-from .runtime import CAT_CLASSES, CAT_THRESHOLD, Runtime, _beside, answer, ort_session
+from .runtime import CAT_CLASSES, CAT_THRESHOLD, Runtime, _beside, answer, chw, ort_session
 
 _exporting = threading.Lock()
 # model -> (weights' version, input shape, normalisation, head, session or None, its ONNX bytes or None)
@@ -92,7 +92,7 @@ def direct_tfm(learn: Learner) -> tuple|None:
 # %% ../notebooks/07_predict.ipynb #bad763b9
 def _gate_view(img: Image.Image) -> torch.Tensor:
     "The centred square of `img` at the gate's input size as uint8 CHW (the breed model's view at that size)."
-    return _uint8_chw(centre_square(img.convert('RGB'), get_backbone(GATE).size))
+    return torch.from_numpy(chw(img.convert('RGB'), get_backbone(GATE).size))
 
 def _cat_share(logits: torch.Tensor) -> torch.Tensor:
     "The probability of ImageNet's domestic-cat classes together, from the gate's `logits`."
@@ -120,7 +120,7 @@ def cat_probability(img: Image.Image) -> float:
 def _prepare(img: Image.Image, tfm: tuple|None) -> tuple:
     "What the two models need from the RGB `img`: the breed view (`img` without `tfm`) and the gate's."
     if tfm is None: return img, _gate_view(img)
-    view = _uint8_chw(centre_square(img, tfm[0]))
+    view = torch.from_numpy(chw(img, tfm[0]))  # the very view `Runtime` gives the graphs
     # One resize serves both models when they see the same size.
     return view, (view if tfm[0] == get_backbone(GATE).size else _gate_view(img))
 
