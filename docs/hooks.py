@@ -88,14 +88,15 @@ def on_files(files: Files, config) -> Files:
     for nb in notebooks():
         out = BUILD/'notebooks'/nb.name
         text = json.dumps(for_the_site(json.loads(nb.read_text())), indent=1)
-        if not out.exists() or out.read_text() != text: out.write_text(text)  # unchanged: mkdocs-jupyter's cache holds
+        # Rewritten only when it changed, so that mkdocs-jupyter's cache of the page holds.
+        if not out.exists() or out.read_text() != text: out.write_text(text)
         # A File in a folder of its own, not File.generated: mkdocs-jupyter's wrapper loses a generated file's path.
         files.append(File(f'notebooks/{nb.name}', str(BUILD), config.site_dir, config.use_directory_urls))
         _site_to_repo[f'notebooks/{nb.name}'] = f'notebooks/{nb.name}'
     built = {nb.name for nb in notebooks()}
     for m in modules():
         nb = notebook_of(m)
-        source = f'Made from the notebook [{nb}](../notebooks/{nb}).' if nb in built else f'Made from `notebooks/{nb}`.'
+        source = f'Made from the notebook [{nb}](../notebooks/{nb}).' if nb in built else f'Made from `{nb}`.'
         doc = f'# cat_classifier.{m}\n\n{source}\n\n::: cat_classifier.{m}\n'
         files.append(File.generated(config, f'api/{m}.md', content=doc))
         _site_to_repo[f'api/{m}.md'] = f'cat_classifier/{m}.py'
@@ -131,7 +132,7 @@ def on_page_markdown(markdown: str, page, config, files: Files) -> str:
         return None
     def relink(m):
         bang, text, target, label = m.groups()
-        if bang and re.match(r'https?:', target): return text  # a picture from the web (a badge): the site works offline
+        if bang and re.match(r'https?:', target): return text  # a picture from the web (a badge): offline, its words
         text = LINK.sub(relink, text)  # a picture inside a link
         new = site_target(target, html=False)
         return text if new is None else f'{bang}[{text}]({new}{label})'  # nowhere to link to: the words alone

@@ -92,8 +92,8 @@ def main(argv=None) -> int:
             height = page.evaluate('Math.max(...[...document.querySelectorAll("*")].map(e => e.scrollHeight))')
             page.set_viewport_size({'width': WIDTH, 'height': height + 20})
             box = last.bounding_box()
-            save_small(page.screenshot(clip={'x': 0, 'y': 0, 'width': WIDTH, 'height': box['y'] + box['height'] + 12}),
-                       args.out/name)
+            bottom = box['y'] + box['height'] + 12
+            save_small(page.screenshot(clip={'x': 0, 'y': 0, 'width': WIDTH, 'height': bottom}), args.out/name)
             print(f'{args.out/name}: {(args.out/name).stat().st_size // 1024} KB')
         browser.close()
     return 0

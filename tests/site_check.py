@@ -28,7 +28,8 @@ def notebooks_built() -> list[str]:
 
 def stored_pictures(nb: dict) -> int:
     "How many pictures the notebook's outputs hold."
-    return sum(any(k.startswith('image/') for k in o.get('data', {})) for c in nb['cells'] for o in c.get('outputs', []))
+    outputs = [o for c in nb['cells'] for o in c.get('outputs', [])]
+    return sum(any(k.startswith('image/') for k in o.get('data', {})) for o in outputs)
 
 
 def notebook_problems(site: Path, names: list[str]) -> list[str]:
@@ -41,7 +42,8 @@ def notebook_problems(site: Path, names: list[str]) -> list[str]:
             continue
         nb = json.loads(source.read_text())  # the notebook as the page was made from it (offered for download)
         html = page.read_text()
-        cells, pictures = html.count('class="jp-Cell-inputWrapper'), len(re.findall(r'<img\s[^>]*src="data:image/', html))
+        cells = html.count('class="jp-Cell-inputWrapper')
+        pictures = len(re.findall(r'<img\s[^>]*src="data:image/', html))
         if cells != len(nb['cells']): problems.append(f'notebooks/{name}: {cells} of {len(nb["cells"])} cells on the page')
         if pictures != stored_pictures(nb): problems.append(f'notebooks/{name}: {pictures} of {stored_pictures(nb)} pictures')
     return problems
