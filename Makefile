@@ -7,13 +7,16 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install app test test-notebooks test-py browser-deps export bench calibrate binder help
+.PHONY: install app test test-notebooks test-py browser-deps browser export bench calibrate binder help
 
 help:
 	@echo "make app    - start the Voila app on the shipped model"
 	@echo "make test   - run the whole test suite (notebooks with nbdev-test, then pytest)"
 	@echo "make export - regenerate cat_classifier/ from notebooks/ (nbdev-export) and clean the notebooks"
 	@echo "make binder - print the mybinder.org link and README badge for this clone's origin remote"
+	@echo "make docs   - build the documentation site into _site/ and check it in Chromium"
+	@echo "make docs-preview - serve the documentation site at http://127.0.0.1:8000/, rebuilt on every change"
+	@echo "make screenshots  - make the README's pictures in docs/screenshots/ again (the app, on the shipped model)"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,7 +28,10 @@ install: $(STAMP)
 
 # The browser tests drive Debian's Chromium where apt-get can install it (as root, or through sudo without a
 # password prompt), else the Chromium that Playwright downloads (online); with neither, one line and a stop.
-browser-deps: install
+browser-deps: install browser
+
+# (Needs a .venv with Playwright: the project's, or the docs' alone.)
+browser:
 	@command -v chromium >/dev/null || ! command -v apt-get >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  elif sudo -n true 2>/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
@@ -64,3 +70,26 @@ bench-download: install
 # The mybinder.org link of this clone's `origin` (GitHub, GitLab or any git URL), as a URL and as README badge markdown.
 binder:
 	@$(PYTHON) binder/link.py
+
+# The documentation site needs only the `docs` extra (MkDocs, mkdocs-jupyter, mkdocstrings, Playwright), not the
+# project and its torch: the site shows the notebooks' stored outputs and reads the docstrings without importing.
+DOCS_STAMP := $(VENV)/.docs-installed
+$(DOCS_STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -r <($(BIN)/python docs/requirements.py)
+	@touch $(DOCS_STAMP)
+
+.PHONY: docs docs-install docs-preview screenshots
+docs-install: $(DOCS_STAMP)
+
+# NO_MKDOCS_2_WARNING: Material's notice that it will be maintained until 2027 (its successor: Zensical), on every build.
+docs: docs-install browser
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+	$(BIN)/python tests/site_check.py _site
+
+docs-preview: docs-install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+
+# The app on the shipped model in Chromium, with scikit-image's Chelsea uploaded; and the notebooks' pictures.
+screenshots: install browser-deps
+	$(BIN)/python docs/screenshots.py

@@ -124,7 +124,7 @@ def test_onnx_gives_the_torch_answers_on_20_photos(learn, toy_model, photos, tmp
     assert 'm.onnx' in r.stdout
     card = json.loads((tmp_path/'m.json').read_text())
     assert card['sha256'] == json.loads(toy_model.with_suffix('.json').read_text())['sha256']  # the pickle is untouched
-    # What the README shows: the centred square, RGB scaled to [0, 1], N×3×S×S; the file normalises itself.
+    # What docs/predictions.md shows: the centred square, RGB scaled to [0, 1], N×3×S×S; the file normalises itself.
     sess = ort.InferenceSession(str(tmp_path/'m.onnx'), providers=['CPUExecutionProvider'])
     size, vocab = card['rebuild']['image_size'], card['rebuild']['vocab']
     x = np.stack([np.asarray(centre_square(load_image(f), size), np.float32).transpose(2, 0, 1) / 255 for f in photos])
@@ -171,7 +171,8 @@ def test_cli_evaluate_safe_gives_the_same_figures(toy_project, photos):
     assert (plain['accuracy'], plain['confusion']) == (safe['accuracy'], safe['confusion'])
 
 
-def test_readme_documents_the_name_and_the_safe_model():
-    readme = (Path(__file__).parent.parent/'README.md').read_text()
-    contracts = readme[readme.index('Contracts other tools can rely on'):]
-    assert '"name"' in contracts and '--safe' in readme and 'onnxruntime' in readme
+def test_docs_document_the_name_and_the_safe_model():
+    docs = Path(__file__).parent.parent/'docs'
+    cli_page, predictions = (docs/'cli.md').read_text(), (docs/'predictions.md').read_text()
+    contracts = cli_page[cli_page.index('Contracts other tools can rely on'):]
+    assert '"name"' in contracts and '--safe' in predictions and 'onnxruntime' in predictions
