@@ -88,10 +88,20 @@ def _accuracy(m: dict, n_valid) -> str:
         return f"It was right about {m['valid']['accuracy']:.1%} of its {n_valid} validation photos."
     return 'Its accuracy has not been measured.'
 
+def _steady(m: dict) -> str:
+    "What the recipe gets on any run, from the card's cross-validation, in words (empty if it has none)."
+    cv = m.get('cross_validation')
+    if not cv: return ''
+    one, ens = cv['accuracy'], cv['ensemble']
+    text = (f" Trained again on other splits of its photos ({cv['k']}-fold cross-validation, {cv['n']} photos), "
+            f"one model of this recipe is right {one['mean']:.1%} ± {one['sd']:.1%} of the time")
+    if ens['models'] > 1: text += f", and {ens['models']} of them averaged, as here, {ens['accuracy']:.1%}"
+    return text + '.'
+
 def about_model(card: dict, unknown_threshold: float) -> str:
     "What the model knows and how well it does, from its card, as HTML."
     cats = [display_name(c) for c in card['categories']]
-    acc = _accuracy(card.get('metrics', {}), card.get('n_valid', ''))
+    acc = _accuracy(card.get('metrics', {}), card.get('n_valid', '')) + _steady(card.get('metrics', {}))
     return (f'<p>It knows {_NUMBERS.get(len(cats), len(cats))} breeds: {html.escape(_and(cats))}. {acc} '
             f'When it is less than {unknown_threshold:.0%} sure, it says a photo is none of them; '
             'it has only seen these '

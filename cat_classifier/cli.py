@@ -9,7 +9,7 @@ from pathlib import Path
 from .core import InputError, load_settings, settings_for, upload_bytes
 
 # %% auto #0
-__all__ = ['COMMANDS', 'command', 'cmd_download', 'cmd_train', 'cmd_clean', 'cmd_evaluate', 'cmd_export', 'cmd_predict',
+__all__ = ['COMMANDS', 'command', 'cmd_download', 'cmd_train', 'cmd_cv', 'cmd_clean', 'cmd_evaluate', 'cmd_export', 'cmd_predict',
            'cmd_app', 'parser', 'main']
 
 # %% ../notebooks/09_cli.ipynb #ff5c7495
@@ -69,23 +69,54 @@ def _train_opts(p):
     for o, t in [('--epochs', int), ('--freeze-epochs', int), ('--lr', float), ('--size', int),
                  ('--batch-size', int),
                  ('--label-smoothing', float), ('--min-scale', float), ('--aug-mult', float),
-                 ('--valid-pct', float), ('--seed', int), ('--num-workers', int)]:
+                 ('--valid-pct', float), ('--seed', int), ('--num-workers', int), ('--members', int)]:
         p.add_argument(o, type=t, help='override settings.ini '
                                        f'{o[2:].replace("-", "_")}' + (' (0: use '
                                                                        'lr_find)' if o == '--lr' else ''))
 
-@command('train', 'fine-tune a pretrained CNN on the images and save the run')
-def cmd_train(a):
-    from cat_classifier.train import TRAIN_KEYS, train
+def _recipe(a):
+    "The settings, with the command line's training options over settings.ini's, and the recipe they make."
+    from cat_classifier.train import TRAIN_KEYS, TrainConfig
     given = {k: getattr(a, k) for k in TRAIN_KEYS if hasattr(a, k)}
     s = load_settings(a.settings, images_path=a.data, **given)
-    learn = train(s.images_path, run=a.run, **settings_for(train, s))
+    return s, TrainConfig.from_settings(s)
+
+@command('train', 'fine-tune a pretrained CNN on the images and save the run')
+def cmd_train(a):
+    from cat_classifier.train import train
+    s, cfg = _recipe(a)
+    learn = train(s.images_path, s.runs_path, run=a.run, cfg=cfg)
     if learn.run_dir:  # the other processes of a distributed run have nothing of their own to say
         acc = learn.run_info['valid']['accuracy']
         print(f'validation accuracy {acc:.1%}; saved the run in {learn.run_dir}: now '
               f'`cat-classifier evaluate DIR --model {learn.run_dir}/learner.pkl` or `export`')
     return 0
 cmd_train.options = _train_opts
+
+# %% ../notebooks/09_cli.ipynb #59ecfd0f
+def _seeds(text: str) -> tuple[int, ...]:
+    "The seeds of `--seeds 42,43`."
+    try: return tuple(int(t) for t in text.split(','))
+    except ValueError: raise argparse.ArgumentTypeError('give whole numbers separated by commas, e.g. 42,43') from None
+
+def _cv_opts(p):
+    _train_opts(p)
+    p.add_argument('--k', type=int, default=5, help='how many folds (default: 5)')
+    p.add_argument('--seeds', type=_seeds, help='comma-separated seeds, each a whole cross-validation '
+                   '(default: settings seed); with two or more, their ensemble is judged too')
+    p.add_argument('--json', action='store_true', help='print the summary as one JSON object')
+
+@command('cv', 'judge the training recipe by k-fold cross-validation: accuracy and recall as mean ± sd')
+def cmd_cv(a):
+    from datetime import datetime
+    from cat_classifier.crossval import cross_validate, format_summary, save_cv
+    s, cfg = _recipe(a)
+    out = Path(s.runs_path)/(a.run or datetime.now().strftime('cv-%Y%m%d-%H%M%S'))
+    log = (lambda m: print(m, file=sys.stderr)) if a.json else print
+    res = save_cv(cross_validate(s.images_path, out, cfg, a.k, a.seeds or (cfg.seed,), log=log), out)
+    print(json.dumps(res) if a.json else f'{format_summary(res)}\nwrote {out}/cv.json and predictions.csv')
+    return 0
+cmd_cv.options = _cv_opts
 
 # %% ../notebooks/09_cli.ipynb #dc118a77
 def _clean_opts(p):
@@ -186,6 +217,12 @@ def cmd_evaluate(a):
 cmd_evaluate.options = _evaluate_opts
 
 # %% ../notebooks/09_cli.ipynb #1f1a317e
+def _read_cv(folder: str) -> dict:
+    "The summary that `cat-classifier cv` wrote into `folder`."
+    f = Path(folder)/'cv.json'
+    if not f.is_file(): raise InputError(f'no {f}: --cv takes the folder that `cat-classifier cv` wrote (its --run)')
+    return json.loads(f.read_text())
+
 def _export_opts(p):
     p.add_argument('--run', metavar='DIR', help='the run folder to ship (default: the '
                                                 'latest under runs_path)')
@@ -199,6 +236,8 @@ def _export_opts(p):
                    '(default: settings verified_path, if the file exists)')
     p.add_argument('--onnx', action='store_true', help="also write the model as ONNX "
                                                        "(needs the 'onnx' extra)")
+    p.add_argument('--cv', metavar='DIR', help="the recipe's cross-validation (a `cat-classifier cv` run folder): "
+                   'its mean ± sd goes on the card')
     p.add_argument('--model', metavar='PATH', help='instead of shipping a run, add the weights-only file '
                                                    '(and with --onnx the ONNX one) '
                                                    'beside this exported model')
@@ -220,7 +259,8 @@ def cmd_export(a):
     verified = read_verified(checked) if a.verified or checked.is_file() else None
     judge = a.holdout or any(hold.glob('*/*'))
     res = evaluate(load_model(run/'learner.pkl'), hold, tta=a.tta, verified=verified) if judge else None
-    dest = export_model(run, a.to or s.model_path, evaluation=res, onnx=a.onnx)
+    cv = _read_cv(a.cv) if a.cv else None
+    dest = export_model(run, a.to or s.model_path, evaluation=res, onnx=a.onnx, cross_validation=cv)
     print(f'exported {run.name} to {dest}' + (f"; holdout accuracy {res['accuracy']:.1%} on "
                                               f"{res['n']} photos" if res else '')
           + (f", {res['verified']['accuracy']:.1%} on the {res['verified']['n']} whose labels "

@@ -5,13 +5,15 @@
 # %% ../notebooks/02_data.ipynb #dbab3095
 from __future__ import annotations
 import hashlib
+from typing import NamedTuple
 from pathlib import Path
 from fastai.vision.all import *
 from .backbones import backbone_stats
 from .core import InputError, atomic_path, in_share
 
 # %% auto #0
-__all__ = ['in_valid', 'HashSplitter', 'SquareRandomResizedCrop', 'cat_datablock', 'default_workers', 'get_dls', 'save_batch']
+__all__ = ['in_valid', 'HashSplitter', 'Fold', 'fold_of', 'FoldSplitter', 'SquareRandomResizedCrop', 'cat_datablock',
+           'default_workers', 'get_dls', 'save_batch']
 
 # %% ../notebooks/02_data.ipynb #4d17218f
 def in_valid(fname: str, valid_pct: float, seed: int=42) -> bool:
@@ -22,6 +24,22 @@ def HashSplitter(valid_pct: float=0.2, seed: int=42):
     "Split items into train/valid by `in_valid`, stable as files come and go."
     def _inner(items): return IndexSplitter([i for i, o in enumerate(items)
                                              if in_valid(o, valid_pct, seed)])(items)
+    return _inner
+
+# %% ../notebooks/02_data.ipynb #d1f70fa7
+class Fold(NamedTuple):
+    "Fold `index` (0 to k - 1) of k-fold cross-validation: its photos validate, the rest train."
+    index: int
+    k: int
+
+def fold_of(fname: str, k: int) -> int:
+    "The fold (0 to `k` - 1) of the file named `fname`: a hash of its name, stable and independent of any seed."
+    return int(hashlib.sha256(f'fold:{Path(fname).name}'.encode()).hexdigest(), 16) % k
+
+def FoldSplitter(fold: Fold):
+    "Split items so that the files of `fold` validate and all the others train."
+    def _inner(items):
+        return IndexSplitter([i for i, o in enumerate(items) if fold_of(o, fold.k) == fold.index])(items)
     return _inner
 
 # %% ../notebooks/02_data.ipynb #6cfb4c77
@@ -36,10 +54,10 @@ class SquareRandomResizedCrop(RandomResizedCrop):
 
 # %% ../notebooks/02_data.ipynb #e2dd0909
 def cat_datablock(size: int=224, min_scale: float=0.75, valid_pct: float=0.2, seed: int=42,
-                  backbone: str='tf_efficientnet_lite0', aug_mult: float=1.0) -> DataBlock:
-    "Images labelled by folder: stable split, `SquareRandomResizedCrop`, augmentation and normalisation."
+                  backbone: str='tf_efficientnet_lite0', aug_mult: float=1.0, fold: Fold|None=None) -> DataBlock:
+    "Images labelled by folder: stable split (or `fold`), `SquareRandomResizedCrop`, augmentation and normalisation."
     return DataBlock(blocks=(ImageBlock, CategoryBlock), get_items=get_image_files, get_y=parent_label,
-                     splitter=HashSplitter(valid_pct, seed),
+                     splitter=FoldSplitter(fold) if fold else HashSplitter(valid_pct, seed),
                      item_tfms=SquareRandomResizedCrop(size, min_scale=min_scale),
                      batch_tfms=[*aug_transforms(mult=aug_mult),
                                  Normalize.from_stats(*backbone_stats(backbone))])
@@ -52,7 +70,7 @@ def default_workers(device: str|torch.device|None=None) -> int:
 # %% ../notebooks/02_data.ipynb #2e46c88f
 def get_dls(path: Path|str, batch_size: int=32, num_workers: int|None=None, size: int=224,
             min_scale: float=0.75, valid_pct: float=0.2, seed: int=42, backbone: str='tf_efficientnet_lite0',
-            aug_mult: float=1.0) -> DataLoaders:
+            aug_mult: float=1.0, fold: Fold|None=None) -> DataLoaders:
     "DataLoaders over the images under `path` (settings' `images_path`), one folder per class."
     files = get_image_files(path) if Path(path).is_dir() else []
     if not files: raise InputError(f'no images in {path}: run `cat-classifier download` first')
@@ -61,7 +79,7 @@ def get_dls(path: Path|str, batch_size: int=32, num_workers: int|None=None, size
         raise InputError(f'{path} has images of {len(classes)} class: need a folder '
                          'per class, at least two')
     set_seed(seed, reproducible=True)
-    dblock = cat_datablock(size, min_scale, valid_pct, seed, backbone, aug_mult)
+    dblock = cat_datablock(size, min_scale, valid_pct, seed, backbone, aug_mult, fold)
     return dblock.dataloaders(path, bs=min(batch_size, len(files)//4 or 1),
                               num_workers=default_workers() if num_workers is None else num_workers)
 

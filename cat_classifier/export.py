@@ -10,11 +10,11 @@ from .core import InputError, atomic_path, atomic_write, file_sha256
 from fastai.vision.all import *
 from .data import SquareRandomResizedCrop
 from .backbones import BACKBONES
-from .train import _versions
+from .train import Ensemble, _versions
 
 # %% auto #0
-__all__ = ['HEAD', 'latest_run', 'read_card', 'load_model', 'model_spec', 'save_weights', 'build_learner', 'load_weights_only',
-           'save_onnx', 'add_formats', 'export_model']
+__all__ = ['HEAD', 'CV_FREE', 'latest_run', 'read_card', 'load_model', 'model_spec', 'save_weights', 'build_learner',
+           'load_weights_only', 'save_onnx', 'add_formats', 'cv_figures', 'export_model']
 
 # %% ../notebooks/06_export.ipynb #3ea5b13f
 def latest_run(runs_path: Path|str) -> Path:
@@ -70,11 +70,12 @@ def model_spec(learn: Learner, card: dict) -> dict:
         raise InputError('this model sees photos through other transforms than the centred square: it cannot '
                          'be rebuilt from its weights')
     size, mean, std = tfm
+    members = len(learn.model.models) if isinstance(learn.model, Ensemble) else 1
     return dict(backbone=card['backbone'], n_out=len(learn.dls.vocab), head=HEAD, vocab=list(learn.dls.vocab),
                 image_size=size, view='the centred square, resized (bilinear)',
                 normalize=dict(mean=mean.flatten().tolist(), std=std.flatten().tolist()),
                 activation='softmax', min_scale=card.get('config', {}).get('min_scale', 0.35),
-                aug_mult=card.get('config', {}).get('aug_mult', 1.0))
+                aug_mult=card.get('config', {}).get('aug_mult', 1.0), members=members)
 
 # %% ../notebooks/06_export.ipynb #93686e78
 def save_weights(learn: Learner, dest: Path|str) -> Path:
@@ -108,7 +109,9 @@ def build_learner(spec: dict, weights: Path|str) -> Learner:
         raise InputError(f"unknown backbone {spec.get('backbone')!r} on the card: this version "
                          f"knows {', '.join(BACKBONES)}")
     arch = BACKBONES[spec['backbone']].arch
-    model = create_vision_model(arch, spec['n_out'], pretrained=False, **spec['head'])
+    nets = [create_vision_model(arch, spec['n_out'], pretrained=False, **spec['head'])
+            for _ in range(spec.get('members', 1))]
+    model = Ensemble(nets) if len(nets) > 1 else nets[0]
     try: model.load_state_dict(load_file(str(weights), device='cpu'))
     except Exception as e:
         raise InputError(f'{weights} does not fit the model its card describes '
@@ -173,9 +176,23 @@ def add_formats(model: Path|str, onnx: bool=False) -> dict:
     atomic_write(model.with_suffix('.json'), json.dumps(card, indent=2))
     return card
 
+# %% ../notebooks/06_export.ipynb #1d741803
+# Fields that may differ between a cross-validation and the run it speaks for: they do not change the recipe.
+CV_FREE = ('seed', 'seeds', 'fold', 'members', 'lr', 'precision', 'num_workers', 'valid_pct', 'epochs_used')
+
+def cv_figures(summary: dict, config: dict) -> dict:
+    "The figures of a `cv` summary to put on a card, once its recipe is checked against the run's `config`."
+    same = lambda k, v: v in (config.get(k), config.get('epochs_used')) if k == 'epochs' else v == config.get(k)
+    diff = {k for k in set(summary['config']) | set(config)
+            if k not in CV_FREE and not same(k, summary['config'].get(k))}
+    if diff: raise InputError(f"the cross-validation used another recipe ({', '.join(sorted(diff))} differ): "
+                              'run `cat-classifier cv` with the settings the run was trained with')
+    return {k: summary[k] for k in ('n', 'k', 'seeds', 'accuracy', 'fold_accuracy', 'recall', 'ensemble')}
+
 # %% ../notebooks/06_export.ipynb #c87e031c
-def export_model(run: Path|str, dest: Path|str, evaluation: dict|None=None, onnx: bool=False) -> Path:
-    "Copy `run`'s learner, card and weights-only files to `dest` (settings' `model_path`); add `evaluation`."
+def export_model(run: Path|str, dest: Path|str, evaluation: dict|None=None, onnx: bool=False,
+                 cross_validation: dict|None=None) -> Path:
+    "Copy `run`'s learner, card and weights-only files to `dest`; add `evaluation` and the recipe's `cv` summary."
     run, dest = Path(run), Path(dest)
     src, info = run/'learner.pkl', json.loads((run/'learner.json').read_text())
     if file_sha256(src) != info['sha256']:
@@ -192,6 +209,7 @@ def export_model(run: Path|str, dest: Path|str, evaluation: dict|None=None, onnx
     if evaluation and 'verified' in evaluation:  # the same photos, judged against the labels checked by eye
         card['metrics']['holdout_verified'] = {k: evaluation['verified'][k]
                                                for k in ('n', 'accuracy', 'per_class', 'confusion')}
+    if cross_validation: card['metrics']['cross_validation'] = cv_figures(cross_validation, info['config'])
     with atomic_path(dest) as tmp: shutil.copyfile(src, tmp)
     card |= dict(file=dest.name, sha256=file_sha256(dest))
     atomic_write(dest.with_suffix('.json'), json.dumps(card, indent=2))

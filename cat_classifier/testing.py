@@ -93,7 +93,7 @@ def make_toy_model(dest: Path|str, epochs: int=2, n: int=12) -> Path:
         # Its progress bars and warnings would only clutter the output of the tests and benchmarks it serves.
         with warnings.catch_warnings(), redirect_stdout(io.StringIO()):
             warnings.simplefilter('ignore')
-            train(toy, run='toy', epochs=epochs, lr=3e-3, backbone='resnet18', pretrained=False, size=64,
+            train(toy, run='toy', epochs=epochs, lr=3e-3, members=1, backbone='resnet18', pretrained=False, size=64,
                   batch_size=8, runs_path=tmp)
             return export_model(Path(tmp)/'toy', dest)
 

@@ -4,25 +4,27 @@
 
 # %% ../notebooks/03_train.ipynb #60eba623
 from __future__ import annotations
-import inspect, json, os, platform, shutil, time
+import inspect, json, os, platform, random, shutil, sys, time, json, os, random, sys, platform, shutil, time
 from contextlib import contextmanager, nullcontext
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.error import URLError
 from fastai.vision.all import *
+from fastcore.imports import IN_NOTEBOOK
 from fastai.callback.fp16 import AMPMode
 from torch.amp import GradScaler, autocast
 from fastai.distributed import DistributedDL, num_distrib, rank_distrib
 from .backbones import get_backbone
 # Pickled learners name their network's constructor by this module (`learn.arch`): keep it importable here.
 from .backbones import efficientnet_lite0, efficientnet_lite1, efficientnet_lite2
-from fastcore.basics import AttrDict
 from .core import InputError, atomic_path, atomic_write, file_sha256, settings_for
-from .data import get_dls
+from .data import Fold, get_dls
 
 # %% auto #0
 __all__ = ['PRECISIONS', 'TRAIN_KEYS', 'DLS_KEYS', 'make_learner', 'FrozenBN', 'EpochLog', 'cpu_has_bf16', 'resolve_precision',
-           'Autocast', 'speed_cbs', 'suggest_lr', 'save_learner', 'run_folder', 'train']
+           'Autocast', 'speed_cbs', 'TrainConfig', 'auto_epochs', 'Ensemble', 'reseed', 'suggest_lr', 'save_learner',
+           'run_folder', 'progress_bars', 'train']
 
 # %% ../notebooks/03_train.ipynb #0c609ace
 def make_learner(dls: DataLoaders, backbone: str='tf_efficientnet_lite0', pretrained: bool=True,
@@ -103,6 +105,58 @@ def speed_cbs(device: str|torch.device, precision: str='auto', channels_last: bo
     p = resolve_precision(precision, device)
     return [ChannelsLast()]*channels_last + ([Autocast(p)] if p != 'fp32' else []), p
 
+# %% ../notebooks/03_train.ipynb #88d8ff93
+@dataclass(frozen=True)
+class TrainConfig:
+    "A run's recipe: `settings.ini` `[train]` fills it, the command line overrides it, the run's card records it."
+    backbone: str = 'tf_efficientnet_lite0'
+    pretrained: bool = True
+    size: int = 224
+    min_scale: float = 0.75
+    aug_mult: float = 1.0
+    valid_pct: float = 0.2
+    seed: int = 42
+    batch_size: int = 32
+    epochs: int = 0  # unfrozen epochs; 0: as many as the number of photos calls for (`auto_epochs`)
+    freeze_epochs: int = 2
+    lr: float = 0.003  # 0: take the learning-rate finder's suggestion
+    label_smoothing: float = 0.1
+    freeze_bn: bool = True
+    precision: str = 'auto'
+    channels_last: bool = True
+    num_workers: int|None = None  # None: `default_workers` for the device
+    members: int = 2  # models trained on the same photos with seeds seed, seed + 1, ... and averaged into one
+
+    @classmethod
+    def keys(cls) -> tuple[str, ...]: return tuple(f.name for f in fields(cls))
+
+    @classmethod
+    def from_settings(cls, s: dict) -> TrainConfig:
+        "The recipe in the settings `s` (settings.ini's, with the command line's overrides); unset keys keep defaults."
+        return cls(**{k: s[k] for k in cls.keys() if s.get(k) is not None})
+
+# %% ../notebooks/03_train.ipynb #fd9c1576
+def auto_epochs(n_train: int, photos: int=4000, lo: int=3, hi: int=12) -> int:
+    "Unfrozen epochs for `n_train` training photos: about `photos` photos seen in all, between `lo` and `hi`."
+    return int(min(hi, max(lo, round(photos / max(n_train, 1)))))
+
+# %% ../notebooks/03_train.ipynb #9299a814
+class Ensemble(nn.Module):
+    "Several models as one: the log of their averaged probabilities (a softmax of it gives back the average)."
+    def __init__(self, models: list[nn.Module]):
+        super().__init__()
+        self.models = nn.ModuleList(models)
+    def forward(self, x):
+        probs = torch.stack([m(x).float().softmax(-1) for m in self.models]).mean(0)
+        return probs.clamp_min(1e-12).log()
+
+# %% ../notebooks/03_train.ipynb #518071c3
+def reseed(dls: DataLoaders, seed: int) -> DataLoaders:
+    "Draw new shuffles, augmentations and head weights from `seed`, on the same split: another member's draws."
+    set_seed(seed, reproducible=True)
+    for dl in dls.loaders: dl.rng = random.Random(seed)
+    return dls
+
 # %% ../notebooks/03_train.ipynb #a902d9c9
 def suggest_lr(learn: Learner, png: Path|None=None, num_it: int=40) -> float:
     "Run the learning-rate finder on the frozen model; save its plot to `png`; return its 'valley'."
@@ -150,25 +204,31 @@ def _broadcast(self: DistributedDL, t, rank):
     torch.distributed.broadcast(t, rank)
     return t.cpu().tolist()
 
-def _fit(learn: Learner, s, cbs: list, lr: float, distributed: bool) -> float:
-    "Fine-tune `learn` as the settings `s` say, with `cbs`; return the seconds per epoch."
+def progress_bars(learn: Learner):
+    "fastai's progress bars where someone watches (a terminal, a notebook); else one line per epoch, for a log file."
+    return nullcontext() if IN_NOTEBOOK or sys.stdout.isatty() else learn.no_bar()
+
+def _fit(learn: Learner, s: TrainConfig, epochs: int, cbs: list, lr: float, distributed: bool) -> float:
+    "Fine-tune `learn` as the recipe `s` says, with `cbs`; return the seconds per epoch."
     start = time.time()
     # Accelerate treats processes on a CPU-only machine as distributed only when told `cpu=True`.
     ctx = learn.distrib_ctx(sync_bn=False,
                             cpu=not torch.cuda.is_available()) if distributed else nullcontext()
-    with ctx:
-        learn.fine_tune(s.epochs, base_lr=lr, freeze_epochs=s.freeze_epochs, cbs=cbs)
+    with ctx, progress_bars(learn):
+        learn.fine_tune(epochs, base_lr=lr, freeze_epochs=s.freeze_epochs, cbs=cbs)
     # Exports keep the standard layout: the model loads and predicts anywhere, ONNX and safetensors included.
     learn.model.to(memory_format=torch.contiguous_format)
-    return (time.time() - start) / (s.epochs + s.freeze_epochs)
+    return (time.time() - start) / (epochs + s.freeze_epochs)
 
 # %% ../notebooks/03_train.ipynb #c0668a96
-def _info(learn: Learner, s, lr: float, per_epoch: float, precision: str) -> dict:
-    "What `learner.json` records of a run: the settings that rebuild it, its data, metrics and speed."
+def _info(learn: Learner, cfg: TrainConfig, lr: float, per_epoch: float, precision: str,
+          fold: Fold|None=None) -> dict:
+    "What `learner.json` records of a run: the recipe that rebuilds it, its data, metrics and speed."
     dls = learn.dls
     labels = [parent_label(o) for o in dls.train_ds.items + dls.valid_ds.items]
     counts = pd.Series(labels).value_counts().sort_index()
-    learn.config = {k: v for k, v in s.items() if v is not None} | dict(lr=lr, precision=precision)
+    learn.config = ({k: v for k, v in asdict(cfg).items() if v is not None} | dict(lr=lr, precision=precision)
+                    | dict(epochs_used=learn.epochs_used) | (dict(fold=fold._asdict()) if fold else {}))
     loss, acc, err = learn.validate()
     return dict(config=learn.config, categories=list(dls.vocab), images_per_class=counts.to_dict(),
                 n_train=len(dls.train_ds), n_valid=len(dls.valid_ds),
@@ -178,31 +238,49 @@ def _info(learn: Learner, s, lr: float, per_epoch: float, precision: str) -> dic
                 trained_at=datetime.now(timezone.utc).isoformat(timespec='seconds'))
 
 # %% ../notebooks/03_train.ipynb #341e25a8
-def train(path: Path|str, runs_path: Path|str, run: str|None=None, backbone: str='tf_efficientnet_lite0',
-          pretrained: bool=True, size: int=224, min_scale: float=0.75, valid_pct: float=0.2, seed: int=42,
-          batch_size: int=32, epochs: int=4, freeze_epochs: int=2, lr: float=0.003, label_smoothing: float=0.1,
-          aug_mult: float=1.0, freeze_bn: bool=True, precision: str='auto', channels_last: bool=True,
-          num_workers: int|None=None) -> Learner:
-    "Fine-tune a backbone on the images under `path`; save the run in `runs_path/run` (`learn.run_dir`)."
-    s = AttrDict({k: v for k, v in locals().items() if k not in ('path', 'runs_path', 'run')})
-    distributed, rank0 = num_distrib() > 1, rank_distrib() == 0
-    if distributed and not s.lr:
-        raise InputError('lr_find cannot run on several processes: pass --lr (e.g. 3e-3)')
-    if distributed and torch.cuda.is_available(): torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', 0)))
-    dls = get_dls(path, **settings_for(get_dls, s))
+def _train_one(path: Path|str, s: TrainConfig, fold: Fold|None, member: int, run_dir: Path, rank0: bool,
+               distributed: bool) -> tuple[Learner, float, float, str]:
+    "Fine-tune one model (`member` of the run); return it, its learning rate, seconds per epoch and precision."
+    dls = get_dls(path, **settings_for(get_dls, asdict(s)), fold=fold)
+    if member: reseed(dls, s.seed + member)
     learn = make_learner(dls, s.backbone, s.pretrained, s.label_smoothing)
     speed, precision = speed_cbs(dls.device, s.precision, s.channels_last)
     # Frozen batch norm keeps pretrained statistics; a network from scratch has none worth keeping.
     frozen = [FrozenBN()] if s.freeze_bn and s.pretrained else []
+    with learn.added_cbs(speed): lr = s.lr or suggest_lr(learn, run_dir/'lr_find.png')
+    epochs = s.epochs or auto_epochs(len(dls.train_ds))
+    if not s.epochs and not member:
+        print(f'epochs: {epochs} (epochs = 0 in the settings: about 4,000 photos seen in all, with '
+              f'{len(dls.train_ds)} to train on)')
+    per_epoch = _fit(learn, s, epochs, speed + frozen + [EpochLog(run_dir/'history.csv')]*rank0, lr, distributed)
+    learn.epochs_used = epochs
+    return learn, lr, per_epoch, precision
+
+# %% ../notebooks/03_train.ipynb #92187c6b
+def train(path: Path|str, runs_path: Path|str, run: str|None=None, cfg: TrainConfig|None=None,
+          fold: Fold|None=None, **overrides) -> Learner:
+    "Fine-tune on the images under `path` with `cfg` (`overrides` change fields); save the run in `runs_path/run`."
+    s = replace(cfg or TrainConfig(), **overrides)
+    distributed, rank0 = num_distrib() > 1, rank_distrib() == 0
+    if distributed and not s.lr:
+        raise InputError('lr_find cannot run on several processes: pass --lr (e.g. 3e-3)')
+    if s.members < 1: raise InputError(f'members = {s.members}: an ensemble needs at least one model (1 or 2)')
+    if distributed and torch.cuda.is_available(): torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', 0)))
     run_dir = Path(runs_path)/(run or datetime.now().strftime('%Y%m%d-%H%M%S'))
     with run_folder(run_dir, write=rank0):
-        with learn.added_cbs(speed): lr = s.lr or suggest_lr(learn, run_dir/'lr_find.png')
-        per_epoch = _fit(learn, s, speed + frozen + [EpochLog(run_dir/'history.csv')]*rank0, lr, distributed)
-        info = _info(learn, s, lr, per_epoch, precision)
+        members = [_train_one(path, s, fold, j, run_dir, rank0, distributed) for j in range(s.members)]
+        learn, lr, per_epoch, precision = members[0]
+        if s.members > 1:
+            member_valid = [float(m[0].validate()[1]) for m in members]
+            learn.model = Ensemble([m[0].model for m in members])
+            # The first member's optimiser and parameter groups (body, head) do not fit the ensemble.
+            learn.splitter, learn.opt = trainable_params, None
+        info = _info(learn, s, lr, sum(m[2] for m in members), precision, fold)
+        if s.members > 1: info['valid']['members'] = member_valid
         if rank0: save_learner(learn, run_dir/'learner.pkl', info)
     learn.run_dir, learn.run_info = (run_dir if rank0 else None), info
     return learn
 
-# The settings a run is made of, named as `train` takes them: what `learner.json` records, the CLI overrides.
-TRAIN_KEYS = tuple(inspect.signature(train).parameters)[3:]
+# The settings a run is made of: what `learner.json` records and the command line overrides.
+TRAIN_KEYS = TrainConfig.keys()
 DLS_KEYS = tuple(inspect.signature(get_dls).parameters)[1:]

@@ -17,11 +17,12 @@ def write_settings(root: Path, **kw) -> Path:
     "A settings.ini for a toy project under `root`: small images, the default pretrained backbone, short training."
     v = dict(images_path=root/'images', holdout_path=root/'holdout', trash_path=root/'trash', runs_path=root/'runs',
              model_path=root/'models'/'toy.pkl', backbone='tf_efficientnet_lite0', pretrained='true', size=64, batch_size=8,
-             epochs=3, freeze_epochs=1, lr=0.003) | kw
+             epochs=3, freeze_epochs=1, lr=0.003, members=1) | kw
     ini = root/'settings.ini'
     ini.write_text('[data]\n' + ''.join(f'{k} = {v[k]}\n' for k in ('images_path', 'holdout_path', 'trash_path'))
                    + 'max_size = 480\ncategories = blue_triangle, green_square, red_circle\n'
-                   + '[train]\n' + ''.join(f'{k} = {v[k]}\n' for k in ('runs_path', 'backbone', 'pretrained', 'size', 'batch_size', 'epochs', 'freeze_epochs', 'lr'))
+                   + '[train]\n' + ''.join(f'{k} = {v[k]}\n' for k in ('runs_path', 'backbone', 'pretrained', 'size', 'batch_size', 'epochs', 'freeze_epochs', 'lr',
+                                                                        'members'))
                    + 'min_scale = 0.9\nvalid_pct = 0.2\nseed = 42\nlabel_smoothing = 0\n'
                    + f'[model]\nmodel_path = {v["model_path"]}\nunknown_threshold = 0.6\nmax_upload_mb = 10\n')
     return ini
