@@ -353,4 +353,16 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                       'cat_classifier.train.save_learner': ('train.html#save_learner', 'cat_classifier/train.py'),
                                       'cat_classifier.train.speed_cbs': ('train.html#speed_cbs', 'cat_classifier/train.py'),
                                       'cat_classifier.train.suggest_lr': ('train.html#suggest_lr', 'cat_classifier/train.py'),
-                                      'cat_classifier.train.train': ('train.html#train', 'cat_classifier/train.py')}}}
+                                      'cat_classifier.train.train': ('train.html#train', 'cat_classifier/train.py')},
+            'cat_classifier.web': { 'cat_classifier.web._breeds_word': ('web.html#_breeds_word', 'cat_classifier/web.py'),
+                                    'cat_classifier.web._gz': ('web.html#_gz', 'cat_classifier/web.py'),
+                                    'cat_classifier.web._int8_per_channel': ('web.html#_int8_per_channel', 'cat_classifier/web.py'),
+                                    'cat_classifier.web._integrity': ('web.html#_integrity', 'cat_classifier/web.py'),
+                                    'cat_classifier.web._ours': ('web.html#_ours', 'cat_classifier/web.py'),
+                                    'cat_classifier.web._write_site': ('web.html#_write_site', 'cat_classifier/web.py'),
+                                    'cat_classifier.web.export_web': ('web.html#export_web', 'cat_classifier/web.py'),
+                                    'cat_classifier.web.export_web_model': ('web.html#export_web_model', 'cat_classifier/web.py'),
+                                    'cat_classifier.web.ort_web_files': ('web.html#ort_web_files', 'cat_classifier/web.py'),
+                                    'cat_classifier.web.page_config': ('web.html#page_config', 'cat_classifier/web.py'),
+                                    'cat_classifier.web.quantize_weights': ('web.html#quantize_weights', 'cat_classifier/web.py'),
+                                    'cat_classifier.web.web_cache': ('web.html#web_cache', 'cat_classifier/web.py')}}}
