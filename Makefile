@@ -7,11 +7,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install app test test-notebooks test-py browser-deps export bench calibrate binder help
+.PHONY: install app test test-notebooks test-py browser-deps export bench calibrate binder web help
 
 help:
 	@echo "make app    - start the Voila app on the shipped model"
 	@echo "make test   - run the whole test suite (notebooks with nbdev-test, then pytest)"
+	@echo "make web    - write the static page of the shipped model into web/ (runs in the browser, no server)"
 	@echo "make export - regenerate cat_classifier/ from notebooks/ (nbdev-export) and clean the notebooks"
 	@echo "make binder - print the mybinder.org link and README badge for this clone's origin remote"
 
@@ -64,3 +65,8 @@ bench-download: install
 # The mybinder.org link of this clone's `origin` (GitHub, GitLab or any git URL), as a URL and as README badge markdown.
 binder:
 	@$(PYTHON) binder/link.py
+
+# The shipped model as a static page that runs in the visitor's browser (onnxruntime-web, fetched once with npm
+# into ~/.cache/cat-classifier): serve web/ with `python -m http.server -d web`, or publish it on GitHub Pages.
+web: install
+	$(BIN)/cat-classifier export --web web
