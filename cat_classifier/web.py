@@ -63,13 +63,15 @@ def _int8_per_channel(w: np.ndarray, axis: int) -> tuple:
     return q, scale.astype(np.float32)
 
 def quantize_weights(onnx_bytes: bytes, min_size: int=1024) -> bytes:
-    "`onnx_bytes` with each Conv, Gemm and MatMul weight of `min_size` numbers or more stored as int8 per channel."
+    "`onnx_bytes` with each Conv (not depthwise), Gemm and MatMul weight of `min_size` numbers or more as int8."
     import onnx
     from onnx import helper, numpy_helper
     m = onnx.load_from_string(onnx_bytes)
     g, inits = m.graph, {i.name: i for i in m.graph.initializer}
     axes = {}  # weight -> the axis of its output channels
     for n in g.node:
+        # Depthwise convolutions hold few weights (9 a channel) and 8 bits move their outputs most: kept float32.
+        if any(a.name == 'group' and a.i > 1 for a in n.attribute): continue
         if n.op_type in ('Conv', 'Gemm', 'MatMul') and len(n.input) > 1 and n.input[1] in inits:
             trans_b = any(a.name == 'transB' and a.i for a in n.attribute)
             axes[n.input[1]] = 0 if n.op_type == 'Conv' or trans_b else 1
