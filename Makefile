@@ -7,11 +7,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install app test test-notebooks test-py browser-deps browser export bench calibrate binder help
+.PHONY: install app test test-notebooks test-py browser-deps browser export bench calibrate binder web help
 
 help:
 	@echo "make app    - start the Voila app on the shipped model"
 	@echo "make test   - run the whole test suite (notebooks with nbdev-test, then pytest)"
+	@echo "make web    - write the static page of the shipped model into web/ (runs in the browser, no server)"
 	@echo "make export - regenerate cat_classifier/ from notebooks/ (nbdev-export) and clean the notebooks"
 	@echo "make binder - print the mybinder.org link and README badge for this clone's origin remote"
 	@echo "make docs   - build the documentation site into _site/ and check it in Chromium"
@@ -71,25 +72,4 @@ bench-download: install
 binder:
 	@$(PYTHON) binder/link.py
 
-# The documentation site needs only the `docs` extra (MkDocs, mkdocs-jupyter, mkdocstrings, Playwright), not the
-# project and its torch: the site shows the notebooks' stored outputs and reads the docstrings without importing.
-DOCS_STAMP := $(VENV)/.docs-installed
-$(DOCS_STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q -r <($(BIN)/python docs/requirements.py)
-	@touch $(DOCS_STAMP)
-
-.PHONY: docs docs-install docs-preview screenshots
-docs-install: $(DOCS_STAMP)
-
-# NO_MKDOCS_2_WARNING: Material's notice that it will be maintained until 2027 (its successor: Zensical), on every build.
-docs: docs-install browser
-	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
-	$(BIN)/python tests/site_check.py _site
-
-docs-preview: docs-install
-	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
-
-# The app on the shipped model in Chromium, with scikit-image's Chelsea uploaded; and the notebooks' pictures.
-screenshots: install browser-deps
-	$(BIN)/python docs/screenshots.py
+.PHONY: install app test test-notebooks test-py browser-deps browser export bench calibrate binder web help

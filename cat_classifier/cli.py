@@ -241,11 +241,14 @@ def _export_opts(p):
     p.add_argument('--model', metavar='PATH', help='instead of shipping a run, add the weights-only file '
                                                    '(and with --onnx the ONNX one) '
                                                    'beside this exported model')
+    _web_opts(p)
 
-@command('export', 'ship a trained run to models/ with its card (categories, metrics, sha256)')
+@command('export', 'ship a trained run to models/ with its card (categories, metrics, sha256), or write '
+                   'its static web page (--web)')
 def cmd_export(a):
     from cat_classifier.evaluate import evaluate, read_verified
     from cat_classifier.export import add_formats, export_model, latest_run, load_model
+    if a.web: return _export_web(a)
     if a.onnx: _need_onnx()
     if a.model:
         card = add_formats(a.model, onnx=a.onnx)
@@ -272,6 +275,23 @@ def _need_onnx():
     import importlib.util
     if importlib.util.find_spec('onnx') is None:
         raise InputError("--onnx needs the onnx package: pip install 'cat-classifier[onnx]'")
+
+# %% ../notebooks/09_cli.ipynb #9b3e5c21
+def _web_opts(p):
+    p.add_argument('--web', metavar='DIR', help='write the static web page of the model of --model (default: '
+                   'settings model_path) into DIR: the model runs in the visitor\'s browser, any file host serves it')
+    p.add_argument('--no-quantize', dest='quantize', action='store_false',
+                   help='with --web: keep the weights in float32 (answers closer to predict\'s, a download 3x larger)')
+    p.add_argument('--title', default='Which cat breed is it?', help='with --web: the page\'s title')
+
+def _export_web(a) -> int:
+    from cat_classifier.web import export_web, export_web_model
+    s, model = load_settings(a.settings), _model(a)
+    site = export_web_model(model, a.web, quantize=a.quantize, title=a.title, **settings_for(export_web, s))
+    mb = sum(f.stat().st_size for f in site.rglob('*') if f.is_file()) / 1e6
+    print(f'wrote the web page of {model.name} to {site} ({mb:.1f} MB): try it with `python -m http.server -d '
+          f'{site}` and http://localhost:8000, then publish the folder (on GitHub Pages, see the README)')
+    return 0
 
 # %% ../notebooks/09_cli.ipynb #1b8b7368
 def _predict_opts(p):

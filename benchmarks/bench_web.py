@@ -1,0 +1,108 @@
+"""The static page (`cat-classifier export --web`) against `predict`, on real photos with the shipped model: top-1
+agreement, the largest probability difference, verdict agreement, the first visit's download, the time to load and
+the time per photo in headless Chromium; for the page with int8 weights (the default) and with float32 weights.
+Baseline from the same run: `predict`'s single-photo path in Python (`predict_image`, onnxruntime, one photo at a
+time) on the same photos. Last line: JSON.
+
+    .venv/bin/python benchmarks/bench_web.py [--images ../shared/datasets/cat-breeds-5] [--model PATH] [-n 300]
+
+The photos are the -n that benchmarks/bench_predict.py draws (the same seed). Run it on an idle machine.
+"""
+import argparse, json, random, statistics, sys, tempfile, time, warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT/'tests'))
+from browser import launch  # noqa: E402
+from web_page import choose, open_page, served  # noqa: E402
+
+
+def visit(browser, site: Path, files: list, chunk: int=50) -> dict:
+    "One first visit of `site`: bytes downloaded, seconds until it can answer, and every photo's tile."
+    with served(site) as url:
+        ctx = browser.new_context()
+        requests = []
+        ctx.on('requestfinished', lambda r: requests.append(r))
+        t = time.perf_counter()
+        page = open_page(ctx, url)
+        load_s = time.perf_counter() - t
+        page.wait_for_timeout(1000)  # the service worker keeps the small files: counted too
+        downloaded = sum(r.sizes()['responseBodySize'] for r in requests)
+        tiles = [r for i in range(0, len(files), chunk) for r in choose(page, files[i:i+chunk], timeout_ms=600_000)]
+        ctx.close()
+    return dict(downloaded=downloaded, load_s=load_s, tiles=tiles)
+
+
+def compare(tiles: list, want: list, vocab: list) -> dict:
+    "How the page's tiles agree with `predict`'s answers `want` (top-1, every probability it gives, the verdict)."
+    from cat_classifier.app import verdict
+    diffs, top1, same_verdict = [], 0, 0
+    for g, w in zip(tiles, want):
+        probs = dict(zip(vocab, g['probs']))
+        top1 += max(probs, key=probs.get) == w['label']
+        diffs += [abs(probs[label] - p) for label, p in w['top']] + [abs(g['cat'] - w['cat_probability'])]
+        # The same kind of verdict on the same breed: the sentence's percentage may round the other way.
+        same_verdict += g['verdict'].split('(')[0] == verdict(w, len(vocab)).split('(')[0]
+    ms = [g['ms'] for g in tiles]
+    return dict(top1_agreement=top1 / len(want), verdict_agreement=same_verdict / len(want), max_prob_diff=max(diffs),
+                mean_prob_diff=statistics.mean(diffs), ms_median=statistics.median(ms),
+                ms_p95=sorted(ms)[int(0.95 * (len(ms) - 1))], ms_max=max(ms))
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--images', default=str(ROOT.parent/'shared'/'datasets'/'cat-breeds-5'),
+                   help='folder of photos (searched recursively)')
+    p.add_argument('--model', help='exported model (default: settings model_path)')
+    p.add_argument('-n', type=int, default=300, help='photos (default: 300)')
+    p.add_argument('--pages', default='int8,float32', help='which pages: int8 (the default build), float32 '
+                                                           '(--no-quantize) or both (default)')
+    a = p.parse_args(argv)
+    warnings.simplefilter('ignore')
+    from fastai.vision.all import get_image_files
+    from playwright.sync_api import sync_playwright
+    from cat_classifier.core import load_settings
+    from cat_classifier.export import load_model
+    from cat_classifier.predict import load_image, predict_files, predict_image, runtime
+    from cat_classifier.web import export_web
+    s = load_settings()
+    model = Path(a.model or s.model_path)
+    files = sorted(get_image_files(a.images))
+    files = sorted(random.Random(0).sample(files, a.n))  # as benchmarks/bench_predict.py draws them
+    learn = load_model(model)
+    vocab = list(learn.dls.vocab)
+    th = dict(unknown_threshold=s.unknown_threshold, cat_threshold=s.cat_threshold)
+    want = list(predict_files(learn, files, max_bytes=0, **th))
+    assert not any('error' in w for w in want), [w for w in want if 'error' in w]
+    imgs = [load_image(f) for f in files[:40]]
+    predict_image(learn, imgs[0], **th)
+    t_py = []
+    for im in imgs:
+        t = time.perf_counter(); predict_image(learn, im, **th); t_py.append(time.perf_counter() - t)
+    base_ms = statistics.median(t_py) * 1e3
+    print(f'{model.name}, {len(files)} photos from {a.images}; baseline: predict_image in Python, median of '
+          f'{len(imgs)} photos: {base_ms:.0f} ms', flush=True)
+    rt, out = runtime(learn), dict(model=model.name, n=len(files), predict_image_ms=base_ms)
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as pw:
+        browser = launch(pw)
+        for name in a.pages.split(','):
+            quantize = name == 'int8'
+            t = time.perf_counter()
+            site = export_web(rt, Path(tmp)/name, quantize=quantize, max_upload_mb=s.max_upload_mb, **th)
+            build_s = time.perf_counter() - t
+            v = visit(browser, site, files)
+            r = dict(build_s=build_s, download_mb=v['downloaded'] / 1e6, load_s=v['load_s'],
+                     **compare(v['tiles'], want, vocab))
+            r['ms_median_vs_python'] = r['ms_median'] / base_ms
+            out[name] = r
+            print(f"{name}: first visit {r['download_mb']:.2f} MB, ready in {r['load_s']:.1f} s; top-1 agreement "
+                  f"{r['top1_agreement']:.1%}, verdicts {r['verdict_agreement']:.1%}, largest probability difference "
+                  f"{r['max_prob_diff']:.4f} (mean {r['mean_prob_diff']:.5f}); per photo {r['ms_median']:.0f} ms median "
+                  f"({r['ms_median_vs_python']:.2f} x Python), p95 {r['ms_p95']:.0f} ms, max {r['ms_max']:.0f} ms; "
+                  f"built in {build_s:.1f} s", flush=True)
+        browser.close()
+    print(json.dumps(out))
+
+
+if __name__ == '__main__':
+    main()
