@@ -216,7 +216,8 @@ def _extras(self: App, collect: Path|str|None=None):
     root = collect or os.environ.get(COLLECT_ENV) or self.s.get('collect_path')
     self.collector = None
     try:
-        if root and labels: self.collector = Collector(root, labels, **settings_for(Collector, self.s))
+        bounds = {k: v for k, v in settings_for(Collector, self.s).items() if k.startswith('collect_max')}
+        if root and labels: self.collector = Collector(root, labels, **bounds)
     except (InputError, OSError) as e:  # `cat-classifier app` checked the folder: someone changed it since
         print(f'cat-classifier app: not collecting: {e}', file=sys.__stderr__, flush=True)
     self.examples = read_examples(self.s.get('examples_path'), labels)
@@ -254,7 +255,8 @@ def _example_row(self: App) -> widgets.Widget:
 @patch
 def try_example(self: App, ex: Example):
     "Answer for the example `ex` as for an upload of its file."
-    if not self.upload.disabled: self._on_upload(dict(new=[dict(name=ex.file.name, content=ex.file.read_bytes())]))
+    if self.upload.disabled: return  # an upload is being answered
+    self._on_upload(dict(new=[dict(name=ex.file.name, content=ex.file.read_bytes())]))
 
 # %% ../notebooks/08_app.ipynb #25d90ee1
 @patch
@@ -263,7 +265,8 @@ def _finish(self: App, tile: widgets.HBox, img: Image.Image, res: dict) -> widge
     size = int(self.model_info['card'].get('image_size') or 224)
     keep = keepable(img, self.collector.collect_max_px) if self.collector else None
     tile.cat_photo = Shown(why_view(img, size), keep, res['label'])
-    tile.children += (widgets.VBox(layout=widgets.Layout(display='none', margin='0 0 0 16px')).add_class('cat-why'),)
+    why = widgets.VBox(layout=widgets.Layout(display='none', margin='0 0 0 16px')).add_class('cat-why')
+    tile.children += (why,)
     if self.collector:  # under the verdict and its bars (`result_tile`'s second child)
         tile.children[1].children += (self._correction(tile),)
     return tile
@@ -278,7 +281,8 @@ def _explain(self: App, tile: widgets.HBox):
     try: ans = self.client.why(png_bytes(tile.cat_photo.view), on_start=self._starting)
     except InputError as e: ans = dict(error=str(e))
     except Exception as e:
-        print(f'cat-classifier app: unexpected error on why:\n{traceback.format_exc()}', file=sys.__stderr__, flush=True)
+        print(f'cat-classifier app: unexpected error on why:\n{traceback.format_exc()}', file=sys.__stderr__,
+              flush=True)
         ans = dict(error=f'something went wrong on our side ({type(e).__name__})')
     if 'error' in ans:
         box.children = (widgets.HTML(f'<span class="cat-why-error">Why: {html.escape(ans["error"])}</span>'),)
@@ -308,7 +312,8 @@ def _correction(self: App, tile: widgets.HBox) -> widgets.HBox:
     "The 'Wrong breed?' control of a result `tile`: the right breed, or not a cat, and Send."
     options = ([('Pick the right one…', '')] + [(display_name(l), l) for l in self.collector.labels]
                + [('Not a cat', NOT_A_CAT)])
-    pick = widgets.Dropdown(options=options, value='', layout=widgets.Layout(width='14em')).add_class('cat-correct-pick')
+    pick = widgets.Dropdown(options=options, value='', layout=widgets.Layout(width='14em'))
+    pick.add_class('cat-correct-pick')
     send = widgets.Button(description='Send', disabled=True).add_class('cat-correct-send')
     said = widgets.HTML().add_class('cat-correct-said')
     pick.observe(lambda c: setattr(send, 'disabled', not c['new']), names='value')
@@ -320,7 +325,9 @@ def _correct(self: App, tile: widgets.HBox, pick: widgets.Dropdown, send: widget
     "Keep `tile`'s photo with the visitor's answer, and say so."
     try:
         self.collector.keep(tile.cat_photo.keep, tile.cat_photo.label, pick.value)
-        what = 'not a cat' if pick.value == NOT_A_CAT else f'a {display_name(pick.value)}'
+        name = display_name(pick.value)
+        article = 'an' if name[0].lower() in 'aeiou' else 'a'
+        what = 'not a cat' if pick.value == NOT_A_CAT else f'{article} {name}'
         said.value = f'Thank you: the photo is kept as {html.escape(what)}, for the next training.'
         pick.disabled = send.disabled = True
     except InputError as e: said.value = f'<span style="color:#8a1f11">{html.escape(str(e))}</span>' 

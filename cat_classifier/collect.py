@@ -37,7 +37,8 @@ def _no_link_dir(d: Path) -> Path:
     except FileExistsError: pass
     st = os.lstat(d)
     if not stat.S_ISDIR(st.st_mode):
-        raise InputError(f'{d} is not a folder (a link or a file is in the way): remove it, or collect elsewhere')
+        raise InputError(f'{d} is not a folder (a link or a file is in the way): remove it, '
+                         'or collect elsewhere')
     return d
 
 @contextmanager
@@ -60,10 +61,11 @@ def _replace_from_tmp(root: Path, dest: Path, data: bytes):
 # %% ../notebooks/19_collect.ipynb #14426200
 @dataclass
 class Collector:
-    "Keep corrected photos as `root/<label>/<sha256>.jpg`, with a line in `root/corrections.csv`, within bounds."
+    "Keep corrected photos as `root/<label>/<sha256>.jpg`, a line each in `root/corrections.csv`, within bounds."
     root: Path
     labels: list
-    collect_max_photos: int = 1000  # the bounds: settings.ini's names, so `settings_for(Collector, s)` gives them
+    # The bounds, under settings.ini's names: `settings_for(Collector, s)` gives them.
+    collect_max_photos: int = 1000
     collect_max_mb: float = 100
     collect_max_px: int = 480
 
@@ -97,9 +99,11 @@ def usage(self: Collector) -> tuple[int, int]:
 
 def _check_jpeg(data: bytes, max_px: int):
     "Refuse bytes that are not a JPEG of at most `max_px` a side, as `keepable` makes them."
-    if not data.startswith(b'\xff\xd8'): raise InputError('only photos as the app keeps them (JPEG) can be kept')
+    if not data.startswith(b'\xff\xd8'):
+        raise InputError('only photos as the app keeps them (JPEG) can be kept')
     w, h = load_image(data, max_bytes=8 * max_px * max_px).size
-    if max(w, h) > max_px: raise InputError(f'the photo is {w}×{h}, larger than the {max_px} px kept: shrink it first')
+    if max(w, h) > max_px:
+        raise InputError(f'the photo is {w}×{h}, larger than the {max_px} px kept: shrink it first')
 
 # %% ../notebooks/19_collect.ipynb #739afbe2
 @patch
@@ -107,7 +111,7 @@ def keep(self: Collector, jpeg: bytes, model: str, visitor: str) -> Path:
     "Keep the `keepable` photo `jpeg` that the model called `model` and the visitor `visitor`; its path."
     d = self.folder(visitor)
     name = hashlib.sha256(jpeg).hexdigest() + '.jpg'
-    # Already kept with this answer: a whole file (moved into place in one step), so no lock is needed to see it.
+    # Already kept with this answer: a whole file (moved into place in one step), seen without the lock.
     if not d.is_symlink() and (d/name).is_file(): return d/name
     with _locked(self.root):
         self._tidy()
@@ -121,7 +125,8 @@ def keep(self: Collector, jpeg: bytes, model: str, visitor: str) -> Path:
         if not old: w.writerow(_FIELDS)
         now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')
         w.writerow([now, f'{d.name}/{name}', model, visitor])
-        if n + 1 > self.collect_max_photos or size + len(jpeg) + len(line.getvalue()) > self.collect_max_mb * 2**20:
+        full = size + len(jpeg) + len(line.getvalue()) > self.collect_max_mb * 2**20
+        if n + 1 > self.collect_max_photos or full:
             raise InputError(f'the collection is full ({n} photos, {size / 2**20:.1f} MB): '
                              'thank you all the same')
         _replace_from_tmp(self.root, d/name, jpeg)

@@ -37,14 +37,14 @@ def occluded(view: np.ndarray, grid: int=WHY_GRID, window: int=WHY_WINDOW, fill:
 
 # %% ../notebooks/18_explain.ipynb #37651a6d
 class Why(NamedTuple):
-    "Which parts of a view drove an answer: `heat[i][j]` is the drop in `label`'s log-probability when cell i, j is hidden."
+    "What drove an answer: `heat[i][j]`, the drop in `label`'s log-probability when cell i, j is hidden."
     label: str
     probability: float
     heat: list
 
 def occlusion(probs: Callable, view: np.ndarray, vocab: list, grid: int=WHY_GRID, window: int=WHY_WINDOW,
               fill: int=WHY_FILL, bs: int=WHY_BS) -> Why:
-    "Per cell of the uint8 CHW `view`, how much hiding it lowers the answer; `probs` maps a uint8 batch to probabilities."
+    "Per cell of the uint8 CHW `view`, how much hiding it lowers the answer (`probs`: uint8 batch to probabilities)."
     logp = lambda x: np.log(np.clip(probs(x), 1e-7, 1))
     first = logp(view[None])[0]
     top, copies = int(np.argmax(first)), occluded(view, grid, window, fill)
@@ -58,7 +58,7 @@ def occlusion(probs: Callable, view: np.ndarray, vocab: list, grid: int=WHY_GRID
 
 # %% ../notebooks/18_explain.ipynb #c0b24ac3
 def heat_share(heat: list|np.ndarray, size: tuple, box: tuple) -> float:
-    "The share of the positive `heat` (over a view of `size` = w, h) that lies inside `box` = (left, top, right, bottom)."
+    "The share of the positive `heat` over a view of `size` (w, h) inside `box` (left, top, right, bottom)."
     h = np.clip(np.asarray(heat, np.float32), 0, None)
     px = np.asarray(Image.fromarray(h, 'F').resize(size, Image.NEAREST))
     return float(px[box[1]:box[3], box[0]:box[2]].sum() / max(px.sum(), 1e-12))
@@ -67,7 +67,7 @@ def heat_share(heat: list|np.ndarray, size: tuple, box: tuple) -> float:
 _WARM = np.array([[0, 0, 0], [180, 30, 40], [240, 120, 20], [255, 230, 80]], np.float32)  # cold to hot
 
 def overlay(img: Image.Image, heat: list|np.ndarray, alpha: float=0.6) -> Image.Image:
-    "The RGB `img` (the model's square view) with `heat` drawn over it: warm where hiding changes the answer most."
+    "The RGB `img` (the model's view) with `heat` drawn over it: warm where hiding changes the answer most."
     h = np.clip(np.asarray(heat, np.float32), 0, None)
     h = h / h.max() if h.max() > 0 else h
     h = np.clip(np.asarray(Image.fromarray(h, 'F').resize(img.size, Image.BILINEAR)), 0, 1)
@@ -95,7 +95,7 @@ def why_answer(model, img: Image.Image, grid: int=WHY_GRID, window: int=WHY_WIND
 
 # %% ../notebooks/18_explain.ipynb #2d3b8828
 def why_view(img: Image.Image, size: int) -> Image.Image:
-    "The view of the RGB `img` that the model sees at `size` px: what a `why` request sends, and what the heat covers."
+    "The view of the RGB `img` the model sees at `size` px: what a `why` request sends, what the heat covers."
     return centre_square(img, size)
 
 def png_bytes(img: Image.Image) -> bytes:

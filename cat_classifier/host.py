@@ -59,7 +59,9 @@ _DROP = """<script>
     return true;
   }
   const hasFiles = e => e.dataTransfer && Array.from(e.dataTransfer.types || []).includes('Files');
-  window.addEventListener('dragover', e => { if (hasFiles(e)) { e.preventDefault(); document.body.classList.add('cat-dragging'); } });
+  window.addEventListener('dragover', e => {
+    if (hasFiles(e)) { e.preventDefault(); document.body.classList.add('cat-dragging'); }
+  });
   window.addEventListener('dragleave', () => document.body.classList.remove('cat-dragging'));
   window.addEventListener('drop', e => {
     document.body.classList.remove('cat-dragging');
@@ -168,7 +170,8 @@ def _collect_dir(d: Path|str) -> Path:
     from cat_classifier.collect import Collector
     try: return Collector(d, []).root
     except OSError as e:
-        raise InputError(f'cannot collect photos in {d} ({e.strerror}): pass a folder you can write to') from None
+        raise InputError(f'cannot collect photos in {d} ({e.strerror}): pass a folder you can '
+                         'write to') from None
 
 # %% ../notebooks/12_host.ipynb #cd9ab6da
 def serve_app(port: int=8866, open_browser: bool=False, model: Path|str|None=None,
