@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT/'tests'))
 from browser import launch  # noqa: E402
 
-READY_S = 300  # the model process builds its runtime with torch at its start: slow on a busy machine
+READY_S = 900  # the model process builds its runtime with torch at its start: slow on a busy machine
 
 
 def why_screenshot(out: Path|str, model: Path|str|None=None, example: str='Persian', width: int=900) -> Path:

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT/'tests'))
 from browser import launch  # noqa: E402
 
-READY_S = 300
+READY_S = 900  # the model process builds its runtime with torch at its start: slow on a busy machine
 # Resolves when `selector` has `n` matches, with the page's clock at that moment.
 WAIT = """([selector, n]) => new Promise(done => {
   const check = () => document.querySelectorAll(selector).length >= n && (done(performance.now()), true);
