@@ -18,8 +18,8 @@ from .images import USE_FORMATS, display_name, load_image
 from .serve import ModelClient
 
 # %% auto #0
-__all__ = ['MODEL_ENV', 'SETTINGS_ENV', 'UPLOAD_BATCH', 'COLLECT_ENV', 'verdict', 'thumbnail', 'bars', 'result_tile',
-           'error_tile', 'about_model', 'App', 'Example', 'read_examples', 'Shown']
+__all__ = ['MODEL_ENV', 'SETTINGS_ENV', 'UPLOAD_BATCH', 'COLLECT_ENV', 'EXAMPLE_BYTES', 'verdict', 'thumbnail', 'bars',
+           'result_tile', 'error_tile', 'about_model', 'App', 'Example', 'read_examples', 'Shown']
 
 # %% ../notebooks/08_app.ipynb #1a3d2bf2
 _NUMBERS = dict(enumerate('zero one two three four five six seven eight nine ten eleven twelve'.split()))
@@ -181,6 +181,7 @@ def _on_upload(self: App, change: dict):
 
 # %% ../notebooks/08_app.ipynb #130d75bd
 COLLECT_ENV = 'CAT_CLASSIFIER_COLLECT'
+EXAMPLE_BYTES = 2**20  # an example photo is sent to each page as it is: small ones only (ours are 15-30 KB)
 
 class Example(NamedTuple):
     "A photo offered under the upload button: its file, the label it shows and whom to credit."
@@ -195,7 +196,7 @@ def read_examples(d: Path|str|None, labels: list) -> list[Example]:
     # Plain names of files in `d` only: the list cannot make the page read anything else.
     return [Example(Path(d)/r['file'], r['label'], r['credit']) for r in rows
             if r['label'] in labels and Path(r['file']).name == r['file'] and not r['file'].startswith('.')
-            and (Path(d)/r['file']).is_file()]
+            and (Path(d)/r['file']).is_file() and (Path(d)/r['file']).stat().st_size <= EXAMPLE_BYTES]
 
 # %% ../notebooks/08_app.ipynb #57399536
 class Shown(NamedTuple):
@@ -243,9 +244,9 @@ def _example_row(self: App) -> widgets.Widget:
     for ex in self.examples:
         b = widgets.Button(description=display_name(ex.label), tooltip=f'Try this photo ({ex.credit})')
         b.on_click(lambda _, ex=ex: self.try_example(ex))
-        img = load_image(ex.file, self.max_bytes)
-        img.thumbnail((110, 84))
-        items.append(widgets.VBox([_jpeg(img), b.add_class('cat-example')],
+        # The file as it is, scaled by the browser: decoding and shrinking it here cost each page 0.1-0.2 s.
+        img = widgets.Image(value=ex.file.read_bytes(), format='jpeg', layout=widgets.Layout(height='84px'))
+        items.append(widgets.VBox([img, b.add_class('cat-example')],
                                   layout=widgets.Layout(align_items='center', margin='0 10px 0 0')))
     credits = html.escape('; '.join(dict.fromkeys(ex.credit for ex in self.examples)))
     return widgets.VBox([widgets.HTML('No cat photo at hand? Try one of these:'), widgets.HBox(items),
