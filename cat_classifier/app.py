@@ -222,8 +222,8 @@ def _extras(self: App, collect: Path|str|None=None):
     except (InputError, OSError) as e:  # `cat-classifier app` checked the folder: someone changed it since
         print(f'cat-classifier app: not collecting: {e}', file=sys.__stderr__, flush=True)
     self.examples = read_examples(self.s.get('examples_path'), labels)
-    self.why = widgets.Checkbox(False, description='Show why: what in each photo the answer comes from',
-                                indent=False).add_class('cat-why-toggle')
+    self.why = widgets.Checkbox(False, description='Show why', indent=False,
+                                tooltip='Draw over each photo where its answer comes from').add_class('cat-why-toggle')
     self.why.observe(self._on_why, names='value')
     self.results.observe(self._on_results, names='children')
     self.example_row = self._example_row()
@@ -268,6 +268,7 @@ def _finish(self: App, tile: widgets.HBox, img: Image.Image, res: dict) -> widge
     tile.cat_photo = Shown(why_view(img, size), keep, res['label'])
     why = widgets.VBox(layout=widgets.Layout(display='none', margin='0 0 0 16px')).add_class('cat-why')
     tile.children += (why,)
+    tile.layout.max_width = '980px'  # room for the heatmap beside the bars
     if self.collector:  # under the verdict and its bars (`result_tile`'s second child)
         tile.children[1].children += (self._correction(tile),)
     return tile
