@@ -4,18 +4,22 @@
 
 # %% ../notebooks/08_app.ipynb #d767c14c
 from __future__ import annotations
-import html, io, os, sys, traceback
+import csv, html, io, os, sys, traceback
+from pathlib import Path
+from typing import NamedTuple
 import ipywidgets as widgets
 from IPython.display import display
 from fastcore.basics import patch
 from PIL import Image
-from .core import InputError, load_settings, upload_bytes
+from .core import InputError, load_settings, settings_for, upload_bytes
+from .collect import NOT_A_CAT, Collector, keepable
+from .explain import overlay, png_bytes, why_view
 from .images import USE_FORMATS, display_name, load_image
 from .serve import ModelClient
 
 # %% auto #0
-__all__ = ['MODEL_ENV', 'SETTINGS_ENV', 'UPLOAD_BATCH', 'verdict', 'thumbnail', 'bars', 'result_tile', 'error_tile',
-           'about_model', 'App']
+__all__ = ['MODEL_ENV', 'SETTINGS_ENV', 'UPLOAD_BATCH', 'COLLECT_ENV', 'EXAMPLE_BYTES', 'verdict', 'thumbnail', 'bars',
+           'result_tile', 'error_tile', 'about_model', 'App', 'Example', 'read_examples', 'Shown']
 
 # %% ../notebooks/08_app.ipynb #1a3d2bf2
 _NUMBERS = dict(enumerate('zero one two three four five six seven eight nine ten eleven twelve'.split()))
@@ -116,7 +120,7 @@ UPLOAD_BATCH = 10  # photos at the size limit that one upload may carry (one web
 class App:
     "The page: an upload button, a tile per uploaded photo, and what the model knows."
     def __init__(self, model: Path|str|None=None, settings: Path|str|None=None,
-                 client: ModelClient|None=None):
+                 client: ModelClient|None=None, collect: Path|str|None=None):
         settings = settings or os.environ.get(SETTINGS_ENV) or None
         self.s, self.problem, self.model_info = load_settings(settings), None, {}
         self.max_bytes = upload_bytes(self.s.max_upload_mb)
@@ -128,6 +132,7 @@ class App:
         self.status = widgets.HTML().add_class('cat-status')
         self.results = widgets.VBox().add_class('cat-results')
         self.upload.observe(self._on_upload, names='value')
+        self._extras(collect)  # examples, the 'show why' switch, collecting (below)
 
 # %% ../notebooks/08_app.ipynb #cc84b118
 @patch(as_prop=True)
@@ -141,11 +146,11 @@ def page(self: App) -> widgets.VBox:
                          'breeds I know it looks like. '
                          f'Photos: {USE_FORMATS.removeprefix("use ")}, up to {mb} each '
                          f'({UPLOAD_BATCH * self.s.max_upload_mb:g} MB at once). '
-                         'They are not stored.</p>').add_class('cat-intro')
+                         f'{self.storage_words}</p>').add_class('cat-intro')
     about = widgets.HTML('<h3>About this '
                          'model</h3>' + about_model(self.model_info['card'],
                                                     self.s.unknown_threshold)).add_class('cat-about')
-    return widgets.VBox([intro, self.upload, self.status, self.results, about])
+    return widgets.VBox([intro, self.upload, self.example_row, self.why, self.status, self.results, about])
 
 @patch
 def show(self: App):
@@ -161,7 +166,7 @@ def tile(self: App, name: str, data: bytes|memoryview) -> widgets.Widget:
         img = load_image(data, self.max_bytes)
         res = self.client.predict(data, on_start=self._starting)
         if 'error' in res: return error_tile(name, res['error'])
-        return result_tile(name, img, res, self.model_info['n_classes'])
+        return self._finish(result_tile(name, img, res, self.model_info['n_classes']), img, res)
     except InputError as e: return error_tile(name, str(e))
     except Exception as e:
         # A bug must not take the page down: the person gets a message, the server's terminal the traceback.
@@ -183,3 +188,158 @@ def _on_upload(self: App, change: dict):
             self.status.value = f'<i>Looking at {html.escape(f["name"])} ({i} of {len(files)})…</i>'
             self.results.children += (self.tile(f['name'], f['content']),)
     finally: self.status.value, self.upload.value, self.upload.disabled = '', (), False
+
+# %% ../notebooks/08_app.ipynb #130d75bd
+COLLECT_ENV = 'CAT_CLASSIFIER_COLLECT'
+EXAMPLE_BYTES = 2**20  # an example photo is sent to each page as it is: small ones only (ours are 15-30 KB)
+
+class Example(NamedTuple):
+    "A photo offered under the upload button: its file, the label it shows and whom to credit."
+    file: Path
+    label: str
+    credit: str
+
+def read_examples(d: Path|str|None, labels: list) -> list[Example]:
+    "The photos that `d/examples.csv` lists (file, label, credit) with a label among `labels`, in its order."
+    if not d or not (Path(d)/'examples.csv').is_file(): return []
+    with open(Path(d)/'examples.csv', newline='') as f: rows = list(csv.DictReader(f))
+    # Plain names of files in `d` only: the list cannot make the page read anything else.
+    return [Example(Path(d)/r['file'], r['label'], r['credit']) for r in rows
+            if r['label'] in labels and Path(r['file']).name == r['file'] and not r['file'].startswith('.')
+            and (Path(d)/r['file']).is_file() and (Path(d)/r['file']).stat().st_size <= EXAMPLE_BYTES]
+
+# %% ../notebooks/08_app.ipynb #57399536
+class Shown(NamedTuple):
+    "What a result tile keeps of its photo: the model's view (for 'why'), our JPEG if collecting, the answer."
+    view: Image.Image
+    keep: bytes|None
+    label: str
+
+def _jpeg(img: Image.Image) -> widgets.Image:
+    b = io.BytesIO()
+    img.save(b, 'JPEG', quality=85)
+    return widgets.Image(value=b.getvalue(), format='jpeg')
+
+@patch
+def _extras(self: App, collect: Path|str|None=None):
+    "The examples, the 'show why' switch and, if collecting is on, the collector."
+    labels = list(self.model_info.get('card', {}).get('categories', []))
+    root = collect or os.environ.get(COLLECT_ENV) or self.s.get('collect_path')
+    self.collector = None
+    try:
+        bounds = {k: v for k, v in settings_for(Collector, self.s).items() if k.startswith('collect_max')}
+        if root and labels: self.collector = Collector(root, labels, **bounds)
+    except (InputError, OSError) as e:  # `cat-classifier app` checked the folder: someone changed it since
+        print(f'cat-classifier app: not collecting: {e}', file=sys.__stderr__, flush=True)
+    self.examples = read_examples(self.s.get('examples_path'), labels)
+    self.why = widgets.Checkbox(False, description='Show why', indent=False,
+                                tooltip='Draw over each photo where its answer comes from').add_class('cat-why-toggle')
+    self.why.observe(self._on_why, names='value')
+    self.results.observe(self._on_results, names='children')
+    self.example_row = self._example_row()
+
+# %% ../notebooks/08_app.ipynb #a4625dfa
+@patch(as_prop=True)
+def storage_words(self: App) -> str:
+    "What the page says about keeping photos: the truth, whether collecting is on or off."
+    if not self.collector: return 'They are not stored.'
+    return ('They are not stored, except a photo you correct with “Wrong breed?”: that one is kept, shrunk to '
+            f'{self.collector.collect_max_px} px, with your answer, to train the next model.')
+
+@patch
+def _example_row(self: App) -> widgets.Widget:
+    "The examples under the upload button: a thumbnail and a button each, and their credit."
+    if not self.examples: return widgets.HBox().add_class('cat-examples')
+    items = []
+    for ex in self.examples:
+        b = widgets.Button(description=display_name(ex.label), tooltip=f'Try this photo ({ex.credit})')
+        b.on_click(lambda _, ex=ex: self.try_example(ex))
+        # The file as it is, scaled by the browser: decoding and shrinking it here cost each page 0.1-0.2 s.
+        img = widgets.Image(value=ex.file.read_bytes(), format='jpeg', layout=widgets.Layout(height='84px'))
+        items.append(widgets.VBox([img, b.add_class('cat-example')],
+                                  layout=widgets.Layout(align_items='center', margin='0 10px 0 0')))
+    credits = html.escape('; '.join(dict.fromkeys(ex.credit for ex in self.examples)))
+    return widgets.VBox([widgets.HTML('No cat photo at hand? Try one of these:'), widgets.HBox(items),
+                         widgets.HTML(f'<span style="color:#666;font-size:0.8em">Photos: {credits}.</span>')],
+                        layout=widgets.Layout(margin='8px 0')).add_class('cat-examples')
+
+@patch
+def try_example(self: App, ex: Example):
+    "Answer for the example `ex` as for an upload of its file."
+    if self.upload.disabled: return  # an upload is being answered
+    self._on_upload(dict(new=[dict(name=ex.file.name, content=ex.file.read_bytes())]))
+
+# %% ../notebooks/08_app.ipynb #25d90ee1
+@patch
+def _finish(self: App, tile: widgets.HBox, img: Image.Image, res: dict) -> widgets.HBox:
+    "The result `tile` with a place for its heatmap and, if collecting, the 'Wrong breed?' control."
+    size = int(self.model_info['card'].get('image_size') or 224)
+    keep = keepable(img, self.collector.collect_max_px) if self.collector else None
+    tile.cat_photo = Shown(why_view(img, size), keep, res['label'])
+    why = widgets.VBox(layout=widgets.Layout(display='none', margin='0 0 0 16px')).add_class('cat-why')
+    tile.children += (why,)
+    tile.layout.max_width = '980px'  # room for the heatmap beside the bars
+    if self.collector:  # under the verdict and its bars (`result_tile`'s second child)
+        tile.children[1].children += (self._correction(tile),)
+    return tile
+
+@patch
+def _explain(self: App, tile: widgets.HBox):
+    "Show the heatmap of `tile`'s photo, computed once by the model process."
+    box = tile.children[-1]
+    box.layout.display = ''
+    if box.children: return
+    box.children = (widgets.HTML('<i>Looking for why…</i>'),)
+    try: ans = self.client.why(png_bytes(tile.cat_photo.view), on_start=self._starting)
+    except InputError as e: ans = dict(error=str(e))
+    except Exception as e:
+        print(f'cat-classifier app: unexpected error on why:\n{traceback.format_exc()}', file=sys.__stderr__,
+              flush=True)
+        ans = dict(error=f'something went wrong on our side ({type(e).__name__})')
+    if 'error' in ans:
+        box.children = (widgets.HTML(f'<span class="cat-why-error">Why: {html.escape(ans["error"])}</span>'),)
+        return
+    note = ('<div style="max-width:224px;font-size:0.85em;color:#555">Warm: where hiding the photo changes '
+            f'the answer ({html.escape(display_name(ans["label"]))}) most. The model sees this square.</div>')
+    img = overlay(tile.cat_photo.view, ans['heat'])
+    img.thumbnail((224, 224))
+    box.children = (_jpeg(img).add_class('cat-why-map'), widgets.HTML(note))
+
+@patch
+def _on_why(self: App, change: dict):
+    for t in self.results.children:
+        if not hasattr(t, 'cat_photo'): continue
+        if change['new']: self._explain(t)
+        else: t.children[-1].layout.display = 'none'
+
+@patch
+def _on_results(self: App, change: dict):
+    if not self.why.value: return
+    for t in change['new']:
+        if hasattr(t, 'cat_photo') and not t.children[-1].children: self._explain(t)
+
+# %% ../notebooks/08_app.ipynb #67f33b81
+@patch
+def _correction(self: App, tile: widgets.HBox) -> widgets.HBox:
+    "The 'Wrong breed?' control of a result `tile`: the right breed, or not a cat, and Send."
+    options = ([('Pick the right one…', '')] + [(display_name(l), l) for l in self.collector.labels]
+               + [('Not a cat', NOT_A_CAT)])
+    pick = widgets.Dropdown(options=options, value='', layout=widgets.Layout(width='14em'))
+    pick.add_class('cat-correct-pick')
+    send = widgets.Button(description='Send', disabled=True).add_class('cat-correct-send')
+    said = widgets.HTML().add_class('cat-correct-said')
+    pick.observe(lambda c: setattr(send, 'disabled', not c['new']), names='value')
+    send.on_click(lambda _: self._correct(tile, pick, send, said))
+    return widgets.HBox([widgets.Label('Wrong breed?'), pick, send, said]).add_class('cat-correct')
+
+@patch
+def _correct(self: App, tile: widgets.HBox, pick: widgets.Dropdown, send: widgets.Button, said: widgets.HTML):
+    "Keep `tile`'s photo with the visitor's answer, and say so."
+    try:
+        self.collector.keep(tile.cat_photo.keep, tile.cat_photo.label, pick.value)
+        name = display_name(pick.value)
+        article = 'an' if name[0].lower() in 'aeiou' else 'a'
+        what = 'not a cat' if pick.value == NOT_A_CAT else f'{article} {name}'
+        said.value = f'Thank you: the photo is kept as {html.escape(what)}, for the next training.'
+        pick.disabled = send.disabled = True
+    except InputError as e: said.value = f'<span style="color:#8a1f11">{html.escape(str(e))}</span>' 

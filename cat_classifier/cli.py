@@ -6,6 +6,7 @@
 from __future__ import annotations
 import argparse, json, sys, warnings
 from pathlib import Path
+from typing import Callable
 from .core import InputError, load_settings, settings_for, upload_bytes
 
 # %% auto #0
@@ -299,19 +300,40 @@ def _predict_opts(p):
     p.add_argument('--model', metavar='PATH', help='model file (default: the shipped one in models/)')
     _safe_opt(p)
     p.add_argument('--bs', type=int, default=8, help='photos per batch (default: 8)')
+    p.add_argument('--why', metavar='DIR', help='also write, per photo, DIR/<name>.why.png: the part of the '
+                                                'photo the model sees with what drove its answer drawn over it')
 
 def _image_args(paths: list[str]) -> list:
     "The files named in `paths`, a folder standing for the images under it (sorted)."
     from fastai.data.transforms import get_image_files
     return [f for p in paths for f in (get_image_files(p).sorted() if Path(p).is_dir() else [p])]
 
+def _why_writer(learn, dest: Path|str, max_bytes: int) -> Callable:
+    "A function that writes the heatmap of a photo file into the folder `dest` (18_explain) and gives its path."
+    from cat_classifier.explain import write_why
+    from cat_classifier.predict import load_image, runtime
+    rt = runtime(learn)
+    if rt is None:
+        raise InputError("--why needs the model as an ONNX graph of the centred square (pip install "
+                         "'cat-classifier[onnx]', and a model exported with that view)")
+    used = set()
+    def write(f) -> Path:
+        name = Path(f).stem
+        while name in used: name += '_'  # two photos of the same name in different folders
+        used.add(name)
+        return write_why(rt, load_image(f, max_bytes), Path(dest)/f'{name}.why.png')
+    return write
+
 @command('predict', 'print the breed of each image as one JSON object per line')
 def cmd_predict(a):
     from cat_classifier.export import load_model
     from cat_classifier.predict import predict_files
     ok, s = True, load_settings(a.settings)
-    for r in predict_files(load_model(_model(a), safe=a.safe), _image_args(a.images), bs=a.bs,
+    learn = load_model(_model(a), safe=a.safe)
+    why = _why_writer(learn, a.why, upload_bytes(s.max_upload_mb)) if a.why else None
+    for r in predict_files(learn, _image_args(a.images), bs=a.bs,
                            max_bytes=upload_bytes(s.max_upload_mb), **settings_for(predict_files, s)):
+        if why and 'error' not in r: r['why'] = str(why(r['file']))
         print(json.dumps(r), flush=True)
         ok &= 'error' not in r
     return 0 if ok else 1
@@ -327,6 +349,9 @@ def _app_opts(p):
     p.add_argument('--open', action='store_true', help='open the app in a browser')
     p.add_argument('--pool-size', type=int, metavar='N',
                    help='page kernels kept ready with the page run (default: settings.ini pool_size)')
+    p.add_argument('--collect', metavar='DIR', help='keep the photos that visitors correct ("Wrong breed?") in '
+                                                    'DIR/<breed>/, for `download --from-folder DIR` (default: '
+                                                    'settings.ini collect_path; off when empty)')
 
 @command('app', 'serve the Voila app (upload a photo, see the breed) until Ctrl-C')
 def cmd_app(a):
@@ -335,7 +360,7 @@ def cmd_app(a):
     # The model process loads a `.safetensors` path weights-only (`load_model`), never unpickling.
     if a.safe: model = _model(a).with_suffix('.safetensors')
     return serve_app(port=a.port, model=model, open_browser=a.open, settings=a.settings, ip=a.ip,
-                     pool_size=a.pool_size) or 0
+                     pool_size=a.pool_size, collect=a.collect) or 0
 cmd_app.options = _app_opts
 
 # %% ../notebooks/09_cli.ipynb #cfb3a1c5

@@ -57,7 +57,8 @@ def load_settings(path: Path|str|None=None, **overrides) -> AttrDict:
     if isinstance(s.get('categories'), str):
         s.categories = [c.strip() for c in s.categories.split(',') if c.strip()]
     for k in s:
-        if k.endswith('_path') and s[k] is not None: s[k] = (path.parent/Path(s[k]).expanduser()).resolve()
+        if k.endswith('_path') and s[k] == '': s[k] = None  # left empty: no such folder (a feature left off)
+        elif k.endswith('_path') and s[k] is not None: s[k] = (path.parent/Path(s[k]).expanduser()).resolve()
     s.root = path.parent.resolve()
     return s
 

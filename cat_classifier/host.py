@@ -7,7 +7,7 @@ from __future__ import annotations
 import json, os, signal, socket, subprocess, sys, tempfile, time, webbrowser
 from pathlib import Path
 from .core import InputError, load_settings, upload_bytes
-from .app import MODEL_ENV, SETTINGS_ENV, UPLOAD_BATCH
+from .app import COLLECT_ENV, MODEL_ENV, SETTINGS_ENV, UPLOAD_BATCH
 from .serve import RUNTIME_ENV, ModelClient
 
 # %% auto #0
@@ -38,6 +38,39 @@ def voila_config(max_upload_mb: float=10, cull_idle_s: int=600, pool_size: int=0
                                      'cull_connected': False, 'cull_busy': False},
             'Voila': {'tornado_settings': {'websocket_max_message_size': _upload_limit(max_upload_mb) + 2**20},
                       'port_retries': 0}}
+
+# %% ../notebooks/12_host.ipynb #24823e87
+_DROP = """<script>
+// cat-classifier: a photo dropped on the page, or pasted, is uploaded as if chosen with the upload button.
+(function () {
+  let input = null;
+  const add = HTMLInputElement.prototype.addEventListener;
+  HTMLInputElement.prototype.addEventListener = function (type, listener, options) {
+    if (type === 'change' && this.type === 'file') input = this;  // the upload widget's own file input
+    return add.call(this, type, listener, options);
+  };
+  function send(files) {
+    const button = document.querySelector('.cat-upload');
+    if (!input || !files || !files.length || !button || button.disabled) return false;
+    const dt = new DataTransfer();
+    for (const f of files) dt.items.add(f);
+    input.files = dt.files;
+    input.dispatchEvent(new Event('change'));
+    return true;
+  }
+  const hasFiles = e => e.dataTransfer && Array.from(e.dataTransfer.types || []).includes('Files');
+  window.addEventListener('dragover', e => {
+    if (hasFiles(e)) { e.preventDefault(); document.body.classList.add('cat-dragging'); }
+  });
+  window.addEventListener('dragleave', () => document.body.classList.remove('cat-dragging'));
+  window.addEventListener('drop', e => {
+    document.body.classList.remove('cat-dragging');
+    if (hasFiles(e)) { e.preventDefault(); send(e.dataTransfer.files); }
+  });
+  window.addEventListener('paste', e => { if (send(e.clipboardData && e.clipboardData.files)) e.preventDefault(); });
+})();
+</script>
+<style>body.cat-dragging .cat-upload { outline: 3px dashed #2a7ae2; outline-offset: 4px; }</style>"""
 
 # %% ../notebooks/12_host.ipynb #b2ba6a8b
 _GUARD = """<script>
@@ -77,7 +110,7 @@ def write_voila_template(data_dir: Path|str, max_upload_mb: float=10) -> Path:
     (d/'conf.json').write_text(json.dumps({'base_template': 'lab'}))
     (d/'index.html.j2').write_text("{%- extends 'voila/templates/lab/index.html.j2' -%}\n{%- block "
                                    "html_head_js -%}\n{{ super() }}\n" + _STILL + "\n"
-                                   + _GUARD.replace('LIMIT', str(_upload_limit(max_upload_mb))) + '\n{%- '
+                                   + _GUARD.replace('LIMIT', str(_upload_limit(max_upload_mb))) + _DROP + '\n{%- '
                                                                                        'endblock html_head_js -%}\n')
     return d
 
@@ -131,11 +164,21 @@ def _wait_listening(proc: subprocess.Popen, ip: str, port: int, timeout: float) 
         except OSError: time.sleep(0.2)
     return False
 
+# %% ../notebooks/12_host.ipynb #1a552617
+def _collect_dir(d: Path|str) -> Path:
+    "The folder to collect corrected photos in, made if need be; an `InputError` if it cannot be."
+    from cat_classifier.collect import Collector
+    try: return Collector(d, []).root
+    except OSError as e:
+        raise InputError(f'cannot collect photos in {d} ({e.strerror}): pass a folder you can '
+                         'write to') from None
+
 # %% ../notebooks/12_host.ipynb #cd9ab6da
 def serve_app(port: int=8866, open_browser: bool=False, model: Path|str|None=None,
               settings: Path|str|None=None,
               ip: str='127.0.0.1', cull_idle_s: int=600, ready_timeout: float=120,
-              pool_size: int|None=None, pool_fill_delay_s: float|None=None) -> int:
+              pool_size: int|None=None, pool_fill_delay_s: float|None=None,
+              collect: Path|str|None=None) -> int:
     "Serve the app with Voila at http://`ip`:`port`/ until Ctrl-C or SIGTERM; 0, else Voila's exit status."
     s = load_settings(settings)
     model = Path(model or os.environ.get(MODEL_ENV) or s.model_path).resolve()
@@ -145,6 +188,7 @@ def serve_app(port: int=8866, open_browser: bool=False, model: Path|str|None=Non
     _check_port(ip, port)
     env = os.environ | {MODEL_ENV: str(model)}
     if settings: env[SETTINGS_ENV] = str(Path(settings).resolve())
+    if collect: env[COLLECT_ENV] = str(_collect_dir(collect))
     with tempfile.TemporaryDirectory(prefix='cat-classifier-voila-') as conf:
         # The model process of this app, in this app's folder: started now, so that a missing or changed model is
         # said here in one line rather than in the page, and stopped with the app, whoever restarted it meanwhile.

@@ -14,6 +14,7 @@ from . import __version__
 from .core import InputError, atomic_write, file_sha256, load_settings, settings_for, upload_bytes
 from .images import load_image
 from .runtime import Runtime
+from .explain import why_answer
 
 # %% auto #0
 __all__ = ['RUNTIME_ENV', 'MODEL_IDLE_S', 'runtime_dir', 'ModelServer', 'main', 'ModelNotRunning', 'ModelClient']
@@ -88,6 +89,7 @@ def _handle(self: ModelServer, conn: socket.socket):
                 return _send(conn, json.dumps(info).encode())
             try: img = load_image(_recv(conn, self.max_bytes + 1024), self.max_bytes)
             except InputError as e: return _send(conn, json.dumps(dict(error=str(e))).encode())
+            if req.get('op') == 'why': return _send(conn, json.dumps(why_answer(self.model, img)).encode())
             done = queue.Queue(1)
             self.jobs.put((img, done))
             _send(conn, json.dumps(done.get()).encode())
@@ -240,7 +242,7 @@ class ModelClient:
                 s.connect(str(self.dir/'sock'))
                 _send(s, (self.dir/'secret').read_bytes())
                 _send(s, json.dumps(req).encode())
-                if req['op'] == 'predict': _send(s, bytes(data))
+                if req['op'] != 'card': _send(s, bytes(data))
                 return json.loads(_recv(s, 1 << 24))
         except (FileNotFoundError, ConnectionError, socket.timeout) as e:
             raise ModelNotRunning(str(e)) from None
@@ -264,6 +266,12 @@ def card(self: ModelClient) -> dict:
 def predict(self: ModelClient, data: bytes|memoryview, on_start: Callable|None=None) -> dict:
     "The prediction for the image bytes `data`, as `predict_image` gives it, or `{error}`."
     return self.ask(dict(op='predict'), data, on_start)
+
+# %% ../notebooks/11_serve.ipynb #ae90acf8
+@patch
+def why(self: ModelClient, data: bytes|memoryview, on_start: Callable|None=None) -> dict:
+    "Where in the image bytes `data` the answer comes from (`explain.why_answer`), or `{error}`."
+    return self.ask(dict(op='why'), data, on_start)
 
 # %% ../notebooks/11_serve.ipynb #58cc2f62
 @patch

@@ -14,7 +14,7 @@ from PIL import Image
 from .core import upload_bytes
 
 # %% auto #0
-__all__ = ['TOY_CLASSES', 'make_toy_images', 'awkward_files', 'make_toy_model', 'toy_graphs', 'running_app']
+__all__ = ['TOY_CLASSES', 'make_toy_images', 'awkward_files', 'make_toy_model', 'toy_graphs', 'running_app', 'toy_spotter']
 
 # %% ../notebooks/13_testing.ipynb #55d17de5
 TOY_CLASSES = {'red_circle': ((220, 40, 40), 'ellipse'), 'green_square': ((40, 180, 60), 'rectangle'),
@@ -147,3 +147,19 @@ def running_app(model: Path|str|None=None, port: int|None=None, timeout: float=1
         finally:
             if proc.poll() is None: proc.terminate()
             proc.wait(60)
+
+# %% ../notebooks/13_testing.ipynb #ef8c23b8
+def toy_spotter(scale: float=40.) -> bytes:
+    "A toy breed model as ONNX (uint8 views in, 3 probabilities out) whose evidence is where its colours are."
+    from onnx import TensorProto, helper, numpy_helper
+    x = helper.make_tensor_value_info('x', TensorProto.UINT8, ['n', 3, 'h', 'w'])
+    y = helper.make_tensor_value_info('y', TensorProto.FLOAT, ['n', 3])
+    w = (np.array([[2, -1, -1], [-1, 2, -1], [-1, -1, 2]], np.float32) / 255).reshape(3, 3, 1, 1)
+    inits = dict(w=w, b=np.full(3, -0.3, np.float32), k=np.array(scale, np.float32))
+    nodes = [helper.make_node('Cast', ['x'], ['f'], to=TensorProto.FLOAT),
+             helper.make_node('Conv', ['f', 'w', 'b'], ['c']),  # each pixel's vote, per class
+             helper.make_node('Relu', ['c'], ['r']),
+             helper.make_node('ReduceMean', ['r'], ['m'], axes=[2, 3], keepdims=0),
+             helper.make_node('Mul', ['m', 'k'], ['s']), helper.make_node('Softmax', ['s'], ['y'], axis=1)]
+    g = helper.make_graph(nodes, 'spotter', [x], [y], [numpy_helper.from_array(v, k) for k, v in inits.items()])
+    return helper.make_model(g, opset_imports=[helper.make_opsetid('', 17)]).SerializeToString()
