@@ -4,7 +4,7 @@
 
 # %% ../notebooks/10_images.ipynb #c2e3f4a5
 from __future__ import annotations
-import io, re, threading, warnings
+import ctypes, io, re, threading, warnings
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 import numpy as np
@@ -12,8 +12,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from .core import InputError, upload_bytes
 
 # %% auto #0
-__all__ = ['FORMATS', 'USE_FORMATS', 'MAX_PIXELS', 'to_rgb', 'decode_bytes', 'DecodeBudget', 'load_image', 'check_image',
-           'display_name', 'centre_square', 'thumbnail_jpeg']
+__all__ = ['FORMATS', 'USE_FORMATS', 'MAX_PIXELS', 'to_rgb', 'decode_bytes', 'DecodeBudget', 'return_freed_memory', 'load_image',
+           'check_image', 'display_name', 'centre_square', 'thumbnail_jpeg']
 
 # %% ../notebooks/10_images.ipynb #c61dafcf
 FORMATS = ('JPEG', 'PNG', 'WEBP', 'GIF', 'BMP', 'TIFF')  # Pillow's JPEG reader also opens MPO
@@ -133,7 +133,7 @@ class DecodeBudget:
 
     @contextmanager
     def hold(self, n: int):
-        "Wait until `n` bytes fit (a decode larger than three quarters counts as three quarters), then hold them."
+        "Wait until `n` bytes fit (more than three quarters of the total counts as three quarters); hold them."
         n = min(n, self.total * 3 // 4)
         with self._changed:
             self._changed.wait_for(lambda: self.used + n <= self.total)
@@ -143,6 +143,13 @@ class DecodeBudget:
             with self._changed:
                 self.used -= n
                 self._changed.notify_all()
+
+def return_freed_memory():
+    "Have glibc give blocks of 1 MB or more back to the system when they are freed (elsewhere: nothing to do)."
+    # glibc raises its threshold for that to the size of the last block freed, and each thread keeps an arena:
+    # ten 49-MP PNGs decoded by ten threads, two at a time, then held 1.5 GB at their peak instead of 0.38 GB.
+    try: ctypes.CDLL(None).mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD, which also stops its raising
+    except (AttributeError, OSError): pass
 
 # %% ../notebooks/10_images.ipynb #d1e2c0a4
 def _decoded(im: Image.Image, side: int) -> Image.Image:
