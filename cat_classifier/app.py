@@ -4,18 +4,18 @@
 
 # %% ../notebooks/08_app.ipynb #d767c14c
 from __future__ import annotations
-import html, io, os, sys, traceback
+import html, io, logging, os, sys, traceback
 import ipywidgets as widgets
 from IPython.display import display
 from fastcore.basics import patch
 from PIL import Image
 from .core import InputError, load_settings, upload_bytes
-from .images import USE_FORMATS, display_name, load_image
-from .serve import ModelClient
+from .images import USE_FORMATS, check_image, display_name, thumbnail_jpeg
+from .serve import THUMBNAIL, ModelClient
 
 # %% auto #0
 __all__ = ['MODEL_ENV', 'SETTINGS_ENV', 'UPLOAD_BATCH', 'verdict', 'thumbnail', 'bars', 'result_tile', 'error_tile',
-           'about_model', 'App']
+           'about_model', 'App', 'keep_errors_from_the_page', 'close_widgets']
 
 # %% ../notebooks/08_app.ipynb #1a3d2bf2
 _NUMBERS = dict(enumerate('zero one two three four five six seven eight nine ten eleven twelve'.split()))
@@ -30,13 +30,10 @@ def verdict(res: dict, n_classes: int) -> str:
     return f"This doesn't look like any of the {breeds} breeds I know (best guess: {name}, {p})."
 
 # %% ../notebooks/08_app.ipynb #fd763cee
-def thumbnail(img: Image.Image, size: int=224) -> widgets.Image:
-    "`img` shrunk to fit `size` pixels, as a JPEG image widget."
-    im = img.copy()
-    im.thumbnail((size, size))
-    b = io.BytesIO()
-    im.save(b, 'JPEG', quality=85)
-    return widgets.Image(value=b.getvalue(), format='jpeg').add_class('cat-thumb')
+def thumbnail(img: Image.Image|bytes, size: int=224) -> widgets.Image:
+    "`img` shrunk to fit `size` pixels (or the JPEG bytes of a thumbnail already made), as an image widget."
+    jpeg = img if isinstance(img, bytes) else thumbnail_jpeg(img, size)
+    return widgets.Image(value=jpeg, format='jpeg').add_class('cat-thumb')
 
 def bars(top: list, confident: bool=True) -> list:
     "A row per `[label, probability]`: name, bar and percentage; the first green if `confident`, else orange."
@@ -50,7 +47,7 @@ def bars(top: list, confident: bool=True) -> list:
 _TILE = dict(border='1px solid #ddd', padding='8px', margin='8px 0', align_items='center', width='100%',
              max_width='760px')
 
-def result_tile(name: str, img: Image.Image, res: dict, n_classes: int) -> widgets.HBox:
+def result_tile(name: str, img: Image.Image|bytes, res: dict, n_classes: int) -> widgets.HBox:
     "The tile of one photo: thumbnail, file name, verdict and bars."
     sentence = html.escape(verdict(res, n_classes))
     text = widgets.VBox([widgets.HTML(f'<b>{html.escape(name)}</b>'),
@@ -137,9 +134,24 @@ def page(self: App) -> widgets.VBox:
                                                     self.s.unknown_threshold)).add_class('cat-about')
     return widgets.VBox([intro, self.upload, self.status, self.results, about])
 
+class _OneLine(logging.Formatter):
+    "A log record as one line, its exception named rather than traced."
+    def format(self, r: logging.LogRecord) -> str:
+        e = r.exc_info[1] if r.exc_info else None
+        exc = f' ({type(e).__name__}: {str(e)[:100]})' if e else ''
+        return f'cat-classifier page: {r.getMessage()}{exc}'
+
+def keep_errors_from_the_page():
+    "Errors of the page's widget channel (a `comm_open` for a widget it lacks) to the server's log, in one line."
+    # Unhandled, they reach Python's last-resort handler, whose stderr is the kernel's output: the browser's.
+    log, out = logging.getLogger('Comm'), logging.StreamHandler(sys.__stderr__)
+    out.setFormatter(_OneLine())
+    log.handlers, log.propagate = [out], False
+
 @patch
 def show(self: App):
-    "Display the page (in a notebook, or in Voila)."
+    "Display the page (in a notebook, or in Voila), its widget channel's errors kept from the browser."
+    keep_errors_from_the_page()
     display(self.page)
 
 # %% ../notebooks/08_app.ipynb #2db9b76c
@@ -147,11 +159,12 @@ def show(self: App):
 def tile(self: App, name: str, data: bytes|memoryview) -> widgets.Widget:
     "The tile for one uploaded file: its prediction, or what is wrong with it."
     try:
-        # What is wrong with a file is said without troubling the model.
-        img = load_image(data, self.max_bytes)
-        res = self.client.predict(data, on_start=self._starting)
+        # What its header shows is wrong is said without troubling the model. The page decodes no photo: the
+        # model process does, once, no larger than it needs, and sends the thumbnail back.
+        check_image(data, self.max_bytes)
+        res = self.client.predict(data, on_start=self._starting, thumbnail=THUMBNAIL)
         if 'error' in res: return error_tile(name, res['error'])
-        return result_tile(name, img, res, self.model_info['n_classes'])
+        return result_tile(name, res.pop('thumbnail'), res, self.model_info['n_classes'])
     except InputError as e: return error_tile(name, str(e))
     except Exception as e:
         # A bug must not take the page down: the person gets a message, the server's terminal the traceback.
@@ -160,14 +173,24 @@ def tile(self: App, name: str, data: bytes|memoryview) -> widgets.Widget:
         return error_tile(name, f'something went wrong on our side ({type(e).__name__}): try another photo')
 
 @patch
-def _starting(self: App):
-    self.status.value = '<i>The model is starting: your verdict follows in a few seconds…</i>'
+def _starting(self: App, why: str='The model is starting'):
+    self.status.value = f'<i>{html.escape(why)}: your verdict follows in a few seconds…</i>'
+
+def close_widgets(w: widgets.Widget):
+    "Close `w` and every widget it holds (children, layout, style), so that the kernel forgets them all."
+    for key in w.keys:
+        v = getattr(w, key, None)
+        for o in (v if isinstance(v, (tuple, list)) else (v,)):
+            if isinstance(o, widgets.Widget): close_widgets(o)
+    w.close()
 
 @patch
 def _on_upload(self: App, change: dict):
     files = change['new']
     if not files: return  # our own reset, below
-    self.upload.disabled, self.results.children = True, ()
+    # The last upload's tiles leave the page: closed, or the kernel keeps their ~45 widgets as long as it runs.
+    old, (self.upload.disabled, self.results.children) = self.results.children, (True, ())
+    for w in old: close_widgets(w)
     try:
         for i, f in enumerate(files, 1):
             self.status.value = f'<i>Looking at {html.escape(f["name"])} ({i} of {len(files)})…</i>'
