@@ -144,9 +144,11 @@ class _OneLine(logging.Formatter):
 def keep_errors_from_the_page():
     "Errors of the page's widget channel (a `comm_open` for a widget it lacks) to the server's log, in one line."
     # Unhandled, they reach Python's last-resort handler, whose stderr is the kernel's output: the browser's.
-    log, out = logging.getLogger('Comm'), logging.StreamHandler(sys.__stderr__)
+    out = logging.StreamHandler(sys.__stderr__)
     out.setFormatter(_OneLine())
-    log.handlers, log.propagate = [out], False
+    for name in ('ipykernel.comm', 'Comm'):  # ipykernel's comm manager, and the `comm` package's
+        log = logging.getLogger(name)
+        log.handlers, log.propagate = [out], False
 
 @patch
 def show(self: App):

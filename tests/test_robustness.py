@@ -195,9 +195,11 @@ async def _comm_open(ws_url: str, cookie: str, wait: float=8) -> list:
     from tornado.websocket import websocket_connect
     from test_app import _msg
     ws = await websocket_connect(HTTPRequest(ws_url, headers={'Cookie': cookie}))
-    state = dict(_model_name='NoSuchModel', _model_module='@jupyter-widgets/controls', _model_module_version='2.0.0')
-    await ws.write_message(_msg('comm_open', dict(comm_id=uuid.uuid4().hex, target_name='jupyter.widget',
-                                                  data=dict(state=state, buffer_paths=[]))))
+    state = dict(_model_name="NoSuchModel", _model_module="@jupyter-widgets/controls", _model_module_version="2.0.0")
+    msg = json.loads(_msg('comm_open', dict(comm_id=uuid.uuid4().hex, target_name='jupyter.widget',
+                                            data=dict(state=state, buffer_paths=[]))))
+    msg['metadata'] = dict(version='2.1.0')  # the widget protocol's: the kernel then looks the model up
+    await ws.write_message(json.dumps(msg))
     seen, end = [], time.time() + wait
     while time.time() < end:
         try: m = await asyncio.wait_for(ws.read_message(), 1)
