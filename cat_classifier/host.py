@@ -111,6 +111,8 @@ def app_notebook() -> Path:
 
 def _check_port(ip: str, port: int):
     with socket.socket() as s:
+        # As Tornado binds: the connections of an app that just ended (TIME_WAIT) do not keep the port from us.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try: s.bind((ip, port))
         except OSError:
             raise InputError(f'port {port} on {ip} is in use (another app running?): stop it '
