@@ -4,7 +4,7 @@
 
 # %% ../notebooks/08_app.ipynb #d767c14c
 from __future__ import annotations
-import csv, html, io, os, sys, traceback
+import csv, html, io, logging, os, sys, traceback
 from pathlib import Path
 from typing import NamedTuple
 import ipywidgets as widgets
@@ -14,12 +14,13 @@ from PIL import Image
 from .core import InputError, load_settings, settings_for, upload_bytes
 from .collect import NOT_A_CAT, Collector, keepable
 from .explain import overlay, png_bytes, why_view
-from .images import USE_FORMATS, display_name, load_image
-from .serve import ModelClient
+from .images import USE_FORMATS, check_image, display_name, load_image, thumbnail_jpeg
+from .serve import THUMBNAIL, ModelClient
 
 # %% auto #0
 __all__ = ['MODEL_ENV', 'SETTINGS_ENV', 'UPLOAD_BATCH', 'COLLECT_ENV', 'EXAMPLE_BYTES', 'verdict', 'thumbnail', 'bars',
-           'result_tile', 'error_tile', 'about_model', 'App', 'Example', 'read_examples', 'Shown']
+           'result_tile', 'error_tile', 'about_model', 'App', 'keep_errors_from_the_page', 'close_widgets', 'Example',
+           'read_examples', 'Shown']
 
 # %% ../notebooks/08_app.ipynb #1a3d2bf2
 _NUMBERS = dict(enumerate('zero one two three four five six seven eight nine ten eleven twelve'.split()))
@@ -34,13 +35,10 @@ def verdict(res: dict, n_classes: int) -> str:
     return f"This doesn't look like any of the {breeds} breeds I know (best guess: {name}, {p})."
 
 # %% ../notebooks/08_app.ipynb #fd763cee
-def thumbnail(img: Image.Image, size: int=224) -> widgets.Image:
-    "`img` shrunk to fit `size` pixels, as a JPEG image widget."
-    im = img.copy()
-    im.thumbnail((size, size))
-    b = io.BytesIO()
-    im.save(b, 'JPEG', quality=85)
-    return widgets.Image(value=b.getvalue(), format='jpeg').add_class('cat-thumb')
+def thumbnail(img: Image.Image|bytes, size: int=224) -> widgets.Image:
+    "`img` shrunk to fit `size` pixels (or the JPEG bytes of a thumbnail already made), as an image widget."
+    jpeg = img if isinstance(img, bytes) else thumbnail_jpeg(img, size)
+    return widgets.Image(value=jpeg, format='jpeg').add_class('cat-thumb')
 
 def bars(top: list, confident: bool=True) -> list:
     "A row per `[label, probability]`: name, bar and percentage; the first green if `confident`, else orange."
@@ -54,7 +52,7 @@ def bars(top: list, confident: bool=True) -> list:
 _TILE = dict(border='1px solid #ddd', padding='8px', margin='8px 0', align_items='center', width='100%',
              max_width='760px')
 
-def result_tile(name: str, img: Image.Image, res: dict, n_classes: int) -> widgets.HBox:
+def result_tile(name: str, img: Image.Image|bytes, res: dict, n_classes: int) -> widgets.HBox:
     "The tile of one photo: thumbnail, file name, verdict and bars."
     sentence = html.escape(verdict(res, n_classes))
     text = widgets.VBox([widgets.HTML(f'<b>{html.escape(name)}</b>'),
@@ -152,9 +150,26 @@ def page(self: App) -> widgets.VBox:
                                                     self.s.unknown_threshold)).add_class('cat-about')
     return widgets.VBox([intro, self.upload, self.example_row, self.why, self.status, self.results, about])
 
+class _OneLine(logging.Formatter):
+    "A log record as one line, its exception named rather than traced."
+    def format(self, r: logging.LogRecord) -> str:
+        e = r.exc_info[1] if r.exc_info else None
+        exc = f' ({type(e).__name__}: {str(e)[:100]})' if e else ''
+        return f'cat-classifier page: {r.getMessage()}{exc}'
+
+def keep_errors_from_the_page():
+    "Errors of the page's widget channel (a `comm_open` for a widget it lacks) to the server's log, in one line."
+    # Unhandled, they reach Python's last-resort handler, whose stderr is the kernel's output: the browser's.
+    out = logging.StreamHandler(sys.__stderr__)
+    out.setFormatter(_OneLine())
+    for name in ('ipykernel.comm', 'Comm'):  # ipykernel's comm manager, and the `comm` package's
+        log = logging.getLogger(name)
+        log.handlers, log.propagate = [out], False
+
 @patch
 def show(self: App):
-    "Display the page (in a notebook, or in Voila)."
+    "Display the page (in a notebook, or in Voila), its widget channel's errors kept from the browser."
+    keep_errors_from_the_page()
     display(self.page)
 
 # %% ../notebooks/08_app.ipynb #2db9b76c
@@ -162,11 +177,12 @@ def show(self: App):
 def tile(self: App, name: str, data: bytes|memoryview) -> widgets.Widget:
     "The tile for one uploaded file: its prediction, or what is wrong with it."
     try:
-        # What is wrong with a file is said without troubling the model.
-        img = load_image(data, self.max_bytes)
-        res = self.client.predict(data, on_start=self._starting)
+        # What its header shows is wrong is said without troubling the model. The page decodes no photo: the
+        # model process does, once, no larger than it needs, and sends the thumbnail back.
+        check_image(data, self.max_bytes)
+        res = self.client.predict(data, on_start=self._starting, thumbnail=THUMBNAIL)
         if 'error' in res: return error_tile(name, res['error'])
-        return self._finish(result_tile(name, img, res, self.model_info['n_classes']), img, res)
+        return self._finish(result_tile(name, res.pop('thumbnail'), res, self.model_info['n_classes']), data, res)
     except InputError as e: return error_tile(name, str(e))
     except Exception as e:
         # A bug must not take the page down: the person gets a message, the server's terminal the traceback.
@@ -175,14 +191,24 @@ def tile(self: App, name: str, data: bytes|memoryview) -> widgets.Widget:
         return error_tile(name, f'something went wrong on our side ({type(e).__name__}): try another photo')
 
 @patch
-def _starting(self: App):
-    self.status.value = '<i>The model is starting: your verdict follows in a few seconds…</i>'
+def _starting(self: App, why: str='The model is starting'):
+    self.status.value = f'<i>{html.escape(why)}: your verdict follows in a few seconds…</i>'
+
+def close_widgets(w: widgets.Widget):
+    "Close `w` and every widget it holds (children, layout, style), so that the kernel forgets them all."
+    for key in w.keys:
+        v = getattr(w, key, None)
+        for o in (v if isinstance(v, (tuple, list)) else (v,)):
+            if isinstance(o, widgets.Widget): close_widgets(o)
+    w.close()
 
 @patch
 def _on_upload(self: App, change: dict):
     files = change['new']
     if not files: return  # our own reset, below
-    self.upload.disabled, self.results.children = True, ()
+    # The last upload's tiles leave the page: closed, or the kernel keeps their ~45 widgets as long as it runs.
+    old, (self.upload.disabled, self.results.children) = self.results.children, (True, ())
+    for w in old: close_widgets(w)
     try:
         for i, f in enumerate(files, 1):
             self.status.value = f'<i>Looking at {html.escape(f["name"])} ({i} of {len(files)})…</i>'
@@ -210,9 +236,8 @@ def read_examples(d: Path|str|None, labels: list) -> list[Example]:
 
 # %% ../notebooks/08_app.ipynb #57399536
 class Shown(NamedTuple):
-    "What a result tile keeps of its photo: the model's view (for 'why'), our JPEG if collecting, the answer."
-    view: Image.Image
-    keep: bytes|None
+    "What a result tile keeps of its photo: the uploaded bytes (read again only for 'why' or a correction), the answer."
+    data: bytes
     label: str
 
 def _jpeg(img: Image.Image) -> widgets.Image:
@@ -271,11 +296,10 @@ def try_example(self: App, ex: Example):
 
 # %% ../notebooks/08_app.ipynb #25d90ee1
 @patch
-def _finish(self: App, tile: widgets.HBox, img: Image.Image, res: dict) -> widgets.HBox:
+def _finish(self: App, tile: widgets.HBox, data: bytes|memoryview, res: dict) -> widgets.HBox:
     "The result `tile` with a place for its heatmap and, if collecting, the 'Wrong breed?' control."
-    size = int(self.model_info['card'].get('image_size') or 224)
-    keep = keepable(img, self.collector.collect_max_px) if self.collector else None
-    tile.cat_photo = Shown(why_view(img, size), keep, res['label'])
+    # The page decodes no photo to answer (the model process does): only 'why' and a correction read it again.
+    tile.cat_photo = Shown(bytes(data), res['label'])
     why = widgets.VBox(layout=widgets.Layout(display='none', margin='0 0 0 16px')).add_class('cat-why')
     tile.children += (why,)
     tile.layout.max_width = '980px'  # room for the heatmap beside the bars
@@ -290,7 +314,10 @@ def _explain(self: App, tile: widgets.HBox):
     box.layout.display = ''
     if box.children: return
     box.children = (widgets.HTML('<i>Looking for why…</i>'),)
-    try: ans = self.client.why(png_bytes(tile.cat_photo.view), on_start=self._starting)
+    size = int(self.model_info['card'].get('image_size') or 224)
+    try:
+        view = why_view(load_image(tile.cat_photo.data, self.max_bytes, size), size)
+        ans = self.client.why(png_bytes(view), on_start=self._starting)
     except InputError as e: ans = dict(error=str(e))
     except Exception as e:
         print(f'cat-classifier app: unexpected error on why:\n{traceback.format_exc()}', file=sys.__stderr__,
@@ -301,7 +328,7 @@ def _explain(self: App, tile: widgets.HBox):
         return
     note = ('<div style="max-width:224px;font-size:0.85em;color:#555">Warm: where hiding the photo changes '
             f'the answer ({html.escape(display_name(ans["label"]))}) most. The model sees this square.</div>')
-    img = overlay(tile.cat_photo.view, ans['heat'])
+    img = overlay(view, ans['heat'])
     img.thumbnail((224, 224))
     box.children = (_jpeg(img).add_class('cat-why-map'), widgets.HTML(note))
 
@@ -336,7 +363,9 @@ def _correction(self: App, tile: widgets.HBox) -> widgets.HBox:
 def _correct(self: App, tile: widgets.HBox, pick: widgets.Dropdown, send: widgets.Button, said: widgets.HTML):
     "Keep `tile`'s photo with the visitor's answer, and say so."
     try:
-        self.collector.keep(tile.cat_photo.keep, tile.cat_photo.label, pick.value)
+        px = self.collector.collect_max_px
+        keep = keepable(load_image(tile.cat_photo.data, self.max_bytes, px), px)
+        self.collector.keep(keep, tile.cat_photo.label, pick.value)
         name = display_name(pick.value)
         article = 'an' if name[0].lower() in 'aeiou' else 'a'
         what = 'not a cat' if pick.value == NOT_A_CAT else f'{article} {name}'

@@ -4,11 +4,11 @@
 
 # %% ../notebooks/12_host.ipynb #c3d4e5f6
 from __future__ import annotations
-import json, os, signal, socket, subprocess, sys, tempfile, time, webbrowser
+import json, os, signal, socket, subprocess, sys, tempfile, threading, time, webbrowser
 from pathlib import Path
 from .core import InputError, load_settings, upload_bytes
 from .app import COLLECT_ENV, MODEL_ENV, SETTINGS_ENV, UPLOAD_BATCH
-from .serve import RUNTIME_ENV, ModelClient
+from .serve import OWNER_ENV, RUNTIME_ENV, ModelClient, process_ended, process_token
 
 # %% auto #0
 __all__ = ['VOILA_TEMPLATE', 'POOL_SIZE', 'POOL_FILL_DELAY_S', 'voila_config', 'write_voila_template', 'jupyter_server_config',
@@ -144,6 +144,8 @@ def app_notebook() -> Path:
 
 def _check_port(ip: str, port: int):
     with socket.socket() as s:
+        # As Tornado binds: the connections of an app that just ended (TIME_WAIT) do not keep the port from us.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try: s.bind((ip, port))
         except OSError:
             raise InputError(f'port {port} on {ip} is in use (another app running?): stop it '
@@ -152,7 +154,7 @@ def _check_port(ip: str, port: int):
 # %% ../notebooks/12_host.ipynb #283a05dd
 def _voila_command(nb: Path, port: int, ip: str, conf_dir: Path) -> list:
     "Voila on `nb`, configured by the `voila.json` in `conf_dir`, which also holds its connection files."
-    return [sys.executable, '-m', 'voila', str(nb), f'--port={port}', f'--Voila.ip={ip}', '--no-browser',
+    return [sys.executable, '-c', _VOILA, str(nb), f'--port={port}', f'--Voila.ip={ip}', '--no-browser',
             f'--Voila.config_file_paths={conf_dir}', f'--Voila.connection_dir_root={conf_dir}']
 
 def _wait_listening(proc: subprocess.Popen, ip: str, port: int, timeout: float) -> bool:
@@ -173,6 +175,42 @@ def _collect_dir(d: Path|str) -> Path:
         raise InputError(f'cannot collect photos in {d} ({e.strerror}): pass a folder you can '
                          'write to') from None
 
+# %% ../notebooks/12_host.ipynb #f1a2b3c2
+_VOILA = 'from cat_classifier.host import _voila_main; _voila_main()'
+
+def _stop_when_ended(owner: str):
+    "Stop this Voila as SIGTERM does (its kernels shut down) once the app `owner` (a process token) has ended."
+    while not process_ended(owner): time.sleep(0.5)
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(30)
+    os._exit(1)  # Voila did not stop: its kernels notice that their parent has gone, and end too
+
+def _voila_main():
+    "Voila as `serve_app` runs it: it stops when the app that started it ends, and says 404 where Voila says 500."
+    import tornado.web
+    from jupyter_server.utils import url_path_join
+    from voila.app import Voila
+    from voila.static_file_handler import TemplateStaticFileHandler
+    class NotFound(tornado.web.RequestHandler):
+        def prepare(self): raise tornado.web.HTTPError(404)
+    class TemplateStatic(TemplateStaticFileHandler):
+        "Voila's handler for its templates' files; a path that is not one of them is a 404 (it raised)."
+        def parse_url_path(self, path):
+            try: return super().parse_url_path(path)
+            except (AssertionError, ValueError): raise tornado.web.HTTPError(404) from None
+        @classmethod
+        def get_absolute_path(cls, root, path):
+            try: return super().get_absolute_path(root, path)
+            except (AssertionError, ValueError): raise tornado.web.HTTPError(404) from None
+    class AppVoila(Voila):
+        def init_handlers(self) -> list:
+            swap = lambda h: (h[0], TemplateStatic, *h[2:]) if h[1] is TemplateStaticFileHandler else h
+            gone = [(url_path_join(self.server_url, p), NotFound) for p in ('/login', '/logout')]
+            return gone + [swap(h) for h in super().init_handlers()]
+    if owner := os.environ.get(OWNER_ENV):
+        threading.Thread(target=_stop_when_ended, args=(owner,), daemon=True).start()
+    AppVoila.launch_instance(sys.argv[1:])
+
 # %% ../notebooks/12_host.ipynb #cd9ab6da
 def serve_app(port: int=8866, open_browser: bool=False, model: Path|str|None=None,
               settings: Path|str|None=None,
@@ -186,6 +224,8 @@ def serve_app(port: int=8866, open_browser: bool=False, model: Path|str|None=Non
     refill = s.get('pool_fill_delay_s', POOL_FILL_DELAY_S) if pool_fill_delay_s is None else pool_fill_delay_s
     nb = app_notebook()
     _check_port(ip, port)
+    # Voila, its kernels and every model process stop by themselves once this process ends, however it ends.
+    os.environ[OWNER_ENV] = process_token(os.getpid())
     env = os.environ | {MODEL_ENV: str(model)}
     if settings: env[SETTINGS_ENV] = str(Path(settings).resolve())
     if collect: env[COLLECT_ENV] = str(_collect_dir(collect))
@@ -210,11 +250,11 @@ def serve_app(port: int=8866, open_browser: bool=False, model: Path|str|None=Non
 
 # %% ../notebooks/12_host.ipynb #dcb8ddf8
 def _supervise(proc: subprocess.Popen, ip: str, port: int, open_browser: bool, ready_timeout: float) -> int:
-    "Announce the app once it listens, wait for Ctrl-C or SIGTERM, then stop Voila and its kernels."
+    "Announce the app once it listens, wait for Ctrl-C, SIGTERM or SIGHUP, then stop Voila and its kernels."
     def _term(signum, frame): raise KeyboardInterrupt
     # SIGINT too: a process started in the background inherits SIGINT ignored, and then Python installs no
-    # Ctrl-C handler.
-    try: old = {s: signal.signal(s, _term) for s in (signal.SIGTERM, signal.SIGINT)}
+    # Ctrl-C handler. SIGHUP: the terminal window was closed.
+    try: old = {s: signal.signal(s, _term) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
     except ValueError: old = {}  # not the main thread: signals are left as they were
     url = f'http://{ip}:{port}/'
     try:

@@ -4,19 +4,24 @@
 
 # %% ../notebooks/10_images.ipynb #c2e3f4a5
 from __future__ import annotations
-import io, re, warnings
+import ctypes, io, re, threading, warnings
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 from .core import InputError, upload_bytes
 
 # %% auto #0
-__all__ = ['FORMATS', 'USE_FORMATS', 'MAX_PIXELS', 'to_rgb', 'load_image', 'display_name', 'centre_square']
+__all__ = ['FORMATS', 'USE_FORMATS', 'MAX_PIXELS', 'READ_SIDE', 'to_rgb', 'decode_bytes', 'DecodeBudget', 'return_freed_memory',
+           'load_image', 'check_image', 'display_name', 'centre_square', 'thumbnail_jpeg']
 
 # %% ../notebooks/10_images.ipynb #c61dafcf
 FORMATS = ('JPEG', 'PNG', 'WEBP', 'GIF', 'BMP', 'TIFF')  # Pillow's JPEG reader also opens MPO
 USE_FORMATS = 'use JPEG, PNG, WebP, GIF, BMP or TIFF'
 MAX_PIXELS = 50_000_000  # more than any phone photo at its default setting; about 150 MB once decoded
+# Photos are read no smaller than this on their shorter side: one under twice this decodes whole, as the web page
+# (`export --web`) decodes it, so that `predict`, the app and the page see the same pixels; a phone photo shrinks.
+READ_SIDE = 1024
 
 def _size(n: int) -> str:
     "`n` bytes, as people read a file size."
@@ -64,7 +69,7 @@ def _too_many_pixels(px: int, size: tuple|None=None) -> InputError:
                       'megapixel limit: shrink it and send it again')
 
 def _open(data: bytes) -> Image.Image:
-    "Decode `data` as one of `FORMATS`, refusing too many pixels before the pixels are decoded."
+    "`data` opened as one of `FORMATS`, its header read, too many pixels refused; no pixel decoded yet."
     with warnings.catch_warnings():
         # Pillow only warns between its limit and twice that; a warning is as bad as an error here.
         warnings.simplefilter('error', Image.DecompressionBombWarning)
@@ -74,7 +79,6 @@ def _open(data: bytes) -> Image.Image:
             m = re.search(r'\((\d+) pixels\)', str(e))  # Pillow refused first: its message has the count
             raise _too_many_pixels(int(m[1]) if m else 10**10) from None
     if im.width * im.height > MAX_PIXELS: raise _too_many_pixels(im.width * im.height, im.size)
-    im.load()
     return im
 
 # %% ../notebooks/10_images.ipynb #3bbd15bb
@@ -90,8 +94,90 @@ def to_rgb(im: Image.Image) -> Image.Image:
         im = Image.alpha_composite(Image.new('RGBA', im.size, 'white'), im.convert('RGBA'))
     return im.convert('RGB')
 
+# %% ../notebooks/10_images.ipynb #d1e2c0a2
+# Pillow's WebP reader holds the decoded picture four times over (measured: 748 MB for 49 megapixels).
+_COPIES = {'WEBP': 4}
+
+def _bytes_per_pixel(mode: str) -> int:
+    "What Pillow keeps in memory per pixel of `mode`: 1 byte for 8-bit single bands, 2 for 16 bits, else 4."
+    return 1 if mode in ('1', 'L', 'P') else 2 if mode.startswith('I;16') else 4
+
+def _converted_first(mode: str) -> bool:
+    "Whether a picture of `mode` is converted, at full size, before it can be shrunk (4 more bytes a pixel)."
+    return mode in ('P', '1') or mode.startswith('I;16')
+
+def _jpeg_scale(im: Image.Image, side: int) -> int:
+    "The scale (1, 2, 4 or 8) libjpeg decodes the JPEG `im` at for `side`: Pillow's `draft` picks it so."
+    if not side or im.format not in ('JPEG', 'MPO'): return 1
+    return next((s for s in (8, 4, 2) if min(im.width // side, im.height // side) >= s), 1)
+
+def decode_bytes(im: Image.Image, side: int=0) -> int:
+    "About the most memory that reading the opened `im` for `side` (0: at full size) holds at once, in bytes."
+    s = _jpeg_scale(im, side)
+    w, h = -(-im.width // s), -(-im.height // s)
+    f = max(1, min(w, h) // side) if side else 1
+    # The shrunk copy, converted to 8-bit RGB (through float64 for pictures of more than 8 bits), and a copy.
+    work = (w // f + 1) * (h // f + 1) * (24 if im.mode.startswith('I') or im.mode == 'F' else 8)
+    # A progressive JPEG keeps every DCT coefficient of the whole picture until its last scan, at any scale.
+    coefficients = 0
+    if s > 1 and im.info.get('progressive'):  # 2 bytes a sample; colour is often sampled at half the size
+        layers = getattr(im, 'layer', None) or [(0, 1, 1, 0)] * len(im.getbands())
+        hs, vs = max(l[1] for l in layers), max(l[2] for l in layers)
+        coefficients = sum(2 * im.width * im.height * l[1] * l[2] // (hs * vs) for l in layers)
+    per_pixel = _bytes_per_pixel(im.mode) * _COPIES.get(im.format, 1)
+    per_pixel += 4 if f >= 2 and _converted_first(im.mode) else 0
+    return w * h * per_pixel + work + coefficients
+
+# %% ../notebooks/10_images.ipynb #d1e2c0a3
+class DecodeBudget:
+    "At most `total` bytes of decoding at once; a quarter is kept for small decodes, so one never waits long."
+    def __init__(self, total: int):
+        self.total, self.used, self._changed = total, 0, threading.Condition()
+
+    @contextmanager
+    def hold(self, n: int):
+        "Wait until `n` bytes fit (more than three quarters of the total counts as three quarters); hold them."
+        n = min(n, self.total * 3 // 4)
+        with self._changed:
+            self._changed.wait_for(lambda: self.used + n <= self.total)
+            self.used += n
+        try: yield
+        finally:
+            with self._changed:
+                self.used -= n
+                self._changed.notify_all()
+
+def return_freed_memory():
+    "Have glibc give blocks of 1 MB or more back to the system when they are freed (elsewhere: nothing to do)."
+    # glibc raises its threshold for that to the size of the last block freed, and each thread keeps an arena:
+    # ten 49-MP PNGs decoded by ten threads, two at a time, then held 1.5 GB at their peak instead of 0.38 GB.
+    try: ctypes.CDLL(None).mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD, which also stops its raising
+    except (AttributeError, OSError): pass
+
+# %% ../notebooks/10_images.ipynb #d1e2c0a4
+def _decoded(im: Image.Image, side: int) -> Image.Image:
+    "The pixels of the opened `im`, shrunk to no less than `side` on its shorter side (0: all of them)."
+    if side and _jpeg_scale(im, side) > 1: im.draft('RGB', (side, side))
+    im.load()
+    f = min(im.size) // side if side else 1
+    if f >= 2:
+        mode = im.mode
+        # Palette and 1-bit pictures cannot be averaged: their colours first. Pillow averages 32-bit integers,
+        # not 16-bit ones: widened, then narrowed again, so that `to_rgb` still scales them as 16 bits.
+        if _converted_first(mode): im = to_rgb(im) if mode in ('P', '1') else im.convert('I')
+        im = im.reduce(f)
+        if mode.startswith('I;16'): im = im.convert('I;16')
+    return im
+
+def _too_large(im: Image.Image, cost: int, total: int) -> InputError:
+    "The message for a picture that decoding would take more than `total` bytes for (`cost`)."
+    px = im.width * im.height * total // cost  # the most pixels of this format and kind that fit
+    return InputError(f'the image is {im.width}×{im.height} pixels, more than this app decodes at once in '
+                      f'{im.format} ({px/1e6:.0f} megapixels): shrink it, or send it as JPEG')
+
 # %% ../notebooks/10_images.ipynb #4dbf52cf
-def load_image(src: bytes|memoryview|Path|str, max_bytes: int|None=None) -> Image.Image:
+def load_image(src: bytes|memoryview|Path|str, max_bytes: int|None=None, side: int=0,
+               budget: DecodeBudget|None=None) -> Image.Image:
     "An upright 8-bit RGB image from a file or its bytes (at most `max_bytes`, 0: any), or an `InputError`."
     if max_bytes is None: max_bytes = upload_bytes()  # settings.ini's max_upload_mb
     data = _read_bytes(src, max_bytes)
@@ -100,10 +186,14 @@ def load_image(src: bytes|memoryview|Path|str, max_bytes: int|None=None) -> Imag
             # Pillow's notes on the damage it works around: the image reads, or it raises.
             warnings.simplefilter('ignore')
             im = _open(data)
-            # A damaged orientation tag should not cost the photo: keep it as it was stored.
-            try: im = ImageOps.exif_transpose(im)
-            except Exception: pass
-            return to_rgb(im)
+            cost = decode_bytes(im, side)
+            if budget and cost > budget.total: raise _too_large(im, cost, budget.total)
+            with budget.hold(cost) if budget else nullcontext():
+                im = _decoded(im, side)
+                # A damaged orientation tag should not cost the photo: keep it as it was stored.
+                try: im = ImageOps.exif_transpose(im)
+                except Exception: pass
+                return to_rgb(im)
     except InputError: raise
     # Pillow's parsers raise many kinds of exception on broken files (OSError, ValueError, SyntaxError,
     # struct.error, ...): every one of them means the same thing to the person who sent the file.
@@ -113,6 +203,18 @@ def load_image(src: bytes|memoryview|Path|str, max_bytes: int|None=None) -> Imag
                              'whole file again') from None
         detail = f' ({str(e).splitlines()[0][:80]})' if str(e) else ''
         raise InputError(f'the image is damaged and cannot be read{detail}: send another copy') from None
+
+def check_image(src: bytes|memoryview|Path|str, max_bytes: int|None=None) -> tuple[int, int]:
+    "The size of the image in `src` from its header alone, or the `InputError` that `load_image` would give."
+    if max_bytes is None: max_bytes = upload_bytes()
+    data = _read_bytes(src, max_bytes)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            return _open(data).size
+    except InputError: raise
+    except Exception:  # a header too damaged to read
+        raise InputError('the image is damaged and cannot be read: send another copy') from None
 
 # %% ../notebooks/10_images.ipynb #35fc71c1
 def display_name(label: str) -> str:
@@ -126,3 +228,12 @@ def centre_square(img: Image.Image, size: int) -> Image.Image:
     s = min(w, h)
     l, t = (w - s)//2, (h - s)//2
     return img.crop((l, t, l + s, t + s)).resize((size, size), Image.BILINEAR)
+
+# %% ../notebooks/10_images.ipynb #d1e2c0b1
+def thumbnail_jpeg(img: Image.Image, size: int=224) -> bytes:
+    "`img` shrunk to fit `size` pixels, as JPEG bytes: what the page shows of a photo."
+    im = img.copy()
+    im.thumbnail((size, size))
+    b = io.BytesIO()
+    im.save(b, 'JPEG', quality=85)
+    return b.getvalue()

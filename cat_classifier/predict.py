@@ -180,8 +180,10 @@ def predict_files(learn: Learner, files: Iterable[Path|str], k: int=3, unknown_t
                   bs: int=8, workers: int=4) -> Iterator[dict]:
     "`predict_images`' answer and `file` for each of `files`, or `{file, error}` for one that cannot be read."
     tfm = direct_tfm(learn)
+    # Decoded no larger than both models need (a JPEG by libjpeg), as the app's model process reads a photo.
+    side = max(tfm[0], get_backbone(GATE).size, READ_SIDE) if tfm else 0
     def read(f):
-        try: return f, _prepare(load_image(f, max_bytes), tfm)
+        try: return f, _prepare(load_image(f, max_bytes, side), tfm)
         except InputError as e: return f, e
     for chunk in chunked(_read_ahead(read, files, workers, 2*bs), bs):
         ok = [p for _, p in chunk if not isinstance(p, InputError)]

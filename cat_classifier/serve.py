@@ -4,20 +4,21 @@
 
 # %% ../notebooks/11_serve.ipynb #29553320
 from __future__ import annotations
-import ctypes, fcntl, hashlib, hmac, json, os, queue, secrets, shutil, signal, socket, stat, struct, subprocess
-import sys, tempfile, threading, time
+import base64, ctypes, fcntl, hashlib, hmac, json, os, queue, secrets, select, shutil, signal, socket, stat
+import struct, subprocess, sys, tempfile, threading, time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 from fastcore.basics import patch
 from . import __version__
 from .core import InputError, atomic_write, file_sha256, load_settings, settings_for, upload_bytes
-from .images import load_image
+from .images import READ_SIDE, DecodeBudget, load_image, return_freed_memory, thumbnail_jpeg
 from .runtime import Runtime
 from .explain import why_answer
 
 # %% auto #0
-__all__ = ['RUNTIME_ENV', 'MODEL_IDLE_S', 'runtime_dir', 'ModelServer', 'main', 'ModelNotRunning', 'ModelClient']
+__all__ = ['RUNTIME_ENV', 'MODEL_IDLE_S', 'REQUEST_S', 'THUMBNAIL', 'OWNER_ENV', 'ALIVE_S', 'ANSWER_S', 'runtime_dir',
+           'ModelServer', 'process_token', 'process_ended', 'main', 'ModelNotRunning', 'ModelHung', 'ModelClient']
 
 # %% ../notebooks/11_serve.ipynb #f17c0ead
 RUNTIME_ENV = 'CAT_CLASSIFIER_RUNTIME'
@@ -43,25 +44,38 @@ def runtime_dir(model: Path|str, settings: Path|str|None=None, base: Path|str|No
 def _send(sock: socket.socket, data: bytes):
     sock.sendall(struct.pack('>I', len(data)) + data)
 
-def _recv_exactly(sock: socket.socket, n: int) -> bytes:
+def _recv_exactly(sock: socket.socket, n: int, end: float|None=None) -> bytes:
+    "`n` bytes from `sock`, all of them before the `time.monotonic()` `end` if one is given."
     buf = bytearray()
     while len(buf) < n:
+        # The deadline is for the whole message: a client sending a byte a minute cannot hold a thread.
+        if end is not None: sock.settimeout(max(end - time.monotonic(), 1e-3))
         chunk = sock.recv(min(n - len(buf), 1 << 20))
         if not chunk: raise ConnectionError('the other side closed the connection')
         buf += chunk
     return bytes(buf)
 
-def _recv(sock: socket.socket, max_len: int) -> bytes:
-    n = struct.unpack('>I', _recv_exactly(sock, 4))[0]
+def _recv(sock: socket.socket, max_len: int, end: float|None=None) -> bytes:
+    n = struct.unpack('>I', _recv_exactly(sock, 4, end))[0]
     if n > max_len: raise ConnectionError(f'a message of {n} bytes, more than the {max_len} allowed')
-    return _recv_exactly(sock, n)
+    return _recv_exactly(sock, n, end)
 
 # %% ../notebooks/11_serve.ipynb #af42c08f
+REQUEST_S = 60  # the most a client may take to send one whole request
+THUMBNAIL = 224  # the largest thumbnail, in pixels, that a `predict` request may ask for
+
+def _log(msg: str):
+    "One line in the model process's log (its standard error)."
+    print(f'cat-classifier model process: {msg}', file=sys.stderr, flush=True)
+
 class ModelServer:
     "Answer `card` and `predict` requests for `model` (a `Runtime`) on the Unix socket in `rundir`."
     def __init__(self, model, rundir: Path, unknown_threshold: float=0.5, cat_threshold: float=0.1,
-                 max_bytes: int|None=None, bs: int=16):
+                 max_bytes: int|None=None, bs: int=16, decode_mb: float=400, request_s: float=REQUEST_S):
         self.model, self.dir, self.max_bytes, self.bs = model, Path(rundir), max_bytes or upload_bytes(), bs
+        # Photos are decoded no larger than the model's input (and the page's thumbnail): `images.load_image`.
+        self.side = max(model.size, model.gate_size, THUMBNAIL, READ_SIDE) if isinstance(model, Runtime) else 0
+        self.budget, self.request_s = DecodeBudget(int(decode_mb * 2**20)), request_s
         self.unknown_threshold, self.cat_threshold = unknown_threshold, cat_threshold
         self.jobs, self.last, self.stopping = queue.Queue(), time.monotonic(), threading.Event()
         self.secret = secrets.token_hex(32).encode()
@@ -75,25 +89,32 @@ class ModelServer:
 # %% ../notebooks/11_serve.ipynb #bf915743
 @patch
 def _handle(self: ModelServer, conn: socket.socket):
-    "One request: check the secret, then answer `card` or queue a `predict`."
+    "One request: check the secret, then answer `card` or queue a `predict`; a failure closes it, in one line."
     with conn:
         try:
-            conn.settimeout(60)
-            if not hmac.compare_digest(_recv(conn, 256), self.secret):
+            end = time.monotonic() + self.request_s
+            if not hmac.compare_digest(_recv(conn, 256, end), self.secret):
                 return _send(conn, b'{"error": "refused"}')
-            req = json.loads(_recv(conn, 4096))
+            req = json.loads(_recv(conn, 4096, end))
             if not isinstance(req, dict): raise ValueError('a request is a JSON object')
             self.last = time.monotonic()
             if req.get('op') == 'card':
                 info = dict(card=self.model.card, n_classes=len(self.model.vocab))
                 return _send(conn, json.dumps(info).encode())
-            try: img = load_image(_recv(conn, self.max_bytes + 1024), self.max_bytes)
+            data = _recv(conn, self.max_bytes + 1024, end)
+            try: img = load_image(data, self.max_bytes, self.side, self.budget)
             except InputError as e: return _send(conn, json.dumps(dict(error=str(e))).encode())
+            del data
             if req.get('op') == 'why': return _send(conn, json.dumps(why_answer(self.model, img)).encode())
             done = queue.Queue(1)
             self.jobs.put((img, done))
-            _send(conn, json.dumps(done.get()).encode())
-        except (OSError, ConnectionError, ValueError): pass  # a client that went away or spoke nonsense
+            res = done.get()
+            if 'error' not in res and (size := min(int(req.get('thumbnail') or 0), THUMBNAIL)) > 0:
+                res = res | dict(thumbnail=base64.b64encode(thumbnail_jpeg(img, size)).decode())
+            conn.settimeout(self.request_s)
+            _send(conn, json.dumps(res).encode())
+        # A client that went away, took too long or spoke nonsense (even `[` * 4000: a RecursionError).
+        except Exception as e: _log(f'a request was closed: {type(e).__name__}: {str(e)[:120]}')
 
 # %% ../notebooks/11_serve.ipynb #9f295e92
 @patch
@@ -108,7 +129,7 @@ def _predict_loop(self: ModelServer):
             res = self.model.predict_images([im for im, _ in batch], 3, self.unknown_threshold,
                                              self.cat_threshold, self.bs)
         except Exception as e:
-            print(f'cat-classifier model process: prediction failed: {e!r}', file=sys.stderr, flush=True)
+            _log(f'prediction failed: {e!r}')
             res = [dict(error=f'something went wrong on our side ({type(e).__name__}): try '
                               'another photo')] * len(batch)
         for (_, done), r in zip(batch, res): done.put(r)
@@ -116,8 +137,8 @@ def _predict_loop(self: ModelServer):
 
 # %% ../notebooks/11_serve.ipynb #68a406e1
 @patch
-def serve(self: ModelServer, idle_s: float):
-    "Answer requests until `idle_s` seconds pass without one, SIGTERM, or the socket file goes or is replaced."
+def serve(self: ModelServer, idle_s: float, owner: str|None=None):
+    "Answer until `idle_s` s pass without a request, SIGTERM, the socket is replaced or `owner` (a token) ends."
     for f in (self._predict_loop, self._accept_loop): threading.Thread(target=f, daemon=True).start()
     try: signal.signal(signal.SIGTERM, lambda *a: self.stopping.set())
     except ValueError: pass  # not the main thread (in a notebook's example)
@@ -125,6 +146,7 @@ def serve(self: ModelServer, idle_s: float):
         try: mine = (self.dir/'sock').stat().st_ino == self.ino
         except OSError: mine = False
         if not mine or (self.jobs.empty() and time.monotonic() - self.last > idle_s): break
+        if owner and process_ended(owner): break  # the app that runs us is gone (killed, its terminal closed)
     # Under the start lock: a page that finds the socket gone starts a new process, never one that is leaving.
     with _locked(self.dir/'lock', timeout=10):
         try:
@@ -137,7 +159,30 @@ def _accept_loop(self: ModelServer):
     while True:
         try: conn, _ = self.sock.accept()
         except OSError: return  # closed: the process is stopping
-        threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+        try: threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+        except RuntimeError as e:  # no thread to be had (a crowd of hung clients): this one is closed
+            conn.close()
+            _log(f'a request was closed: {e}')
+
+# %% ../notebooks/11_serve.ipynb #e5f6a7b2
+OWNER_ENV = 'CAT_CLASSIFIER_OWNER'
+
+def process_token(pid: int) -> str:
+    "`pid` and when it started (on Linux): what `process_ended` checks against."
+    try: started = Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()[19]
+    except (OSError, IndexError): started = ''
+    return f'{pid}:{started}'
+
+def process_ended(token: str) -> bool:
+    "Whether the process of `token` (from `process_token`) has ended: gone, a zombie, or its pid given again."
+    pid = int(token.split(':')[0])
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return True
+    except PermissionError: pass
+    try:
+        if Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()[0] == 'Z': return True
+    except (OSError, IndexError): pass
+    return process_token(pid) != token
 
 # %% ../notebooks/11_serve.ipynb #79de1385
 @contextmanager
@@ -209,6 +254,7 @@ def main(model: str, settings: str|None=None) -> int:
     import warnings
     warnings.simplefilter('ignore')  # fastai's note about pickles is for developers: the sha256 was checked
     d, s = runtime_dir(model, settings), load_settings(settings or None)
+    return_freed_memory()  # photos decoded in many threads: their memory goes back once they are read
     (d/'error').unlink(missing_ok=True)
     try:
         from PIL import Image
@@ -220,41 +266,72 @@ def main(model: str, settings: str|None=None) -> int:
     atomic_write(d/'pid', str(os.getpid()))  # before the socket: whoever it answers finds this pid
     srv = ModelServer(served, d, max_bytes=upload_bytes(s.max_upload_mb), **settings_for(ModelServer, s))
     print(f'cat-classifier model process {os.getpid()}: serving {model} at {d/"sock"}', flush=True)
-    srv.serve(s.get('model_idle_s', MODEL_IDLE_S))
+    srv.serve(s.get('model_idle_s', MODEL_IDLE_S), os.environ.get(OWNER_ENV))
     return 0
 
 # %% ../notebooks/11_serve.ipynb #0fcccac5
 class ModelNotRunning(ConnectionError): "No model process answers on the socket."
+class ModelHung(ModelNotRunning):
+    "The model process `pid` took a request but no longer answers even `card`."
+    def __init__(self, pid: int|None):
+        super().__init__(f'the model process {pid} stopped answering')
+        self.pid = pid
+
+def _peer_pid(s: socket.socket) -> int|None:
+    "The pid of the process listening at the other end of the Unix socket `s` (Linux), however it is now."
+    try: return struct.unpack('3i', s.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[0]
+    except (AttributeError, OSError): return None
+
+ALIVE_S = 5  # a model process that does not answer `card` within this is hung: its handlers do nothing else
+ANSWER_S = 120  # the most a prediction may take, waiting behind others, before the page is told to try again
 
 class ModelClient:
     "Ask the model process for `model` (started if needed) for its card or a prediction."
     def __init__(self, model: Path|str, settings: Path|str|None=None, base: Path|str|None=None,
-                 start_timeout: float=300):
+                 start_timeout: float=300, alive_s: float=ALIVE_S, answer_s: float=ANSWER_S):
         self.model = str(Path(model).resolve())
         self.settings = str(Path(settings).resolve()) if settings else None
         self.base = str(Path(base or os.environ.get(RUNTIME_ENV) or runtime_dir(model).parent).resolve())
         self.dir, self.start_timeout = runtime_dir(self.model, self.settings, self.base), start_timeout
+        self.alive_s, self.answer_s = alive_s, answer_s
 
     def _ask(self, req: dict, data: bytes=b'') -> dict:
         try:
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-                s.settimeout(120)
+                s.settimeout(self.alive_s)
                 s.connect(str(self.dir/'sock'))
                 _send(s, (self.dir/'secret').read_bytes())
                 _send(s, json.dumps(req).encode())
-                if req['op'] != 'card': _send(s, bytes(data))
-                return json.loads(_recv(s, 1 << 24))
+                if req['op'] != 'card':  # a prediction or a 'why': the image follows
+                    _send(s, bytes(data))
+                    self._wait_answer(s, _peer_pid(s))
+                # A live process answers `card` at once, and a prediction's answer, once it starts, whole.
+                return json.loads(_recv(s, 1 << 24, time.monotonic() + self.alive_s))
+        except ModelHung: raise
         except (FileNotFoundError, ConnectionError, socket.timeout) as e:
             raise ModelNotRunning(str(e)) from None
+
+# %% ../notebooks/11_serve.ipynb #e5f6a7b4
+@patch
+def _wait_answer(self: ModelClient, s: socket.socket, pid: int|None):
+    "Wait until a prediction's answer starts to arrive on `s`, checking every `alive_s` that the process lives."
+    end = time.monotonic() + self.answer_s
+    while not select.select([s], [], [], self.alive_s)[0]:
+        # A prediction may wait behind a crowd's; a process that no longer answers `card` never will.
+        if not self.running(): raise ModelHung(pid)
+        if time.monotonic() > end:
+            raise InputError(f'the model is busy (no answer in {self.answer_s:g} s): try again in a minute')
 
 # %% ../notebooks/11_serve.ipynb #514ba6df
 @patch
 def ask(self: ModelClient, req: dict, data: bytes=b'', on_start: Callable|None=None) -> dict:
-    "The model process's answer to `req` (with `data`), starting the process first if none answers."
+    "The model process's answer to `req` (with `data`), starting one first if none answers; `on_start(why)`."
+    hung = None
     try: return self._ask(req, data)
-    except ModelNotRunning: pass
-    if on_start: on_start()
-    self.start()
+    except ModelHung as e: why, hung = 'The model stopped answering: starting it again', e.pid
+    except ModelNotRunning: why = 'The model is starting'
+    if on_start: on_start(why)
+    self.start(hung)
     return self._ask(req, data)
 
 @patch
@@ -263,9 +340,13 @@ def card(self: ModelClient) -> dict:
     return self.ask(dict(op='card'))
 
 @patch
-def predict(self: ModelClient, data: bytes|memoryview, on_start: Callable|None=None) -> dict:
-    "The prediction for the image bytes `data`, as `predict_image` gives it, or `{error}`."
-    return self.ask(dict(op='predict'), data, on_start)
+def predict(self: ModelClient, data: bytes|memoryview, on_start: Callable|None=None,
+            thumbnail: int=0) -> dict:
+    "The prediction for the image bytes `data`, as `predict_image` gives it, or `{error}`; `thumbnail`: JPEG."
+    req = dict(op='predict', thumbnail=thumbnail) if thumbnail else dict(op='predict')
+    res = self.ask(req, data, on_start)
+    if 'thumbnail' in res: res['thumbnail'] = base64.b64decode(res['thumbnail'])
+    return res
 
 # %% ../notebooks/11_serve.ipynb #ae90acf8
 @patch
@@ -282,11 +363,32 @@ def running(self: ModelClient) -> bool:
         return True
     except ModelNotRunning: return False
 
+def _serving(pid: int, model: str) -> bool:
+    "Whether `pid` is a model process for `model` (on Linux; without /proc, the pid file is trusted)."
+    try: cmd = Path(f'/proc/{pid}/cmdline').read_bytes()
+    except OSError: return not Path('/proc/self').exists()
+    return b'cat_classifier.serve import main' in cmd and model.encode() in cmd.split(b'\0')
+
 @patch
-def start(self: ModelClient):
-    "Start the model process unless one answers; wait until it does, or raise an `InputError` saying why not."
+def _end(self: ModelClient, pid: int, wait_s: float=5):
+    "Kill the model process `pid`, which no longer answers, and wait a little for it to be gone."
+    print(f'cat-classifier: the model process {pid} stopped answering: it is replaced', file=sys.__stderr__,
+          flush=True)
+    try: os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError: return
+    end = time.monotonic() + wait_s
+    while time.monotonic() < end and not _ended(pid): time.sleep(0.05)
+
+@patch
+def start(self: ModelClient, hung: int|None=None):
+    "Start the model process unless one answers (`hung`: the pid of one that stopped); wait till it does, or raise."
     with _locked(self.dir/'lock', self.start_timeout):
-        if self.running(): return
+        try: pid = int((self.dir/'pid').read_text())
+        except (OSError, ValueError): pid = None
+        # The pid file still names the hung process: nobody has replaced it, and it will not answer. Else ask.
+        if not (hung and pid == hung) and self.running(): return
+        # Whatever the pid file names does not answer (hung, stopped): exactly one page, this one, ends it.
+        if pid and _serving(pid, self.model): self._end(pid)
         (self.dir/'error').unlink(missing_ok=True)
         code = 'import sys; from cat_classifier.serve import main; sys.exit(main(*sys.argv[1:]))'
         with open(self.dir/'log', 'ab') as log:

@@ -72,3 +72,29 @@ def kernel_pids(log: Path) -> list:
         except OSError: continue
         if m[1] in cmd and 'ipykernel' in cmd: pids.append(int(p.name))
     return pids
+
+
+def toy_runtime_model(dest: Path, base: Path, settings: Path|None=None) -> Path:
+    "A model file whose model process (for `settings`, under `base`) starts from a kept toy runtime in a second: no torch, no training."
+    from cat_classifier.runtime import Runtime
+    from cat_classifier.serve import ModelClient, _source
+    from cat_classifier.testing import toy_graphs
+    dest.mkdir(parents=True, exist_ok=True)
+    model = dest/'toy.pkl'
+    model.write_bytes(b'never unpickled: the kept runtime stands for it')
+    card = dict(categories=['blue_triangle', 'green_square', 'red_circle'], backbone='toy', image_size=64)
+    model.with_suffix('.json').write_text(json.dumps(card))
+    kept = ModelClient(model, settings, base=base).dir/'runtime'
+    Runtime(*toy_graphs(), card['categories'], 64, 224, card).save(kept)
+    (kept/'source').write_text(_source(str(model)))
+    return model
+
+
+def peak_mb(pid: int) -> float:
+    "The most memory (resident) the process `pid` has held since it started, in MB."
+    return int(re.search(r'VmHWM:\s+(\d+)', Path(f'/proc/{pid}/status').read_text())[1]) / 1024
+
+
+def rss_mb(pid: int) -> float:
+    "The memory (resident) the process `pid` holds now, in MB."
+    return int(re.search(r'VmRSS:\s+(\d+)', Path(f'/proc/{pid}/status').read_text())[1]) / 1024
