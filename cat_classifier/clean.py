@@ -12,14 +12,20 @@ import fastai.vision.widgets as fastai_widgets
 from fastai.vision.widgets import ImageClassifierCleaner, ImagesCleaner, Dropdown, VBox
 from IPython.display import display
 from PIL import Image, ImageDraw, ImageFont, ImageOps
+import torch.nn.functional as F
+from fastprogress.fastprogress import progress_bar
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+from .backbones import GATE, imagenet_input, imagenet_model
 from .core import InputError, atomic_path, atomic_write, file_sha256
 from .data import in_valid
-from .evaluate import file_losses
+from .runtime import CAT_CLASSES, CAT_THRESHOLD
 
 # %% auto #0
-__all__ = ['DECISION_COLUMNS', 'ACTIONS', 'LOG_NAME', 'find_suspects', 'write_decisions', 'by_class', 'contact_sheet',
-           'review_sheets', 'dhash', 'near_duplicates', 'read_decisions', 'read_log', 'apply_decisions', 'undo',
-           'Cleaner', 'decisions_from_cleaner']
+__all__ = ['DECISION_COLUMNS', 'ACTIONS', 'LOG_NAME', 'image_features', 'cross_val_probs', 'neighbour_probs', 'class_thresholds',
+           'confident_joint', 'noise_by_class', 'normalised_margin', 'label_issues', 'dhash', 'near_duplicates',
+           'find_suspects', 'class_noise', 'write_decisions', 'by_class', 'contact_sheet', 'review_sheets',
+           'read_decisions', 'read_log', 'apply_decisions', 'undo', 'Cleaner', 'decisions_from_cleaner']
 
 # %% ../notebooks/04_clean.ipynb #02a1a513
 def _labelled(learn: Learner, images_path: Path|str|None=None, valid_pct: float=0.2,
@@ -34,24 +40,158 @@ def _labelled(learn: Learner, images_path: Path|str|None=None, valid_pct: float=
              if parent_label(f) in learn.dls.vocab] if images_path and Path(images_path).is_dir() else []
     return files, ['valid' if in_valid(f.name, valid_pct, seed) else 'train' for f in files]
 
+# %% ../notebooks/04_clean.ipynb #35e5deb2
+def _open_rgb(f: Path) -> Image.Image:
+    "The image at `f` upright in RGB; a grey square if it cannot be read (it then looks unusual)."
+    try:
+        with Image.open(f) as im: return ImageOps.exif_transpose(im).convert('RGB')
+    except Exception: return Image.new('RGB', (64, 64), 'grey')
+
+def image_features(files: list, backbone: str=GATE, bs: int=32, show: bool=False) -> tuple[np.ndarray, np.ndarray]:
+    "Unit-length pooled ImageNet features of each file (its mirror image averaged in), and its ImageNet cat probability."
+    m, feats, cats = imagenet_model(backbone), [], []
+    if not hasattr(m, 'forward_head'):
+        raise InputError(f'{backbone} has no timm feature head: choose a tf_efficientnet_lite backbone')
+    batches = [files[i:i+bs] for i in range(0, len(files), bs)]
+    with torch.inference_mode():
+        for chunk in (progress_bar(batches) if show else batches):
+            x = torch.stack([imagenet_input(_open_rgb(Path(f)), backbone) for f in chunk])
+            h = m.forward_head(m.forward_features(x), pre_logits=True)
+            mirrored = m.forward_head(m.forward_features(x.flip(3)), pre_logits=True)
+            feats.append(F.normalize((h + mirrored) / 2, dim=1).numpy())
+            cats.append(m.classifier(h).softmax(1)[:, list(CAT_CLASSES)].sum(1).numpy())
+    return np.concatenate(feats), np.concatenate(cats)
+
+# %% ../notebooks/04_clean.ipynb #edbecd02
+def cross_val_probs(feats: np.ndarray, labels: np.ndarray, n_classes: int, folds: int=5, c: float=1.0,
+                    seed: int=0) -> np.ndarray:
+    "Each row's class probabilities from a logistic regression trained on the other `folds`-1 parts of `feats`."
+    smallest = np.unique(labels, return_counts=True)[1].min()
+    if smallest < 2 or len(np.unique(labels)) < 2:
+        raise InputError('out-of-sample ranking needs two classes with at least 2 photos each: add photos, or '
+                         'rank by the model itself (in_sample=True, `clean suspects --in-sample`)')
+    probs, folds = np.zeros((len(feats), n_classes)), max(2, min(folds, smallest))  # every class in every part
+    for train, held in StratifiedKFold(folds, shuffle=True, random_state=seed).split(feats, labels):
+        probe = LogisticRegression(C=c, max_iter=1000).fit(feats[train], labels[train])
+        probs[np.ix_(held, probe.classes_)] = probe.predict_proba(feats[held])
+    return probs
+
+def neighbour_probs(feats: np.ndarray, labels: np.ndarray, n_classes: int, k: int=20,
+                    temperature: float=0.05) -> tuple[np.ndarray, np.ndarray]:
+    "Class probabilities from the labels of each row's `k` nearest neighbours (itself left out), and its nearness."
+    sims = feats @ feats.T
+    np.fill_diagonal(sims, -np.inf)
+    k = min(k, len(feats) - 1)
+    near = np.argpartition(-sims, k-1, axis=1)[:, :k]
+    s = np.take_along_axis(sims, near, 1)
+    w = np.exp((s - s.max(1, keepdims=True)) / temperature)
+    probs = np.stack([(w * (labels[near] == c)).sum(1) for c in range(n_classes)], 1)
+    return probs / probs.sum(1, keepdims=True), s.mean(1)
+
+# %% ../notebooks/04_clean.ipynb #68fc6a12
+def class_thresholds(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    "Per class j, the mean probability of j over the rows labelled j: confident learning's threshold t_j."
+    return np.array([probs[labels == j, j].mean() if (labels == j).any() else 1.0
+                     for j in range(probs.shape[1])])
+
+def confident_joint(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    "C[i, j]: rows labelled i whose probability of j reaches t_j (the likeliest such j); Northcutt et al. 2021."
+    above = probs >= class_thresholds(probs, labels)
+    sure = above.any(1)
+    joint = np.zeros((probs.shape[1],)*2, dtype=int)
+    np.add.at(joint, (labels[sure], np.where(above, probs, -1).argmax(1)[sure]), 1)
+    return joint
+
+def noise_by_class(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    "Per class, the estimated number of rows labelled so that belong to another: the calibrated joint off its diagonal."
+    joint, counts = confident_joint(probs, labels), np.bincount(labels, minlength=probs.shape[1])
+    calibrated = joint / np.maximum(joint.sum(1, keepdims=True), 1) * counts[:, None]
+    return np.rint(calibrated.sum(1) - calibrated.diagonal()).astype(int)
+
+def normalised_margin(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    "The probability of each row's label minus the largest of the others' (negative: the model prefers another)."
+    given = probs[np.arange(len(labels)), labels]
+    others = probs.copy()
+    others[np.arange(len(labels)), labels] = -np.inf
+    return given - others.max(1)
+
+def label_issues(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    "Whether each row is a label issue: per class, its estimated noise count of rows with the lowest margin."
+    margin, noise, issue = normalised_margin(probs, labels), noise_by_class(probs, labels), np.zeros(len(labels), bool)
+    for c, n in enumerate(noise):
+        mine = np.flatnonzero(labels == c)
+        issue[mine[np.argsort(margin[mine], kind='stable')[:n]]] = True
+    return issue
+
+# %% ../notebooks/04_clean.ipynb #62d6b085
+def dhash(f: Path|str, side: int=8) -> int:
+    "A 64-bit difference hash of the image at `f`: equal or close for the same photo resized or recompressed."
+    with Image.open(f) as im:
+        a = np.asarray(im.convert('L').resize((side+1, side), Image.LANCZOS), dtype=np.int16)
+    return int(''.join('1' if b else '0' for b in (a[:, 1:] > a[:, :-1]).flatten()), 2)
+
+def near_duplicates(files: list, others: list|None=None, max_distance: int=6) -> list[tuple]:
+    "Pairs `(a, b, distance)` of `files` (or against `others`) with hashes at most `max_distance` bits apart."
+    ha = {Path(f): dhash(f) for f in files}
+    hb = ha if others is None else {Path(f): dhash(f) for f in others}
+    pairs = [(a, b, bin(x ^ y).count('1')) for a, x in ha.items() for b, y in hb.items()
+             if (others is not None or str(a) < str(b))]
+    return sorted((p for p in pairs if p[2] <= max_distance), key=lambda p: p[2])
+
+# %% ../notebooks/04_clean.ipynb #de4a5395
+def _in_sample(learn: Learner, files: list) -> np.ndarray:
+    "The class probabilities `learn` gives `files` with its validation transforms."
+    with learn.no_bar(): return learn.get_preds(dl=learn.dls.test_dl(list(files), with_labels=True))[0].numpy()
+
+def _reasons(files: list, vocab: list, probs: np.ndarray, labels: np.ndarray, issue: np.ndarray, cats: np.ndarray|None,
+             nearness: np.ndarray|None, cat_threshold: float, outlier_pct: float) -> tuple[list[str], np.ndarray]:
+    "Why each of `files` is suspect in words ('' when it is not), and whether to look at it first."
+    why, first = [[] for _ in files], issue.copy()
+    for i in np.flatnonzero(issue | (probs.argmax(1) != labels)):
+        why[i].append(f'label doubted: the model says {vocab[probs[i].argmax()]} with {probs[i].max():.2f}')
+    index = {Path(f): i for i, f in enumerate(files)}
+    for a, b, _ in near_duplicates(files):
+        why[index[b]].append(f'near-duplicate of {a.parent.name}/{a.name}')
+        first[index[b]] = True
+    for i in (np.flatnonzero(cats < cat_threshold) if cats is not None else []):
+        why[i].append('not a cat?')  # a reason, not a rank: the gate doubts 37 of the 1,340 pool photos, 4 wrong
+    if nearness is not None and outlier_pct > 0:
+        for i in np.argsort(nearness)[:int(len(files) * outlier_pct)]: why[i].append('unusual image')
+    return ['; '.join(w) for w in why], first
+
 # %% ../notebooks/04_clean.ipynb #22c8644d
-def find_suspects(learn: Learner, n: int|None=None, ds_idx: int|None=None,
-                  images_path: Path|str|None=None) -> list[dict]:
-    "The `n` highest-loss images (all, or split `ds_idx`): file, label, predicted, probability, loss, split."
+def find_suspects(learn: Learner, n: int|None=None, ds_idx: int|None=None, images_path: Path|str|None=None,
+                  in_sample: bool=False, folds: int=5, backbone: str=GATE, cat_threshold: float=CAT_THRESHOLD,
+                  outlier_pct: float=0.02, show: bool=False) -> list[dict]:
+    "The `n` likeliest wrong labels of `learn`'s classes, out of sample (all, or split `ds_idx`), with a reason each."
     files, splits = _labelled(learn, images_path)
-    if ds_idx is not None:
-        keep = [i for i, sp in enumerate(splits) if sp == ('train', 'valid')[ds_idx]]
-        files, splits = [files[i] for i in keep], [splits[i] for i in keep]
     if not files:
         raise InputError(f'no labelled images to rank under {images_path or "images_path"}: pass the folder '
                          'the model was trained on')
-    probs, targs = learn.get_preds(dl=learn.dls.test_dl(list(files), with_labels=True))
-    losses = file_losses(probs, targs)
-    vocab = learn.dls.vocab
-    res = [dict(file=Path(f), label=vocab[int(t)], predicted=vocab[int(p.argmax())],
-                probability=float(p.max()), loss=float(l), split=sp)
-           for f, p, t, l, sp in zip(files, probs, targs, losses, splits)]
-    return sorted(res, key=lambda o: -o['loss'])[:n]
+    vocab = list(learn.dls.vocab)
+    labels = np.array([vocab.index(parent_label(f)) for f in files])
+    cats = nearness = None
+    if in_sample: probs = _in_sample(learn, files)
+    else:
+        feats, cats = image_features(files, backbone, show=show)
+        near, nearness = neighbour_probs(feats, labels, len(vocab))
+        probs = (cross_val_probs(feats, labels, len(vocab), folds) + near) / 2
+    issue = label_issues(probs, labels)
+    reasons, first = _reasons(files, vocab, probs, labels, issue, cats, nearness, cat_threshold, outlier_pct)
+    loss = -np.log(np.clip(probs[np.arange(len(files)), labels], 1e-7, 1))
+    # The former ranking is by loss alone; the new one puts label issues and copies first, then margin.
+    order = np.argsort(-loss, kind='stable') if in_sample else np.lexsort((normalised_margin(probs, labels), ~first))
+    res = [dict(file=Path(files[i]), label=vocab[labels[i]], predicted=vocab[probs[i].argmax()],
+                probability=float(probs[i].max()), loss=float(loss[i]), split=splits[i], reason=reasons[i],
+                probs=probs[i], issue=bool(issue[i])) for i in order]
+    if ds_idx is not None: res = [o for o in res if o['split'] == ('train', 'valid')[ds_idx]]
+    return res[:n]
+
+def class_noise(suspects: list[dict], vocab: list) -> dict:
+    "Per class of `vocab`: (estimated wrong labels, photos), by confident learning on the `suspects`' probabilities."
+    labels = np.array([list(vocab).index(o['label']) for o in suspects])
+    noise = noise_by_class(np.stack([o['probs'] for o in suspects]), labels)
+    return {c: (int(noise[i]), int((labels == i).sum())) for i, c in enumerate(vocab)}
 
 # %% ../notebooks/04_clean.ipynb #ea2840ec
 DECISION_COLUMNS = ['file', 'label', 'predicted', 'probability', 'loss', 'reason', 'action']
@@ -77,8 +217,8 @@ def write_decisions(suspects: list[dict], path: Path|str, images_path: Path|str,
 
 # %% ../notebooks/04_clean.ipynb #7be1c8d1
 def by_class(suspects: list[dict]) -> list[dict]:
-    "`suspects` grouped by label in alphabetical order, the most doubtful (highest loss) first in each class."
-    return sorted(suspects, key=lambda o: (o['label'], -o['loss']))
+    "`suspects` grouped by label in alphabetical order, in their ranking's order (most doubtful first) in each class."
+    return sorted(suspects, key=lambda o: o['label'])
 
 # %% ../notebooks/04_clean.ipynb #6178c755
 def _thumb(f: Path, side: int) -> Image.Image:
@@ -89,17 +229,24 @@ def _thumb(f: Path, side: int) -> Image.Image:
     im.thumbnail((side, side))
     return im
 
+def _short(reason: str) -> str:
+    "The kinds of doubt in `reason`, in a few words for a caption."
+    kinds = {'label doubted': 'doubted', 'near-duplicate': 'copy', 'not a cat': 'not a cat?', 'unusual': 'unusual'}
+    return ', '.join(w for k, w in kinds.items() if k in reason)
+
 def contact_sheet(rows: list[dict], dest: Path|str, cols: int=8, side: int=160) -> Path:
-    "Draw the images of `rows` in a grid as a PNG at `dest`, captioned with their `line` and the guess."
-    n_rows, cap = -(-len(rows) // cols), 20
+    "Draw the images of `rows` in a grid as a PNG at `dest`, captioned with their `line`, the guess and the reason."
+    n_rows, cap = -(-len(rows) // cols), 36
     sheet = Image.new('RGB', (cols*side, n_rows*(side+cap)), 'white')
-    draw, font = ImageDraw.Draw(sheet), ImageFont.load_default(size=14)
+    draw, font, small = ImageDraw.Draw(sheet), ImageFont.load_default(size=14), ImageFont.load_default(size=11)
     for i, o in enumerate(rows):
         x, y, im = (i % cols)*side, (i // cols)*(side+cap), _thumb(Path(o['file']), side-4)
         sheet.paste(im, (x + (side-im.width)//2, y + (side-im.height)//2))
         doubt = o['predicted'] != o['label']
         text = f"{o['line']}" + (f" {o['predicted'][:11]} {o['probability']:.0%}" if doubt else '')
         draw.text((x+4, y+side+1), text, fill='red' if doubt else 'black', font=font)
+        why = _short(o.get('reason', ''))
+        if why: draw.text((x+4, y+side+17), why, fill='darkred', font=small)
     with atomic_path(dest) as tmp: sheet.save(tmp, format='PNG')
     return Path(dest)
 
@@ -114,21 +261,6 @@ def review_sheets(suspects: list[dict], dest: Path|str, per_sheet: int=48, cols:
             out.append(contact_sheet(mine[k:k+per_sheet], Path(dest)/f'{label}-{k//per_sheet+1:02d}.png',
                                      cols))
     return out
-
-# %% ../notebooks/04_clean.ipynb #62d6b085
-def dhash(f: Path|str, side: int=8) -> int:
-    "A 64-bit difference hash of the image at `f`: equal or close for the same photo resized or recompressed."
-    with Image.open(f) as im:
-        a = np.asarray(im.convert('L').resize((side+1, side), Image.LANCZOS), dtype=np.int16)
-    return int(''.join('1' if b else '0' for b in (a[:, 1:] > a[:, :-1]).flatten()), 2)
-
-def near_duplicates(files: list, others: list|None=None, max_distance: int=6) -> list[tuple]:
-    "Pairs `(a, b, distance)` of `files` (or against `others`) with hashes at most `max_distance` bits apart."
-    ha = {Path(f): dhash(f) for f in files}
-    hb = ha if others is None else {Path(f): dhash(f) for f in others}
-    pairs = [(a, b, bin(x ^ y).count('1')) for a, x in ha.items() for b, y in hb.items()
-             if (others is not None or str(a) < str(b))]
-    return sorted((p for p in pairs if p[2] <= max_distance), key=lambda p: p[2])
 
 # %% ../notebooks/04_clean.ipynb #68710c39
 ACTIONS = ('', 'keep', 'delete')
@@ -294,13 +426,14 @@ if not hasattr(fastai_widgets, 'display'): fastai_widgets.display = display
 
 @delegates(ImagesCleaner)
 class Cleaner(ImageClassifierCleaner):
-    "fastai's `ImageClassifierCleaner` ranked by `find_suspects` (exported learners too), keeping choices."
+    "fastai's `ImageClassifierCleaner` in the order of `find_suspects` (exported learners too), keeping choices."
     def __init__(self, learn: Learner, suspects: list[dict]|None=None, **kwargs):
         self.choices, vocab = {}, learn.dls.vocab
         self.default = self.iw = ImagesCleaner(vocab, **kwargs)
         self.dd_cats, self.dd_ds = Dropdown(options=vocab), Dropdown(options=('Train', 'Valid'))
         sus = find_suspects(learn) if suspects is None else suspects
-        self.iwis = [L((Path(o['file']), o['label'], o['loss']) for o in sus if o['split'] == s)
+        # fastai's view sorts by the third field, highest first: the ranking's order, whatever ranked it
+        self.iwis = [L((Path(o['file']), o['label'], -i) for i, o in enumerate(sus) if o['split'] == s)
                      for s in ('train', 'valid')]
         self.dd_ds.observe(self.on_change_ds, 'value')
         self.dd_cats.observe(self.on_change_ds, 'value')

@@ -133,6 +133,8 @@ def _clean_opts(p):
                    'the file then lists the photos class by class, in the sheets\' order')
     s.add_argument('--images', metavar='DIR', help='the labelled photos to rank '
                                                    '(default: settings images_path)')
+    s.add_argument('--in-sample', action='store_true', help='rank by the loss of the model itself, as before '
+                   '(default: out of sample, by cross-validation on pretrained features, and confident learning)')
     ap = sub.add_parser('apply', help='carry out the decisions file: delete (to the trash), relabel or keep')
     ap.add_argument('file', nargs='?', default='decisions.csv', help='the decisions file '
                                                                      '(default: decisions.csv)')
@@ -146,12 +148,15 @@ def _suspects(a, s) -> int:
     from cat_classifier import clean
     from cat_classifier.export import latest_run, load_model
     learn = load_model(a.model or latest_run(s.runs_path)/'learner.pkl')
-    sus = clean.find_suspects(learn, n=None if a.all else a.n, images_path=s.images_path)
+    sus = clean.find_suspects(learn, in_sample=a.in_sample, show=True, **settings_for(clean.find_suspects, s))
+    for c, (wrong, total) in clean.class_noise(sus, learn.dls.vocab).items():
+        print(f'about {wrong} of {total} photos labelled {c} look mislabelled')
+    sus = sus if a.all else sus[:a.n]
     if a.sheets: sus = clean.by_class(sus)
     clean.write_decisions(sus, a.file, images_path=s.images_path)
     if a.sheets: print(f'drew {len(clean.review_sheets(sus, a.sheets))} contact sheets in {a.sheets}')
     for o in sus[:10]:
-        print(f"{o['loss']:6.2f}  {o['label']} -> {o['predicted']} ({o['probability']:.0%})  {o['file']}")
+        print(f"{o['label']} -> {o['predicted']} ({o['probability']:.0%})  {o['file']}  {o['reason']}")
     print(f'wrote {len(sus)} photos to {a.file}: fill in its action column (delete, keep or a class name) '
           f'and, if you like, a reason; then `cat-classifier clean apply {a.file}`')
     return 0

@@ -7,7 +7,7 @@ from cat_classifier.core import InputError, file_sha256
 from cat_classifier.testing import make_toy_images
 from cat_classifier.data import get_dls
 from cat_classifier.clean import (LOG_NAME, Cleaner, ImageClassifierCleaner, apply_decisions, decisions_from_cleaner,
-                                  find_suspects, read_decisions, read_log, undo, write_decisions)
+                                  class_noise, find_suspects, read_decisions, read_log, undo, write_decisions)
 
 def snapshot(root: Path) -> dict:
     "Every file under `root`: relative path -> bytes."
@@ -173,22 +173,32 @@ def trained(tmp_path_factory):
     with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(20, 0.1)
     return learn, imgs
 
+def test_find_suspects_out_of_sample(trained):
+    "The default ranking: pretrained features, cross-validation and confident learning, with reasons."
+    learn, imgs = trained
+    sus = find_suspects(learn)
+    assert len(sus) == 30 and {'file', 'label', 'predicted', 'probability', 'loss', 'split', 'reason'} <= set(sus[0])
+    assert (sus[0]['file'].name, sus[0]['predicted'], sus[0]['issue']) == ('red_circle_001.jpg', 'red_circle', True)
+    assert sus[0]['reason'].startswith('label doubted: the model says red_circle with ')
+    assert sum(o['issue'] for o in sus) == 1 and class_noise(sus, learn.dls.vocab)['green_square'] == (1, 11)
+    assert 'label doubted' not in sus[-1]['reason'] and all('not a cat?' in o['reason'] for o in sus)  # drawn shapes
+
 def test_find_suspects(trained):
     learn, imgs = trained
-    with learn.no_bar(): sus = find_suspects(learn)
-    assert len(sus) == 30 and set(sus[0]) == {'file', 'label', 'predicted', 'probability', 'loss', 'split'}
+    with learn.no_bar(): sus = find_suspects(learn, in_sample=True)
+    assert len(sus) == 30 and {'file', 'label', 'predicted', 'probability', 'loss', 'split'} <= set(sus[0])
     assert [o['loss'] for o in sus] == sorted((o['loss'] for o in sus), reverse=True)
     assert all(o['file'].is_file() and o['file'].parent.name == o['label'] for o in sus)
     assert {o['split'] for o in sus} == {'train', 'valid'}
     assert (sus[0]['file'].name, sus[0]['predicted']) == ('red_circle_001.jpg', 'red_circle')  # the mislabelled one
     assert sus[0]['loss'] > 1.3 * sus[1]['loss']  # and clearly apart from the rest
-    with learn.no_bar(): assert len(find_suspects(learn, n=4)) == 4 and {o['split'] for o in find_suspects(learn, ds_idx=0)} == {'train'}
+    with learn.no_bar(): assert len(find_suspects(learn, n=4, in_sample=True)) == 4 and {o['split'] for o in find_suspects(learn, ds_idx=0, in_sample=True)} == {'train'}
 
 def test_find_suspects_exported(trained, tmp_path):
     learn, imgs = trained
     learn.export(tmp_path/'toy.pkl')
     exported = load_learner(tmp_path/'toy.pkl')
-    with learn.no_bar(), exported.no_bar(): a, b = find_suspects(learn), find_suspects(exported, images_path=imgs)
+    with learn.no_bar(), exported.no_bar(): a, b = find_suspects(learn, in_sample=True), find_suspects(exported, images_path=imgs, in_sample=True)
     assert [(o['file'], o['split'], o['predicted']) for o in a] == [(o['file'], o['split'], o['predicted']) for o in b]
     with pytest.raises(InputError, match='no labelled images'): find_suspects(exported, images_path=tmp_path)
 
