@@ -161,7 +161,7 @@ def _reasons(files: list, vocab: list, probs: np.ndarray, labels: np.ndarray, is
 
 # %% ../notebooks/04_clean.ipynb #22c8644d
 def find_suspects(learn: Learner, n: int|None=None, ds_idx: int|None=None, images_path: Path|str|None=None,
-                  in_sample: bool=False, folds: int=5, backbone: str=GATE, cat_threshold: float=CAT_THRESHOLD,
+                  in_sample: bool=False, folds: int=5, features: str=GATE, cat_threshold: float=CAT_THRESHOLD,
                   outlier_pct: float=0.02, show: bool=False) -> list[dict]:
     "The `n` likeliest wrong labels of `learn`'s classes, out of sample (all, or split `ds_idx`), with a reason each."
     files, splits = _labelled(learn, images_path)
@@ -173,7 +173,8 @@ def find_suspects(learn: Learner, n: int|None=None, ds_idx: int|None=None, image
     cats = nearness = None
     if in_sample: probs = _in_sample(learn, files)
     else:
-        feats, cats = image_features(files, backbone, show=show)
+        # `features` is the pretrained network that describes the photos, not the model's own backbone.
+        feats, cats = image_features(files, features, show=show)
         near, nearness = neighbour_probs(feats, labels, len(vocab))
         probs = (cross_val_probs(feats, labels, len(vocab), folds) + near) / 2
     issue = label_issues(probs, labels)
