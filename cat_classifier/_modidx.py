@@ -109,6 +109,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                     'cat_classifier.cli._evaluate_opts': ('cli.html#_evaluate_opts', 'cat_classifier/cli.py'),
                                     'cat_classifier.cli._export_opts': ('cli.html#_export_opts', 'cat_classifier/cli.py'),
                                     'cat_classifier.cli._export_web': ('cli.html#_export_web', 'cat_classifier/cli.py'),
+                                    'cat_classifier.cli._global_opts': ('cli.html#_global_opts', 'cat_classifier/cli.py'),
                                     'cat_classifier.cli._image_args': ('cli.html#_image_args', 'cat_classifier/cli.py'),
                                     'cat_classifier.cli._model': ('cli.html#_model', 'cat_classifier/cli.py'),
                                     'cat_classifier.cli._need_onnx': ('cli.html#_need_onnx', 'cat_classifier/cli.py'),

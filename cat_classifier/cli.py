@@ -369,17 +369,25 @@ def cmd_app(a):
 cmd_app.options = _app_opts
 
 # %% ../notebooks/09_cli.ipynb #cfb3a1c5
+def _global_opts(p, default=None):
+    "`--settings` and `--debug`; `default` SUPPRESS leaves a value given before the subcommand as it is."
+    p.add_argument('--settings', metavar='FILE', default=default,
+                   help='settings file (default: settings.ini of the project)')
+    p.add_argument('--debug', action='store_true', default=default or False, help='show tracebacks')
+
 def parser() -> argparse.ArgumentParser:
     "The `cat-classifier` argument parser with all subcommands."
     p = argparse.ArgumentParser(prog='cat-classifier', description='Build, judge and serve an image '
                                                                    'classifier the fastai way.')
-    p.add_argument('--settings', metavar='FILE', help='settings file (default: settings.ini of the project)')
-    p.add_argument('--debug', action='store_true', help='show tracebacks')
+    _global_opts(p)
     sub = p.add_subparsers(dest='command', metavar='COMMAND', required=True)
     for name, (f, help) in COMMANDS.items():
         sp = sub.add_parser(name, help=help, description=help)
         f.options(sp)
         sp.set_defaults(func=f)
+        # The global options are taken after the subcommand too (`download --settings FILE`), at any depth.
+        nested = [q for o in sp._actions if isinstance(o, argparse._SubParsersAction) for q in o.choices.values()]
+        for q in [sp, *nested]: _global_opts(q, argparse.SUPPRESS)
     return p
 
 # %% ../notebooks/09_cli.ipynb #c153a033
