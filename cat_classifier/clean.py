@@ -64,14 +64,14 @@ def image_features(files: list, backbone: str=GATE, bs: int=32, show: bool=False
 
 # %% ../notebooks/04_clean.ipynb #edbecd02
 def cross_val_probs(feats: np.ndarray, labels: np.ndarray, n_classes: int, folds: int=5, c: float=1.0,
-                    seed: int=0) -> np.ndarray:
+                    shuffle_seed: int=0) -> np.ndarray:
     "Each row's class probabilities from a logistic regression trained on the other `folds`-1 parts of `feats`."
     smallest = np.unique(labels, return_counts=True)[1].min()
     if smallest < 2 or len(np.unique(labels)) < 2:
         raise InputError('out-of-sample ranking needs two classes with at least 2 photos each: add photos, or '
                          'rank by the model itself (in_sample=True, `clean suspects --in-sample`)')
     probs, folds = np.zeros((len(feats), n_classes)), max(2, min(folds, smallest))  # every class in every part
-    for train, held in StratifiedKFold(folds, shuffle=True, random_state=seed).split(feats, labels):
+    for train, held in StratifiedKFold(folds, shuffle=True, random_state=shuffle_seed).split(feats, labels):
         probe = LogisticRegression(C=c, max_iter=1000).fit(feats[train], labels[train])
         probs[np.ix_(held, probe.classes_)] = probe.predict_proba(feats[held])
     return probs

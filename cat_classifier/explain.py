@@ -105,7 +105,7 @@ def png_bytes(img: Image.Image) -> bytes:
     return b.getvalue()
 
 # %% ../notebooks/18_explain.ipynb #36eb96db
-def write_why(rt: Runtime, img: Image.Image, dest: Path|str, size: int=320) -> Path:
-    "Write the RGB `img`'s view, `size` px, with the heat of `rt`'s answer drawn over it, as the PNG `dest`."
+def write_why(rt: Runtime, img: Image.Image, dest: Path|str, px: int=320) -> Path:
+    "Write the RGB `img`'s view, `px` pixels wide, with the heat of `rt`'s answer drawn over it, as the PNG `dest`."
     heat = occlusion(rt.breed_probs, chw(img, rt.size), rt.vocab).heat
-    return atomic_write(dest, png_bytes(overlay(why_view(img, size), heat)))
+    return atomic_write(dest, png_bytes(overlay(why_view(img, px), heat)))

@@ -29,9 +29,10 @@ def test_neither_says_so_in_one_line_and_fails(tmp_path):
 
 
 def test_make_falls_back_to_playwright_and_stops_without_a_browser():
-    recipe = re.search(r'^browser-deps:.*?\n((?:\t.*\n)+)', (ROOT/'Makefile').read_text(), re.M)[1]
+    recipe = re.search(r'^browser:.*?\n((?:\t.*\n)+)', (ROOT/'Makefile').read_text(), re.M)[1]
     lines = recipe.splitlines()
     assert 'apt-get install' in recipe and 'sudo -n true' in recipe  # Debian's, without a password prompt
     assert '-m playwright install chromium' in recipe  # else Playwright's download
     assert lines[-1].strip() == '@$(BIN)/python tests/browser.py >/dev/null'  # its one line on stderr, and make stops
     assert 'test-py: install browser-deps' in (ROOT/'Makefile').read_text()
+    assert 'browser-deps: install browser' in (ROOT/'Makefile').read_text()  # the docs use `browser` alone

@@ -46,7 +46,7 @@ FOUND = list(_defaults())
 def test_defaults_are_found():
     names = {(m, f) for m, f, *_ in FOUND}
     assert len(FOUND) >= 30, FOUND  # the scan sees the library, not nothing
-    for expected in [('data', 'get_dls'), ('data', 'cat_datablock'), ('train', 'train'), ('predict', 'predict_image'),
+    for expected in [('data', 'get_dls'), ('data', 'cat_datablock'), ('train', 'TrainConfig'), ('predict', 'predict_image'),
                      ('predict', 'predict_files'), ('host', 'voila_config'), ('serve', 'ModelServer'),
                      ('core', 'upload_bytes'), ('download', 'download_images'), ('clean', '_labelled')]:
         assert expected in names, expected
