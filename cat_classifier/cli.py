@@ -148,7 +148,8 @@ def _suspects(a, s) -> int:
     from cat_classifier import clean
     from cat_classifier.export import latest_run, load_model
     learn = load_model(a.model or latest_run(s.runs_path)/'learner.pkl')
-    sus = clean.find_suspects(learn, in_sample=a.in_sample, show=True, **settings_for(clean.find_suspects, s))
+    sus = clean.find_suspects(learn, images_path=s.images_path, holdout_path=s.holdout_path, in_sample=a.in_sample,
+                              cfg=clean.SuspectConfig.from_settings(s), show=True)
     for c, (wrong, total) in clean.class_noise(sus, learn.dls.vocab).items():
         print(f'about {wrong} of {total} photos labelled {c} look mislabelled')
     sus = sus if a.all else sus[:a.n]
