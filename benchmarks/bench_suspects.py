@@ -15,7 +15,7 @@
 Do not apply the decisions first: the benchmark needs the raw pool. A photo counts as a wrong label when its
 action is not `keep`. The last line is JSON.
 """
-import argparse, csv, json, time
+import argparse, csv, json, re, time
 from pathlib import Path
 import numpy as np
 
@@ -70,7 +70,7 @@ def main():
     print(f"first 20%: {res['out of sample (default)']['recall']['first 20%'] / max(base, 1):.2f}x the review's ranking")
     by_reason = {}
     for o in sus:
-        for why in filter(None, (w.split(':')[0].split(' of ')[0] for w in o['reason'].split('; '))):
+        for why in filter(None, (re.sub(r"( of |'s ).*", '', w.split(':')[0]) for w in o['reason'].split('; '))):
             f = rel([o])[0]
             by_reason.setdefault(why, [0, 0])[0] += 1
             by_reason[why][1] += f in wrong
