@@ -71,8 +71,8 @@ def cross_val_probs(feats: np.ndarray, labels: np.ndarray, n_classes: int, folds
     "Each row's class probabilities from a logistic regression trained on the other `folds`-1 parts of `feats`."
     smallest = np.unique(labels, return_counts=True)[1].min()
     if smallest < 2 or len(np.unique(labels)) < 2:
-        raise InputError('out-of-sample ranking needs two classes with at least 2 photos each: add photos, or '
-                         'rank by the model itself (in_sample=True, `clean suspects --in-sample`)')
+        how = 'add photos, or rank by the model itself (in_sample=True, `clean suspects --in-sample`)'
+        raise InputError(f'out-of-sample ranking needs two classes with at least 2 photos each: {how}')
     probs, folds = np.zeros((len(feats), n_classes)), max(2, min(folds, smallest))  # every class in every part
     for train, held in StratifiedKFold(folds, shuffle=True, random_state=shuffle_seed).split(feats, labels):
         if keep is not None: train = train[keep[train]]  # judged like the others, but not learnt from
@@ -107,6 +107,8 @@ def confident_joint(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
     np.add.at(joint, (labels[sure], np.where(above, probs, -1).argmax(1)[sure]), 1)
     return joint
 
+
+# %% ../notebooks/04_clean.ipynb #9a77734f
 def noise_by_class(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
     "Per class, the estimated number of rows labelled so that belong to another: the calibrated joint off its diagonal."
     joint, counts = confident_joint(probs, labels), np.bincount(labels, minlength=probs.shape[1])
@@ -120,6 +122,8 @@ def normalised_margin(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
     others[np.arange(len(labels)), labels] = -np.inf
     return given - others.max(1)
 
+
+# %% ../notebooks/04_clean.ipynb #a17a4c6f
 def label_issues(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
     "Whether each row is a label issue: per class, its estimated noise count of rows with the lowest margin."
     margin, noise, issue = normalised_margin(probs, labels), noise_by_class(probs, labels), np.zeros(len(labels), bool)
@@ -160,6 +164,8 @@ def _in_sample(learn: Learner, files: list) -> np.ndarray:
     "The class probabilities `learn` gives `files` with its validation transforms."
     with learn.no_bar(): return learn.get_preds(dl=learn.dls.test_dl(list(files), with_labels=True))[0].numpy()
 
+
+# %% ../notebooks/04_clean.ipynb #53c4fd7e
 @dataclasses.dataclass
 class SuspectConfig:
     "How `find_suspects` ranks out of sample; the settings' `[clean]` section (and `cat_threshold`)."
@@ -175,6 +181,8 @@ class SuspectConfig:
         "The configuration in the settings `s`, defaults for what they leave out."
         return cls(**{f.name: s[f.name] for f in dataclasses.fields(cls) if f.name in s})
 
+
+# %% ../notebooks/04_clean.ipynb #59cb674b
 class Evidence(NamedTuple):
     "What the ranking knows of each photo: its label, its class probabilities out of sample, and more."
     labels: np.ndarray
@@ -207,8 +215,8 @@ def find_suspects(learn: Learner, n: int|None=None, ds_idx: int|None=None, image
     "The `n` likeliest wrong labels of `learn`'s classes, out of sample (all, or split `ds_idx`), with a reason each."
     files, splits = _labelled(learn, images_path)
     if not files:
-        raise InputError(f'no labelled images to rank under {images_path or "images_path"}: pass the folder '
-                         'the model was trained on')
+        where = images_path or 'images_path'
+        raise InputError(f'no labelled images to rank under {where}: pass the folder the model was trained on')
     vocab = list(learn.dls.vocab)
     labels = np.array([vocab.index(parent_label(f)) for f in files])
     cfg, cats, nearness = cfg or SuspectConfig(), None, None
@@ -249,8 +257,7 @@ def write_decisions(suspects: list[dict], path: Path|str, images_path: Path|str,
     "Write `suspects` as a CSV of decisions to fill in (`reason`, `action`), paths relative to `images_path`."
     root, path = Path(images_path), Path(path)
     if path.exists() and not overwrite:
-        raise InputError(f'{path} exists and may hold your decisions: apply it, move it '
-                         'away or choose another file')
+        raise InputError(f'{path} exists and may hold your decisions: apply it, move it away or choose another file')
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator='\n')
     w.writerow(DECISION_COLUMNS)
@@ -276,6 +283,8 @@ def _short(reason: str) -> str:
     kinds = {'label doubted': 'doubted', 'near-duplicate': 'copy', 'not a cat': 'not a cat?', 'unusual': 'unusual'}
     return ', '.join(w for k, w in kinds.items() if k in reason)
 
+
+# %% ../notebooks/04_clean.ipynb #9988414c
 def contact_sheet(rows: list[dict], dest: Path|str, cols: int=8, side: int=160) -> Path:
     "Draw the images of `rows` in a grid as a PNG at `dest`, captioned with their `line`, the guess and the reason."
     n_rows, cap = -(-len(rows) // cols), 36
@@ -319,14 +328,13 @@ def _validate(decisions: list[dict], images_path: Path) -> list[dict]:
         a = str(d.get('action') or '').strip()
         a = a.lower() if a.lower() in ACTIONS else a
         if a not in ACTIONS + tuple(classes):
-            raise InputError(f"{where}: unknown action {a!r} for {d.get('file')}: use keep, delete or a "
-                             f"class ({', '.join(classes)})")
+            choices = f"keep, delete or a class ({', '.join(classes)})"
+            raise InputError(f"{where}: unknown action {a!r} for {d.get('file')}: use {choices}")
         f = (root/str(d.get('file') or '')).resolve()
         if a not in ('', 'keep') and not f.is_file():
             raise InputError(f"{where}: {f} does not exist (moved already?): fix the path or remove the line")
         if not f.is_relative_to(root) or f == root:
-            raise InputError(f"{where}: {f} is not an image under {root}: only the "
-                             "training images can be cleaned")
+            raise InputError(f"{where}: {f} is not an image under {root}: only the training images can be cleaned")
         a = 'keep' if a == f.parent.name else a
         if (seen.get(f, a) or 'keep') != (a or 'keep'):
             raise InputError(f"{where}: {f} is given two actions, {seen[f]!r} and {a!r}: keep one")
@@ -348,8 +356,8 @@ def read_decisions(path: Path|str, images_path: Path|str) -> list[dict]:
     except (UnicodeDecodeError, csv.Error) as e:
         raise InputError(f'{path} is not a readable CSV file ({e}): save it as "CSV UTF-8"') from None
     if not {'file', 'action'} <= set(r.fieldnames or []):
-        raise InputError(f'{path} has no header with file and action columns: keep the first line as written '
-                         f'({",".join(DECISION_COLUMNS)})')
+        header = ','.join(DECISION_COLUMNS)
+        raise InputError(f'{path} has no header with file and action columns: keep the first line as written ({header})')
     return _validate([{**row, 'line': i+2} for i, row in enumerate(rows)], root)
 
 # %% ../notebooks/04_clean.ipynb #8d699354
@@ -403,8 +411,8 @@ def apply_decisions(decisions: list[dict], images_path: Path|str, trash_path: Pa
     "Move the files of `decisions` ('delete': to `trash_path`, a class: its folder), logged for `undo`."
     root, trash = Path(images_path), Path(trash_path)
     if trash.is_relative_to(root):
-        raise InputError(f'trash_path {trash} is inside images_path {root}: it would become a class; set it '
-                         'elsewhere in settings.ini')
+        fix = 'it would become a class; set it elsewhere in settings.ini'
+        raise InputError(f'trash_path {trash} is inside images_path {root}: {fix}')
     rows = _validate(decisions, root)
     moves = [d for d in rows if d['action'] not in ('', 'keep')]
     batch = f'{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}'
@@ -432,8 +440,7 @@ def _plan_undo(moves: list[dict]) -> tuple[list, dict]:
             counts['missing'] += 1
             continue  # gone from the trash: nothing to restore
         if at_src is not None and at_src != h:
-            raise InputError(f'cannot put {dst.name} back: {src} is now another file; move that '
-                             'away and run undo again')
+            raise InputError(f'cannot put {dst.name} back: {src} is now another file; move that away and run undo again')
         # drop: a copy left by a crash in the middle of a move
         how = 'move' if at_src is None else 'drop' if at_dst == h else 'none'
         plan.append((m, how))
