@@ -39,7 +39,7 @@ def make_toy_images(dest: Path|str, n: int=12, size: int=96, seed: int=0, classe
 
 # %% ../notebooks/13_testing.ipynb #c1e1bbcf
 def _png_header(w: int, h: int) -> bytes:
-    "A tiny PNG whose header claims `w`×`h` pixels: a decompression bomb in 67 bytes."
+    "A tiny PNG whose header claims `w`×`h` pixels: a decompression bomb in 45 bytes."
     chunk = lambda t, d: struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d))
     return b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR',
                                         struct.pack('>IIBBBBB', w, h, 8, 2, 0, 0, 0)) + chunk(b'IEND', b'')
@@ -49,6 +49,7 @@ def _encode(im: Image.Image, fmt: str, **kw) -> bytes:
     im.save(b, fmt, **kw)
     return b.getvalue()
 
+# %% ../notebooks/13_testing.ipynb #db94d61b
 def _orientation(o: int) -> Image.Exif:
     ex = Image.Exif()
     ex[0x0112] = o
@@ -125,6 +126,7 @@ def _free_port() -> int:
         s.bind(('127.0.0.1', 0))
         return s.getsockname()[1]
 
+# %% ../notebooks/13_testing.ipynb #b3d49329
 @contextmanager
 def running_app(model: Path|str|None=None, port: int|None=None, timeout: float=120,
                 **kwargs) -> Iterator[AttrDict]:
