@@ -4,7 +4,7 @@
 
 # %% ../notebooks/13_testing.ipynb #20298241
 from __future__ import annotations
-import io, socket, struct, subprocess, sys, tempfile, time, warnings, zlib
+import datetime, io, mimetypes, socket, struct, subprocess, sys, tempfile, time, warnings, zlib
 from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
 from typing import Iterator
@@ -14,7 +14,8 @@ from PIL import Image
 from .core import upload_bytes
 
 # %% auto #0
-__all__ = ['TOY_CLASSES', 'make_toy_images', 'awkward_files', 'make_toy_model', 'toy_graphs', 'running_app', 'toy_spotter']
+__all__ = ['TOY_CLASSES', 'make_toy_images', 'awkward_files', 'make_toy_model', 'toy_graphs', 'upload_value', 'running_app',
+           'toy_spotter']
 
 # %% ../notebooks/13_testing.ipynb #55d17de5
 TOY_CLASSES = {'red_circle': ((220, 40, 40), 'ellipse'), 'green_square': ((40, 180, 60), 'rectangle'),
@@ -119,6 +120,13 @@ def toy_graphs() -> tuple[bytes, bytes]:
     gate = graph('gate', mean + [helper.make_node('Gather', ['rgb', 'red'], ['y'], axis=1)], ['n'],
                  dict(k255=k255, red=np.array(0, np.int64)))
     return breed, gate
+
+# %% ../notebooks/13_testing.ipynb #2918e101
+def upload_value(files: list[tuple[str, bytes]]) -> tuple:
+    "What a `FileUpload`'s value holds once the browser has sent `files`, (name, bytes) pairs, in that order."
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return tuple(dict(name=n, type=mimetypes.guess_type(n)[0] or '', size=len(d), content=memoryview(d),
+                      last_modified=now) for n, d in files)
 
 # %% ../notebooks/13_testing.ipynb #4ddedc5d
 def _free_port() -> int:
