@@ -21,6 +21,7 @@ _SKIMAGE_NEGATIVES = ('astronaut', 'brick', 'camera', 'cell', 'clock', 'coffee',
                       'retina', 'rocket', 'text')
 _IMAGEIO_NEGATIVES = ('wood.jpg', 'bricks.jpg', 'meadow_cube.jpg', 'wikkie.png', 'newtonscradle.gif')
 
+# %% ../notebooks/14_calibrate.ipynb #52017087
 def _as_image(a) -> Image.Image:
     "An array from scikit-image or imageio as an image, through the same reader as an upload."
     a = np.asarray(a)
@@ -82,6 +83,7 @@ def unknown_rates(learn: Learner, negatives: Iterable, positives: Iterable,
     rates = pd.DataFrame(rows).assign(n_negatives=len(neg), n_positives=len(pos))
     return rates if cat_thresholds is not None else rates.drop(columns='cat_threshold')
 
+# %% ../notebooks/14_calibrate.ipynb #8981bd90
 def suggest_threshold(rates: pd.DataFrame, max_false_rejections: float=0.05, col: str='threshold') -> float:
     "The highest `col` of `rates` (`threshold` or `cat_threshold`) rejecting at most `max_false_rejections`."
     ok = rates[rates.false_rejections <= max_false_rejections]

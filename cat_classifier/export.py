@@ -40,6 +40,7 @@ def read_card(model: Path|str) -> dict:
     except json.JSONDecodeError:
         raise InputError(f'{card} is not valid JSON: restore it from git or export the model again') from None
 
+# %% ../notebooks/06_export.ipynb #fec9e1db
 def load_model(model: Path|str, safe: bool=False) -> Learner:
     "Load the exported `model` (settings' `model_path`) if its sha256 matches its card; `safe`: no pickle."
     model = Path(model)
@@ -102,6 +103,7 @@ def _empty_dls(spec: dict) -> DataLoaders:
         for dl in dls.loaders: dl._one_pass()
         return dls.new_empty()
 
+# %% ../notebooks/06_export.ipynb #aa3fcfdf
 def build_learner(spec: dict, weights: Path|str) -> Learner:
     "A learner rebuilt from a card's `rebuild` spec and a safetensors file of weights: nothing is unpickled."
     from safetensors.torch import load_file

@@ -4,7 +4,7 @@
 
 # %% ../notebooks/13_testing.ipynb #20298241
 from __future__ import annotations
-import io, socket, struct, subprocess, sys, tempfile, time, warnings, zlib
+import datetime, io, mimetypes, socket, struct, subprocess, sys, tempfile, time, warnings, zlib
 from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
 from typing import Iterator
@@ -14,7 +14,8 @@ from PIL import Image
 from .core import upload_bytes
 
 # %% auto #0
-__all__ = ['TOY_CLASSES', 'make_toy_images', 'awkward_files', 'make_toy_model', 'toy_graphs', 'running_app', 'toy_spotter']
+__all__ = ['TOY_CLASSES', 'make_toy_images', 'awkward_files', 'make_toy_model', 'toy_graphs', 'upload_value', 'running_app',
+           'toy_spotter']
 
 # %% ../notebooks/13_testing.ipynb #55d17de5
 TOY_CLASSES = {'red_circle': ((220, 40, 40), 'ellipse'), 'green_square': ((40, 180, 60), 'rectangle'),
@@ -39,7 +40,7 @@ def make_toy_images(dest: Path|str, n: int=12, size: int=96, seed: int=0, classe
 
 # %% ../notebooks/13_testing.ipynb #c1e1bbcf
 def _png_header(w: int, h: int) -> bytes:
-    "A tiny PNG whose header claims `w`×`h` pixels: a decompression bomb in 67 bytes."
+    "A tiny PNG whose header claims `w`×`h` pixels: a decompression bomb in 45 bytes."
     chunk = lambda t, d: struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d))
     return b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR',
                                         struct.pack('>IIBBBBB', w, h, 8, 2, 0, 0, 0)) + chunk(b'IEND', b'')
@@ -49,6 +50,7 @@ def _encode(im: Image.Image, fmt: str, **kw) -> bytes:
     im.save(b, fmt, **kw)
     return b.getvalue()
 
+# %% ../notebooks/13_testing.ipynb #db94d61b
 def _orientation(o: int) -> Image.Exif:
     ex = Image.Exif()
     ex[0x0112] = o
@@ -119,12 +121,20 @@ def toy_graphs() -> tuple[bytes, bytes]:
                  dict(k255=k255, red=np.array(0, np.int64)))
     return breed, gate
 
+# %% ../notebooks/13_testing.ipynb #2918e101
+def upload_value(files: list[tuple[str, bytes]]) -> tuple:
+    "What a `FileUpload`'s value holds once the browser has sent `files`, (name, bytes) pairs, in that order."
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return tuple(dict(name=n, type=mimetypes.guess_type(n)[0] or '', size=len(d), content=memoryview(d),
+                      last_modified=now) for n, d in files)
+
 # %% ../notebooks/13_testing.ipynb #4ddedc5d
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
         return s.getsockname()[1]
 
+# %% ../notebooks/13_testing.ipynb #b3d49329
 @contextmanager
 def running_app(model: Path|str|None=None, port: int|None=None, timeout: float=120,
                 **kwargs) -> Iterator[AttrDict]:

@@ -204,10 +204,12 @@ def _broadcast(self: DistributedDL, t, rank):
     torch.distributed.broadcast(t, rank)
     return t.cpu().tolist()
 
+# %% ../notebooks/03_train.ipynb #833692e5
 def progress_bars(learn: Learner):
     "fastai's progress bars where someone watches (a terminal, a notebook); else one line per epoch, for a log file."
     return nullcontext() if IN_NOTEBOOK or sys.stdout.isatty() else learn.no_bar()
 
+# %% ../notebooks/03_train.ipynb #7ac59422
 def _fit(learn: Learner, s: TrainConfig, epochs: int, cbs: list, lr: float, distributed: bool) -> float:
     "Fine-tune `learn` as the recipe `s` says, with `cbs`; return the seconds per epoch."
     start = time.time()
@@ -281,6 +283,7 @@ def train(path: Path|str, runs_path: Path|str, run: str|None=None, cfg: TrainCon
     learn.run_dir, learn.run_info = (run_dir if rank0 else None), info
     return learn
 
+# %% ../notebooks/03_train.ipynb #d76a6b30
 # The settings a run is made of: what `learner.json` records and the command line overrides.
 TRAIN_KEYS = TrainConfig.keys()
 DLS_KEYS = tuple(inspect.signature(get_dls).parameters)[1:]

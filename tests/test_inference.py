@@ -16,12 +16,6 @@ from conftest import cli
 
 
 @pytest.fixture(scope='session')
-def learn(toy_model):
-    from cat_classifier.export import load_model
-    return load_model(toy_model)
-
-
-@pytest.fixture(scope='session')
 def photos(tmp_path_factory):
     "20 drawn photos of the toy classes, some wider and some taller than square."
     d = make_toy_images(tmp_path_factory.mktemp('photos'), n=7, size=96, seed=11)

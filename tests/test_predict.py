@@ -1,6 +1,6 @@
 """The prediction path that the command line and the app share: reading awkward files, and answers that
 do not depend on how the photo arrived."""
-import io, random, warnings
+import io, random
 from pathlib import Path
 
 import numpy as np
@@ -10,14 +10,6 @@ from PIL import Image
 from cat_classifier.core import InputError
 from cat_classifier.predict import load_image, predict_files, predict_image
 from cat_classifier.testing import awkward_files, make_toy_images
-
-
-@pytest.fixture(scope='session')
-def learn(toy_model):
-    from cat_classifier.export import load_model
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        return load_model(toy_model)
 
 
 @pytest.fixture(scope='session')

@@ -1,7 +1,7 @@
 """The static page of `cat-classifier export --web` in Chromium, served by `python -m http.server` as any static
 host serves it: it gives `predict`'s answers (every probability, the verdicts, the same view pixels), says what is
 wrong with a bad file in the same words as the app, and works offline once loaded."""
-import re, sys, warnings
+import re, sys
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +14,7 @@ from cat_classifier.images import load_image
 from cat_classifier.runtime import chw
 from cat_classifier.testing import awkward_files, make_toy_images
 
-from browser import MISSING, find_chromium, launch
+from browser import MISSING, find_chromium
 from conftest import cli
 from web_page import choose, open_page, served, views
 
@@ -24,14 +24,6 @@ FLOAT_TOL = 1e-4  # float32 graphs on the same pixels: onnxruntime-web and onnxr
 # int8 weights, on the toy photos: measured 2e-4 at most. Not on the noise images of `awkward_files`, on which the toy
 # model (48 drawings, a few epochs) is at its least stable; benchmarks/bench_web.py measures real photos.
 INT8_TOL = 0.01
-
-
-@pytest.fixture(scope='module')
-def learn(toy_model):
-    from cat_classifier.export import load_model
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        return load_model(toy_model)
 
 
 @pytest.fixture(scope='module')
@@ -57,15 +49,6 @@ def photos(tmp_path_factory):
         Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8)).save(d/f'{w}x{h}.png')
         files.append(d/f'{w}x{h}.png')
     return files
-
-
-@pytest.fixture(scope='module')
-def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 def expected(learn, files):
