@@ -108,7 +108,7 @@ def confident_joint(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return joint
 
 
-# %% ../notebooks/04_clean.ipynb #9a77734f
+# %% ../notebooks/04_clean.ipynb #d765f802
 def noise_by_class(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
     "Per class, the estimated number of rows labelled so that belong to another: the calibrated joint off its diagonal."
     joint, counts = confident_joint(probs, labels), np.bincount(labels, minlength=probs.shape[1])
@@ -123,7 +123,7 @@ def normalised_margin(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return given - others.max(1)
 
 
-# %% ../notebooks/04_clean.ipynb #a17a4c6f
+# %% ../notebooks/04_clean.ipynb #ac2f599d
 def label_issues(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
     "Whether each row is a label issue: per class, its estimated noise count of rows with the lowest margin."
     margin, noise, issue = normalised_margin(probs, labels), noise_by_class(probs, labels), np.zeros(len(labels), bool)
@@ -165,7 +165,7 @@ def _in_sample(learn: Learner, files: list) -> np.ndarray:
     with learn.no_bar(): return learn.get_preds(dl=learn.dls.test_dl(list(files), with_labels=True))[0].numpy()
 
 
-# %% ../notebooks/04_clean.ipynb #53c4fd7e
+# %% ../notebooks/04_clean.ipynb #a84ff229
 @dataclasses.dataclass
 class SuspectConfig:
     "How `find_suspects` ranks out of sample; the settings' `[clean]` section (and `cat_threshold`)."
@@ -182,7 +182,7 @@ class SuspectConfig:
         return cls(**{f.name: s[f.name] for f in dataclasses.fields(cls) if f.name in s})
 
 
-# %% ../notebooks/04_clean.ipynb #59cb674b
+# %% ../notebooks/04_clean.ipynb #e9353f61
 class Evidence(NamedTuple):
     "What the ranking knows of each photo: its label, its class probabilities out of sample, and more."
     labels: np.ndarray
@@ -284,7 +284,7 @@ def _short(reason: str) -> str:
     return ', '.join(w for k, w in kinds.items() if k in reason)
 
 
-# %% ../notebooks/04_clean.ipynb #9988414c
+# %% ../notebooks/04_clean.ipynb #77689a03
 def contact_sheet(rows: list[dict], dest: Path|str, cols: int=8, side: int=160) -> Path:
     "Draw the images of `rows` in a grid as a PNG at `dest`, captioned with their `line`, the guess and the reason."
     n_rows, cap = -(-len(rows) // cols), 36
