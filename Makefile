@@ -73,3 +73,8 @@ binder:
 	@$(PYTHON) binder/link.py
 
 .PHONY: install app test test-notebooks test-py browser-deps browser export bench calibrate binder web help
+
+# The shipped model as a static page that runs in the visitor's browser (onnxruntime-web, fetched once with npm
+# into ~/.cache/cat-classifier): serve web/ with `python -m http.server -d web`, or publish it on GitHub Pages.
+web: install
+	$(BIN)/cat-classifier export --web web

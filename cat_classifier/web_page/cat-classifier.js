@@ -1,4 +1,4 @@
-// The static page's model: both ONNX graphs run by onnxruntime-web in the visitor's browser. Written by
+// The static page's model: both ONNX graphs, as one, run by onnxruntime-web in the visitor's browser. Written by
 // `cat-classifier export --web` (notebooks/20_web.ipynb); the preprocessing copies `images.load_image` and
 // `runtime.chw` (Pillow's bilinear resize included) so that the page gives the answers `predict` gives.
 'use strict';
@@ -195,7 +195,7 @@ function verdict(res) {
   return `This doesn't look like any of the ${CONFIG.n_classes_words} breeds I know (best guess: ${name}, ${p}).`;
 }
 
-// ---- Downloading the files once (with progress), then the two sessions ----
+// ---- Downloading the files once (with progress), then the session ----
 async function download(name, onBytes) {
   // The bytes of the site's file `name` (ungzipped where it was stored gzipped), from the page's cache once it
   // has been downloaded: what makes the page work offline. `onBytes(n)` as they arrive.
@@ -228,26 +228,28 @@ async function loadModels() {
     $('cat-progress').value = got / total;
     $('cat-loading-text').textContent = `Downloading the model: ${(got / 1e6).toFixed(1)} of ${(total / 1e6).toFixed(1)} MB…`;
   };
-  const [wasm, breed, gate] = await Promise.all(CONFIG.files.map(f => download(f.name, progress)));
+  const [wasm, model] = await Promise.all(CONFIG.files.map(f => download(f.name, progress)));
   ort.env.wasm.wasmBinary = wasm;
   ort.env.wasm.wasmPaths = new URL('ort/', location.href).href;
   ort.env.wasm.numThreads = 1;  // threads need cross-origin isolation, which a static host does not give
   $('cat-loading-text').textContent = 'Starting the model…';
-  const opts = {executionProviders: ['wasm'], graphOptimizationLevel: 'all'};
-  const sessions = [await ort.InferenceSession.create(breed, opts), await ort.InferenceSession.create(gate, opts)];
-  // The first run of a session prepares its kernels (about a second): done here, not on the visitor's first photo.
-  for (const [s, n] of [[sessions[0], CONFIG.size], [sessions[1], CONFIG.gate_size]])
-    await s.run({x: new ort.Tensor('uint8', new Uint8Array(3 * n * n), [1, 3, n, n])});
-  return sessions;
+  // One graph holds both models (`web.merge_graphs`): the breed model's weights are stored as differences from the
+  // gate's, which they were fine-tuned from.
+  const session = await ort.InferenceSession.create(model, {executionProviders: ['wasm'], graphOptimizationLevel: 'all'});
+  // The first run prepares the kernels (about a second): done here, not on the visitor's first photo.
+  await session.run(feeds(new Uint8Array(3 * CONFIG.size ** 2), new Uint8Array(3 * CONFIG.gate_size ** 2)));
+  return session;
 }
 
-async function classify(sessions, file) {
-  // The answer for one photo, and the view (for the tests): both models, on the views `predict` gives them.
-  const px = await decode(file), [breed, gate] = sessions;
+const feeds = (v, gv) => ({x: new ort.Tensor('uint8', v, [1, 3, CONFIG.size, CONFIG.size]),
+                           g: new ort.Tensor('uint8', gv, [1, 3, CONFIG.gate_size, CONFIG.gate_size])});
+
+async function classify(session, file) {
+  // The answer for one photo: both models, on the views `predict` gives them, in one run of the graph.
+  const px = await decode(file);
   const v = view(px, CONFIG.size), gv = CONFIG.gate_size === CONFIG.size ? v : view(px, CONFIG.gate_size);
-  const probs = (await breed.run({x: new ort.Tensor('uint8', v, [1, 3, CONFIG.size, CONFIG.size])})).y.data;
-  const catP = (await gate.run({x: new ort.Tensor('uint8', gv, [1, 3, CONFIG.gate_size, CONFIG.gate_size])})).y.data[0];
-  return answer(Array.from(probs), catP);
+  const out = await session.run(feeds(v, gv));
+  return answer(Array.from(out.y.data), out.cat.data[0]);
 }
 
 // ---- The page ----
@@ -272,7 +274,7 @@ function resultTile(file, res, ms) {
 
 const errorTile = (file, msg) => el('div', {class: 'cat-error'}, '⚠️ ', el('b', {}, file.name), `: ${msg}`);
 
-async function onFiles(sessions, files) {
+async function onFiles(session, files) {
   const input = $('cat-files'), results = $('cat-results');
   input.disabled = true;
   results.replaceChildren();
@@ -280,7 +282,7 @@ async function onFiles(sessions, files) {
     for (const [i, file] of files.entries()) {
       $('cat-status').textContent = `Looking at ${file.name} (${i + 1} of ${files.length})…`;
       const t0 = performance.now();
-      try { results.append(resultTile(file, await classify(sessions, file), performance.now() - t0)); }
+      try { results.append(resultTile(file, await classify(session, file), performance.now() - t0)); }
       catch (e) {
         results.append(errorTile(file, e instanceof InputError ? e.message : `something went wrong (${e.message || e}): try another photo`));
       }
@@ -291,8 +293,8 @@ async function onFiles(sessions, files) {
 async function main() {
   if ('serviceWorker' in navigator && location.protocol !== 'file:')
     navigator.serviceWorker.register('sw.js').catch(() => {});  // offline use is a bonus: the page works without it
-  let sessions;
-  try { sessions = await loadModels(); }
+  let session;
+  try { session = await loadModels(); }
   catch (e) {
     $('cat-loading-text').textContent = `The model could not be loaded (${e.message || e}): reload the page to try again.`;
     return;
@@ -300,15 +302,15 @@ async function main() {
   $('cat-loading').hidden = true;
   const input = $('cat-files'), drop = $('cat-drop');
   input.disabled = false;
-  input.addEventListener('change', () => input.files.length && onFiles(sessions, [...input.files]));
+  input.addEventListener('change', () => input.files.length && onFiles(session, [...input.files]));
   drop.addEventListener('dragover', e => { e.preventDefault(); drop.classList.add('cat-over'); });
   drop.addEventListener('dragleave', () => drop.classList.remove('cat-over'));
   drop.addEventListener('drop', e => {
     e.preventDefault(); drop.classList.remove('cat-over');
-    if (!input.disabled && e.dataTransfer.files.length) onFiles(sessions, [...e.dataTransfer.files]);
+    if (!input.disabled && e.dataTransfer.files.length) onFiles(session, [...e.dataTransfer.files]);
   });
   document.body.dataset.ready = 'true';
-  window.catClassifier = {sessions, classify: f => classify(sessions, f), decode, view};  // for the tests and benchmarks
+  window.catClassifier = {session, classify: f => classify(session, f), decode, view};  // for the tests and benchmarks
 }
 
 main();
