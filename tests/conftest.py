@@ -50,7 +50,7 @@ def model_processes(base: Path) -> list:
     for p in Path('/proc').glob('[0-9]*'):
         try: cmd = (p/'cmdline').read_bytes().split(b'\0')
         except OSError: continue
-        if any(b'cat_classifier.serve import main' in c for c in cmd):
+        if any(b'cat_classifier.serve import run_model_process' in c for c in cmd):
             try: env = (p/'environ').read_bytes()
             except OSError: continue
             if f'CAT_CLASSIFIER_RUNTIME={base}\0'.encode() in env + b'\0': pids.append(int(p.name))
@@ -77,7 +77,7 @@ def kernel_pids(log: Path) -> list:
 def toy_runtime_model(dest: Path, base: Path, settings: Path|None=None) -> Path:
     "A model file whose model process (for `settings`, under `base`) starts from a kept toy runtime in a second: no torch, no training."
     from cat_classifier.runtime import Runtime
-    from cat_classifier.serve import ModelClient, _source
+    from cat_classifier.serve import ModelClient, runtime_source
     from cat_classifier.testing import toy_graphs
     dest.mkdir(parents=True, exist_ok=True)
     model = dest/'toy.pkl'
@@ -86,7 +86,7 @@ def toy_runtime_model(dest: Path, base: Path, settings: Path|None=None) -> Path:
     model.with_suffix('.json').write_text(json.dumps(card))
     kept = ModelClient(model, settings, base=base).dir/'runtime'
     Runtime(*toy_graphs(), card['categories'], 64, 224, card).save(kept)
-    (kept/'source').write_text(_source(str(model)))
+    (kept/'source').write_text(runtime_source(str(model)))
     return model
 
 
