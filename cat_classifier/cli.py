@@ -377,14 +377,14 @@ def cmd_app(a):
                      pool_size=a.pool_size, collect=a.collect) or 0
 cmd_app.options = _app_opts
 
-# %% ../notebooks/09_cli.ipynb #44d08ca4
+# %% ../notebooks/09_cli.ipynb #45a0ac0d
 def _global_opts(p, default=None):
     "`--settings` and `--debug`; `default` SUPPRESS leaves a value given before the subcommand as it is."
     p.add_argument('--settings', metavar='FILE', default=default,
                    help='settings file (default: settings.ini of the project)')
     p.add_argument('--debug', action='store_true', default=default or False, help='show tracebacks')
 
-# %% ../notebooks/09_cli.ipynb #2f57cdaf
+# %% ../notebooks/09_cli.ipynb #875e01a2
 def parser() -> argparse.ArgumentParser:
     "The `cat-classifier` argument parser with all subcommands."
     p = argparse.ArgumentParser(prog='cat-classifier',

@@ -377,7 +377,7 @@ def search_query(template: str, category: str) -> str:
         raise InputError(f'query_template {template!r} has no {{}} for the category name: {fix}')
     return template.replace('{}', category.replace('_', ' '))
 
-# %% ../notebooks/01_download.ipynb #e10ab857
+# %% ../notebooks/01_download.ipynb #763c8c30
 def _categories(categories) -> list[str]:
     "The category names, checked to be plain folder names."
     cats = [categories] if isinstance(categories, str) else list(categories or [])
@@ -388,7 +388,7 @@ def _categories(categories) -> list[str]:
             raise InputError(f'category {c!r} is not a folder name: use letters, digits and underscores')
     return cats
 
-# %% ../notebooks/01_download.ipynb #4b9e6c9c
+# %% ../notebooks/01_download.ipynb #1176ab75
 def _share(pct: float|None, holdout_path: Path|str|None=None) -> float:
     "The holdout share: 0 when not given."
     if pct is None: return 0.

@@ -14,12 +14,12 @@ from .serve import OWNER_ENV, PROCESS_DIR_ENV, ModelClient, process_ended, proce
 __all__ = ['VOILA_TEMPLATE', 'POOL_SIZE', 'POOL_FILL_DELAY_S', 'voila_config', 'write_voila_template', 'jupyter_server_config',
            'install_voila_setup', 'app_notebook', 'check_port', 'serve_app']
 
-# %% ../notebooks/12_host.ipynb #af36b48a
+# %% ../notebooks/12_host.ipynb #1cf156f2
 VOILA_TEMPLATE = 'cat-classifier'
 
 def _upload_limit(max_upload_mb: float) -> int: return UPLOAD_BATCH * upload_bytes(max_upload_mb)
 
-# %% ../notebooks/12_host.ipynb #4f03ee2d
+# %% ../notebooks/12_host.ipynb #24e7f1ef
 POOL_SIZE = 10  # when settings.ini has no pool_size
 POOL_FILL_DELAY_S = 10  # when settings.ini has no pool_fill_delay_s
 
@@ -73,7 +73,7 @@ _DROP = """<script>
 </script>
 <style>body.cat-dragging .cat-upload { outline: 3px dashed #2a7ae2; outline-offset: 4px; }</style>"""
 
-# %% ../notebooks/12_host.ipynb #a9644d02
+# %% ../notebooks/12_host.ipynb #ba47925c
 _GUARD = """<script>
 // cat-classifier: refuse an upload that one websocket message cannot carry, before the browser reads it.
 // Why wrap addEventListener: ipywidgets' FileUpload has no size option, and its <input type=file> is never put in
@@ -101,7 +101,7 @@ _GUARD = """<script>
 })();
 </script>"""
 
-# %% ../notebooks/12_host.ipynb #075c35ba
+# %% ../notebooks/12_host.ipynb #fe10104f
 # Voila's loading spinner turns for as long as its scripts load: ten pages opened at once on two cores spent
 # 4.7 s of CPU redrawing it, 60 times a second each. The page shows it standing still.
 _STILL = '<style>.spinner, .voila-skeleton-post * { animation: none !important; }</style>'
@@ -116,14 +116,14 @@ def write_voila_template(data_dir: Path|str, max_upload_mb: float=10) -> Path:
     (d/'index.html.j2').write_text(head + _STILL + '\n' + guard + _DROP + '\n{%- endblock html_head_js -%}\n')
     return d
 
-# %% ../notebooks/12_host.ipynb #b95bddf1
+# %% ../notebooks/12_host.ipynb #6841c6cb
 def jupyter_server_config(max_upload_mb: float=10, cull_idle_s: int=600) -> dict:
     "`voila_config` for Voila as a Jupyter server extension: the same settings under the server's names."
     c = voila_config(max_upload_mb, cull_idle_s)
     return {'ServerApp': {'tornado_settings': c['Voila']['tornado_settings']},
             'MappingKernelManager': c['MappingKernelManager'], 'VoilaConfiguration': c['VoilaConfiguration']}
 
-# %% ../notebooks/12_host.ipynb #72b5a1e1
+# %% ../notebooks/12_host.ipynb #1f6d9b82
 def install_voila_setup(prefix: Path|str, max_upload_mb: float|None=None) -> Path:
     "Merge `jupyter_server_config()` into `prefix`'s Jupyter settings, write the template; the settings file."
     # binder/postBuild calls this with the prefix alone: it is an edge, so it reads the settings itself.
@@ -155,13 +155,13 @@ def check_port(ip: str, port: int):
         except OSError: pass
     raise InputError(f'port {port} on {ip} is in use (another app running?): stop it or pass --port')
 
-# %% ../notebooks/12_host.ipynb #b35078f3
+# %% ../notebooks/12_host.ipynb #219aa3e5
 def _voila_command(nb: Path, port: int, ip: str, conf_dir: Path) -> list:
     "Voila on `nb`, configured by the `voila.json` in `conf_dir`, which also holds its connection files."
     return [sys.executable, '-c', _VOILA, str(nb), f'--port={port}', f'--Voila.ip={ip}', '--no-browser',
             f'--Voila.config_file_paths={conf_dir}', f'--Voila.connection_dir_root={conf_dir}']
 
-# %% ../notebooks/12_host.ipynb #0ae2c3f6
+# %% ../notebooks/12_host.ipynb #13ab1fda
 def _wait_listening(proc: subprocess.Popen, ip: str, port: int, timeout: float) -> bool:
     "Wait until something listens on `port`; False if `proc` ends first or `timeout` passes."
     end = time.time() + timeout
@@ -179,7 +179,7 @@ def _collect_dir(d: Path|str) -> Path:
     except OSError as e:
         raise InputError(f'cannot collect photos in {d} ({e.strerror}): pass a folder you can write to') from None
 
-# %% ../notebooks/12_host.ipynb #f217765b
+# %% ../notebooks/12_host.ipynb #e6a14125
 _VOILA = 'from cat_classifier.host import _voila_main; _voila_main()'
 
 def _stop_when_ended(owner: str):
@@ -189,7 +189,7 @@ def _stop_when_ended(owner: str):
     time.sleep(30)
     os._exit(1)  # Voila did not stop: its kernels notice that their parent has gone, and end too
 
-# %% ../notebooks/12_host.ipynb #9fc891a3
+# %% ../notebooks/12_host.ipynb #6e3ef458
 def _voila_main():
     "Voila as `serve_app` runs it: it stops when the app that started it ends, and says 404 where Voila says 500."
     import tornado.web

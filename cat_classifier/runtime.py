@@ -83,7 +83,7 @@ class Runtime:
         if self._sessions is None: self._sessions = ort_session(self.breed), ort_session(self.gate)
         return self._sessions
 
-# %% ../notebooks/16_runtime.ipynb #9f6b3d74
+# %% ../notebooks/16_runtime.ipynb #c11a5e58
 @patch
 def answers(self: Runtime, views: list[np.ndarray], gate_views: list[np.ndarray], k: int=3,
             thresholds: Thresholds=Thresholds()) -> list[dict]:
@@ -94,7 +94,7 @@ def answers(self: Runtime, views: list[np.ndarray], gate_views: list[np.ndarray]
     cat_ps = cats.result()[0]
     return [answer(p, c, self.vocab, k, thresholds) for p, c in zip(probs, cat_ps)]
 
-# %% ../notebooks/16_runtime.ipynb #0821b451
+# %% ../notebooks/16_runtime.ipynb #2200daf7
 @patch
 def predict_images(self: Runtime, imgs: list[Image.Image], k: int=3, thresholds: Thresholds=Thresholds(),
                    bs: int=32) -> list[dict]:
