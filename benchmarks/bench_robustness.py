@@ -162,10 +162,10 @@ def probe_app(model: Path, pool: int) -> dict:
 
 def model_probes(model: Path, photo: bytes, big: bytes, probes: set) -> dict:
     "Probes 1 to 3, on one model process started for them in a folder of their own."
-    from cat_classifier.serve import RUNTIME_ENV, ModelClient
+    from cat_classifier.serve import PROCESS_DIR_ENV, ModelClient
     res = {}
     with tempfile.TemporaryDirectory(prefix='bench-robust-') as d:
-        os.environ[RUNTIME_ENV] = f'{d}/run'
+        os.environ[PROCESS_DIR_ENV] = f'{d}/run'
         client = ModelClient(model, start_timeout=900)
         _, res['model_start_s'] = timed(client.start)
         try:

@@ -10,7 +10,7 @@ from .core import InputError, atomic_path, atomic_write, file_sha256
 from fastai.vision.all import *
 from .data import SquareRandomResizedCrop
 from .backbones import BACKBONES
-from .train import Ensemble, _versions
+from .train import Ensemble, library_versions
 
 # %% auto #0
 __all__ = ['HEAD', 'CV_FREE', 'latest_run', 'read_card', 'load_model', 'model_spec', 'save_weights', 'build_learner',
@@ -204,7 +204,7 @@ def export_model(run: Path|str, dest: Path|str, evaluation: dict|None=None, onnx
                 images_per_class=info['images_per_class'],
                 n_train=info['n_train'], n_valid=info['n_valid'], metrics=dict(valid=info['valid']),
                 seconds_per_epoch=info['seconds_per_epoch'], trained_at=info['trained_at'],
-                versions=_versions(), run=run.name)
+                versions=library_versions(), run=run.name)
     if evaluation:
         card['metrics']['holdout'] = {k: evaluation[k]
                                       for k in ('n', 'accuracy', 'tta', 'per_class', 'confusion')}

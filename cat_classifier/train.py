@@ -23,8 +23,8 @@ from .data import Fold, get_dls
 
 # %% auto #0
 __all__ = ['PRECISIONS', 'TRAIN_KEYS', 'DLS_KEYS', 'make_learner', 'FrozenBN', 'EpochLog', 'cpu_has_bf16', 'resolve_precision',
-           'Autocast', 'speed_cbs', 'TrainConfig', 'auto_epochs', 'Ensemble', 'reseed', 'suggest_lr', 'save_learner',
-           'run_folder', 'progress_bars', 'train']
+           'Autocast', 'speed_cbs', 'TrainConfig', 'auto_epochs', 'Ensemble', 'reseed', 'suggest_lr',
+           'library_versions', 'save_learner', 'run_folder', 'progress_bars', 'train']
 
 # %% ../notebooks/03_train.ipynb #0c609ace
 def make_learner(dls: DataLoaders, backbone: str='tf_efficientnet_lite0', pretrained: bool=True,
@@ -168,7 +168,8 @@ def suggest_lr(learn: Learner, png: Path|None=None, num_it: int=40) -> float:
     return float(res.valley)
 
 # %% ../notebooks/03_train.ipynb #0fe33bd6
-def _versions() -> dict:
+def library_versions() -> dict:
+    "The versions of Python and of the libraries that trained the model, for its card."
     import fastai, timm, torchvision
     return dict(python=platform.python_version(), torch=torch.__version__,
                 torchvision=torchvision.__version__, fastai=fastai.__version__, timm=timm.__version__)
@@ -177,7 +178,7 @@ def save_learner(learn: Learner, dest: Path|str, info: dict) -> Path:
     "Export `learn` to `dest` atomically and write `info` with the pickle's sha256 beside it as JSON."
     dest = Path(dest)
     with atomic_path(dest) as tmp: learn.export(tmp)
-    info = {**info, 'file': dest.name, 'sha256': file_sha256(dest), 'versions': _versions()}
+    info = {**info, 'file': dest.name, 'sha256': file_sha256(dest), 'versions': library_versions()}
     atomic_write(dest.with_suffix('.json'), json.dumps(info, indent=2, default=str))
     return dest
 

@@ -77,7 +77,7 @@ def model_processes(base: Path) -> list:
     def under_base(pid):
         try: return mine in Path(f'/proc/{pid}/environ').read_bytes() + b'\0'
         except OSError: return False
-    return [pid for pid in pids('cat_classifier.serve import main') if under_base(pid)]
+    return [pid for pid in pids('cat_classifier.serve import run_model_process') if under_base(pid)]
 
 def runtime_base(log: Path) -> Path:
     "The folder of the model process of the app whose output is `log`."
@@ -103,7 +103,7 @@ def app_pids(port: int, log: Path) -> list:
 def toy_runtime_model(dest: Path, base: Path, settings: Path|None=None) -> Path:
     "A model file whose model process (for `settings`, under `base`) starts from a kept toy runtime in a second: no torch, no training."
     from cat_classifier.runtime import Runtime
-    from cat_classifier.serve import ModelClient, _source
+    from cat_classifier.serve import ModelClient, runtime_source
     from cat_classifier.testing import toy_graphs
     dest.mkdir(parents=True, exist_ok=True)
     model = dest/'toy.pkl'
@@ -112,7 +112,7 @@ def toy_runtime_model(dest: Path, base: Path, settings: Path|None=None) -> Path:
     model.with_suffix('.json').write_text(json.dumps(card))
     kept = ModelClient(model, settings, base=base).dir/'runtime'
     Runtime(*toy_graphs(), card['categories'], 64, 224, card).save(kept)
-    (kept/'source').write_text(_source(str(model)))
+    (kept/'source').write_text(runtime_source(str(model)))
     return model
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from cat_classifier.app import verdict
-from cat_classifier.predict import load_image, predict_image
+from cat_classifier.images import load_image
+from cat_classifier.predict import predict_image
 from cat_classifier.testing import awkward_files, make_toy_images, running_app
 
 from browser import MISSING, find_chromium

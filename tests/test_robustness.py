@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cat_classifier.serve import OWNER_ENV, ModelClient, _recv, _send, process_token
+from cat_classifier.serve import OWNER_ENV, ModelClient, process_token, recv_frame, send_frame
 from conftest import app_pids, model_processes, peak_mb, rss_mb, toy_runtime_model, voila_pids
 
 
@@ -97,8 +97,8 @@ def raw_request(client, secret: bytes, *frames: bytes, timeout: float=10) -> byt
     with socket.socket(socket.AF_UNIX) as s:
         s.settimeout(timeout)
         s.connect(str(client.dir/'sock'))
-        for f in (secret, *frames): _send(s, f)
-        try: return _recv(s, 1 << 20)
+        for f in (secret, *frames): send_frame(s, f)
+        try: return recv_frame(s, 1 << 20)
         except ConnectionError: return b''
 
 
@@ -111,7 +111,7 @@ def test_malformed_and_dripping_requests_are_closed_with_one_line_each(toy):
     t = time.monotonic()
     with socket.socket(socket.AF_UNIX) as s:
         s.connect(str(toy.dir/'sock'))
-        _send(s, secret)
+        send_frame(s, secret)
         s.sendall(struct.pack('>I', 100))
         s.settimeout(0.25)
         try:
@@ -237,5 +237,5 @@ def test_the_app_killed_leaves_nothing_running_and_its_port_free(toy_model):
         gone = time.time() - t
         assert app_pids(port, app.log) == []
         print(f'everything of the app gone {gone:.1f} s after SIGKILL')
-        from cat_classifier.host import _check_port
-        _check_port('127.0.0.1', port)  # a new app can start on the same port (the page's connections in TIME_WAIT)
+        from cat_classifier.host import check_port
+        check_port('127.0.0.1', port)  # a new app can start on the same port (the page's connections in TIME_WAIT)

@@ -11,7 +11,7 @@ from PIL import Image
 from cat_classifier.app import verdict
 from cat_classifier.core import InputError
 from cat_classifier.images import load_image
-from cat_classifier.runtime import chw
+from cat_classifier.runtime import Thresholds, chw
 from cat_classifier.testing import awkward_files, make_toy_images
 
 from browser import MISSING, find_chromium
@@ -29,13 +29,13 @@ INT8_TOL = 0.01
 @pytest.fixture(scope='module')
 def sites(toy_project, learn, tmp_path_factory):
     "The toy model's page as the command writes it (int8 weights), and with float32 weights: (int8, float)."
-    from cat_classifier.predict import runtime
+    from cat_classifier.predict import to_runtime
     from cat_classifier.web import export_web
     root, ini, model = toy_project
     d = tmp_path_factory.mktemp('web')
     out = cli('export', '--web', d/'int8', '--model', model, settings=ini).stdout
     assert 'wrote the web page of toy.pkl' in out, out
-    return d/'int8', export_web(runtime(learn), d/'float', unknown_threshold=0.6, quantize=False)
+    return d/'int8', export_web(to_runtime(learn), d/'float', unknown_threshold=0.6, quantize=False)
 
 
 @pytest.fixture(scope='module')
@@ -53,7 +53,7 @@ def photos(tmp_path_factory):
 
 def expected(learn, files):
     from cat_classifier.predict import predict_images
-    return predict_images(learn, [load_image(f) for f in files], unknown_threshold=0.6, cat_threshold=0.1)
+    return predict_images(learn, [load_image(f) for f in files], thresholds=Thresholds(0.6, 0.1))
 
 
 def test_same_answers_as_predict(sites, learn, photos, browser):
