@@ -78,3 +78,26 @@ binder:
 # into ~/.cache/cat-classifier): serve web/ with `python -m http.server -d web`, or publish it on GitHub Pages.
 web: install
 	$(BIN)/cat-classifier export --web web
+
+# The documentation site needs only the `docs` extra (MkDocs, mkdocs-jupyter, mkdocstrings, Playwright), not the
+# project and its torch: the site shows the notebooks' stored outputs and reads the docstrings without importing.
+DOCS_STAMP := $(VENV)/.docs-installed
+$(DOCS_STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -r <($(BIN)/python docs/requirements.py)
+	@touch $(DOCS_STAMP)
+
+.PHONY: docs docs-install docs-preview screenshots
+docs-install: $(DOCS_STAMP)
+
+# NO_MKDOCS_2_WARNING: Material's notice that it will be maintained until 2027 (its successor: Zensical), on every build.
+docs: docs-install browser
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+	$(BIN)/python tests/site_check.py _site
+
+docs-preview: docs-install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+
+# The app on the shipped model in Chromium, with scikit-image's Chelsea uploaded; and the notebooks' pictures.
+screenshots: install browser-deps
+	$(BIN)/python docs/screenshots.py
