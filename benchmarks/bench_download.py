@@ -66,12 +66,12 @@ def run(a, tmp: Path):
     "Time both downloads into `tmp`, compare what they stored, print the figures."
     from bing_image_downloader.bing import Bing
     from cat_classifier.core import load_settings
-    from cat_classifier.download import FetchOptions, _query, _search_via, add_images, download_images
+    from cat_classifier.download import FetchOptions, add_images, download_images, search_query, search_via
     from download_fakebing import fake_bing
     s = load_settings(ROOT/'settings.ini')
     cats = photos(Path(a.photos), a.n, a.categories)
     web = {name: data for c in cats.values() for name, data in c.items()}
-    query = {c: _query(s.query_template, c) for c in cats}  # what the project searches for: the same for both
+    query = {c: search_query(s.query_template, c) for c in cats}  # what the project searches for: the same for both
     results = {query[c]: list(files) for c, files in cats.items()}
     print(f'{len(cats)} categories x {a.n} photos ({sum(map(len, web.values()))/2**20:.1f} MB), {a.latency*1000:.0f} ms per '
           f'image request, {a.hosts} image hosts; {FetchOptions.from_settings(s)}; {os.cpu_count()} CPUs, '
@@ -80,7 +80,7 @@ def run(a, tmp: Path):
         t = time.perf_counter()
         for c in cats:  # bing-image-downloader's own downloader, one category after the other
             (tmp/'bing'/c).mkdir(parents=True)
-            with redirect_stdout(io.StringIO()), _search_via(url):
+            with redirect_stdout(io.StringIO()), search_via(url):
                 Bing(query[c], a.n, tmp/'bing'/c, adult='on', timeout=10, filter='photo', verbose=False).run()
         sequential = time.perf_counter() - t
         print(f'sequential Bing.run(): {sequential:.2f} s', flush=True)

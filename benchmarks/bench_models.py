@@ -1,6 +1,6 @@
 """Two exported models side by side, as the app's model process runs them: time per photo and memory.
 
-Each model is turned into the torch-free runtime the model process holds (`predict.runtime`: both ONNX graphs), then
+Each model is turned into the torch-free runtime the model process holds (`predict.to_runtime`: both ONNX graphs), then
 the same photos are answered one at a time (the app's single-photo path) by the two runtimes in turn, photo by
 photo, so that a busy machine slows both alike. Memory is the resident size of a fresh process that loads each
 runtime from its files and answers the photos, as the model process does. Last line: JSON.
@@ -32,10 +32,10 @@ def main(argv=None):
     warnings.simplefilter('ignore')
     from cat_classifier.export import load_model
     from cat_classifier.images import load_image
-    from cat_classifier.predict import runtime
+    from cat_classifier.predict import to_runtime
     files = sorted(f for f in Path(a.images).rglob('*') if f.suffix.lower() in ('.jpg', '.jpeg', '.png'))
     files = random.Random(0).sample(files, min(a.n, len(files)))
-    rts = {k: runtime(load_model(m)) for k, m in (('before', a.before), ('after', a.after))}
+    rts = {k: to_runtime(load_model(m)) for k, m in (('before', a.before), ('after', a.after))}
     imgs = [load_image(f) for f in files]
     for rt in rts.values(): rt.predict_images(imgs[:2])  # sessions built, first-call costs paid
     ms = {k: [] for k in rts}

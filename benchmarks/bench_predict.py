@@ -38,8 +38,9 @@ def main(argv=None):
     import numpy as np
     from PIL import Image, ImageOps
     from cat_classifier.backbones import GATE, imagenet_model
-    from cat_classifier.predict import (_prepare, cat_probability, centre_square, direct_tfm, load_image, predict_files,
-                                        predict_image)
+    from cat_classifier.images import centre_square, load_image
+    from cat_classifier.predict import cat_probability, direct_tfm, predict_files, predict_image
+    from cat_classifier.runtime import Thresholds, chw
     model = Path(a.model or load_settings().model_path)
     files = sorted(get_image_files(a.images))
     if len(files) < a.n: sys.exit(f'{a.images} has {len(files)} photos, fewer than -n {a.n}')
@@ -51,7 +52,7 @@ def main(argv=None):
 
     # First what PyTorch does alone, before the project's path has run: onnxruntime and the gate's thread are not
     # there yet to share the cores with PyTorch's threads. Run it on an idle machine: the phases are not interleaved.
-    views = [((v[0].float() / 255 - tfm[1]) / tfm[2]).contiguous() for v in (_prepare(im, tfm) for im in imgs)]
+    views = [((torch.from_numpy(chw(im, tfm.size)).float() / 255 - tfm.mean) / tfm.std).contiguous() for im in imgs]
     learn.model.eval()
     def raw(x):
         with torch.inference_mode(): learn.model(x)
@@ -73,19 +74,19 @@ def main(argv=None):
     t_raw, t_learn = (statistics.median(per_photo(f, xs)) for f, xs in ((raw, views), (fastai_predict, imgs)))
     t = time.perf_counter(); old = [before(f) for f in files]; t_old = (time.perf_counter() - t) / len(files)
 
-    predict_image(learn, imgs[0], unknown_threshold=0.5, cat_threshold=0.1)  # start-up: both models readied once
-    t_single = statistics.median(per_photo(lambda im: predict_image(learn, im, unknown_threshold=0.5, cat_threshold=0.1), imgs))
+    predict_image(learn, imgs[0], thresholds=Thresholds(0.5, 0.1))  # start-up: both models readied once
+    t_single = statistics.median(per_photo(lambda im: predict_image(learn, im, thresholds=Thresholds(0.5, 0.1)), imgs))
     print(f'per photo (median of {len(imgs)}): raw forward {t_raw*1e3:.1f} ms, learn.predict {t_learn*1e3:.1f} ms, '
           f'single-photo path {t_single*1e3:.1f} ms = {t_single/t_raw:.2f} x the raw forward', flush=True)
     t = time.perf_counter()
-    new = list(predict_files(learn, files, unknown_threshold=0.5, cat_threshold=0.1))
+    new = list(predict_files(learn, files, thresholds=Thresholds(0.5, 0.1)))
     t_new = (time.perf_counter() - t) / len(files)
     same_old = sum(o == r['label'] for o, r in zip(old, new))
     print(f'over {len(files)} photos: one at a time {t_old*1e3:.1f} ms/photo, batched {t_new*1e3:.1f} ms/photo '
           f'= {t_old/t_new:.2f} x faster; same top-1 on {same_old}/{len(files)}', flush=True)
 
     safe = load_model(model, safe=True)
-    safe_out = list(predict_files(safe, files, unknown_threshold=0.5, cat_threshold=0.1))
+    safe_out = list(predict_files(safe, files, thresholds=Thresholds(0.5, 0.1)))
     same_safe = sum(s['label'] == r['label'] for s, r in zip(safe_out, new))
     max_safe = max(abs(p - q) for s, r in zip(safe_out, new) for (_, p), (_, q) in zip(s['top'], r['top']))
     res_onnx = {}

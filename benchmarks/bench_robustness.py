@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT/'tests'))
-from conftest import kernel_pids, model_processes, peak_mb, rss_mb, runtime_base  # noqa: E402
+from conftest import app_pids, kernel_pids, model_processes, peak_mb, rss_mb  # noqa: E402
 
 
 def png49() -> bytes:
@@ -65,16 +65,15 @@ def probe_crowd(client, photo: bytes, big: bytes) -> dict:
 
 
 PAGE = r'''
-import datetime, json, re, sys, time
+import json, re, sys, time
 from pathlib import Path
 import ipywidgets as widgets
 from cat_classifier.app import App
+from cat_classifier.testing import upload_value
 def mb(key): return int(re.search(key + r':\s+(\d+)', Path('/proc/self/status').read_text())[1]) / 1024
 app = App(sys.argv[1])
 big, photo = Path(sys.argv[2]).read_bytes(), Path(sys.argv[3]).read_bytes()
-def upload(*files):
-    app.upload.value = tuple(dict(name=f'{i}.png', type='image/png', size=len(d), content=memoryview(d),
-                                  last_modified=datetime.datetime.now(datetime.timezone.utc)) for i, d in enumerate(files))
+def upload(*files): app.upload.value = upload_value([(f'{i}.png', d) for i, d in enumerate(files)])
 start = mb('VmRSS')
 upload(*[big] * 10)
 out = dict(kernel_start_mb=round(start), kernel_peak_ten_pngs_mb=round(mb('VmHWM')),
@@ -117,16 +116,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
         return s.getsockname()[1]
-
-
-def app_pids(port: int, log: Path) -> list:
-    "Voila on `port`, its kernels, and the model process of the app whose output is `log`."
-    voila = []
-    for p in Path('/proc').glob('[0-9]*'):
-        try: cmd = (p/'cmdline').read_bytes().decode(errors='replace')
-        except OSError: continue
-        if 'voila' in cmd and f'--port={port}' in cmd: voila.append(int(p.name))
-    return voila + kernel_pids(log) + model_processes(runtime_base(log))
 
 
 def running(pid: int) -> bool:
@@ -173,10 +162,10 @@ def probe_app(model: Path, pool: int) -> dict:
 
 def model_probes(model: Path, photo: bytes, big: bytes, probes: set) -> dict:
     "Probes 1 to 3, on one model process started for them in a folder of their own."
-    from cat_classifier.serve import RUNTIME_ENV, ModelClient
+    from cat_classifier.serve import PROCESS_DIR_ENV, ModelClient
     res = {}
     with tempfile.TemporaryDirectory(prefix='bench-robust-') as d:
-        os.environ[RUNTIME_ENV] = f'{d}/run'
+        os.environ[PROCESS_DIR_ENV] = f'{d}/run'
         client = ModelClient(model, start_timeout=900)
         _, res['model_start_s'] = timed(client.start)
         try:

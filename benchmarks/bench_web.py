@@ -73,7 +73,9 @@ def main(argv=None):
     from playwright.sync_api import sync_playwright
     from cat_classifier.core import load_settings
     from cat_classifier.export import load_model
-    from cat_classifier.predict import load_image, predict_files, predict_image, runtime
+    from cat_classifier.images import load_image
+    from cat_classifier.predict import predict_files, predict_image, to_runtime
+    from cat_classifier.runtime import Thresholds
     from cat_classifier.web import export_web
     s = load_settings()
     model = Path(a.model or s.model_path)
@@ -81,18 +83,19 @@ def main(argv=None):
     files = sorted(random.Random(0).sample(files, a.n))  # as benchmarks/bench_predict.py draws them
     learn = load_model(model)
     vocab = list(learn.dls.vocab)
-    th = dict(unknown_threshold=s.unknown_threshold, cat_threshold=s.cat_threshold)
-    want = list(predict_files(learn, files, max_bytes=0, **th))
+    th = dict(unknown_threshold=s.unknown_threshold, cat_threshold=s.cat_threshold)  # as `export_web` takes them
+    thresholds = Thresholds.from_settings(s)
+    want = list(predict_files(learn, files, max_bytes=0, thresholds=thresholds))
     assert not any('error' in w for w in want), [w for w in want if 'error' in w]
     imgs = [load_image(f) for f in files[:40]]
-    predict_image(learn, imgs[0], **th)
+    predict_image(learn, imgs[0], thresholds=thresholds)
     t_py = []
     for im in imgs:
-        t = time.perf_counter(); predict_image(learn, im, **th); t_py.append(time.perf_counter() - t)
+        t = time.perf_counter(); predict_image(learn, im, thresholds=thresholds); t_py.append(time.perf_counter() - t)
     base_ms = statistics.median(t_py) * 1e3
     print(f'{model.name}, {len(files)} photos from {a.images}; baseline: predict_image in Python, median of '
           f'{len(imgs)} photos: {base_ms:.0f} ms', flush=True)
-    rt = runtime(learn)
+    rt = to_runtime(learn)
     out = dict(model=model.name, n=len(files), predict_image_ms=base_ms, load_before=os.getloadavg())
     print('load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}'.format(*out['load_before']), flush=True)
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as pw:

@@ -34,8 +34,9 @@ def main(argv=None):
     from skimage import data as skdata
     from cat_classifier.core import InputError, load_settings
     from cat_classifier.export import load_model
-    from cat_classifier.calibrate import reference_negatives, suggest_threshold, unknown_rates, _as_image
-    from cat_classifier.predict import CAT_THRESHOLD, predict_image
+    from cat_classifier.calibrate import as_image, reference_negatives, suggest_threshold, unknown_rates
+    from cat_classifier.predict import predict_image
+    from cat_classifier.runtime import CAT_THRESHOLD, Thresholds
 
     s = load_settings()
     pos_dir = Path(a.positives or s.holdout_path)
@@ -68,10 +69,10 @@ def main(argv=None):
     print(f'\nsuggested cat_threshold = {ct:g} (with unknown_threshold = {bt}): rejects {row.rejected_negatives:.0%} of the negatives, '
           f'wrongly rejects {row.false_rejections:.1%} of the breed photos (current: {s.get("cat_threshold", f"absent, default {CAT_THRESHOLD}")})')
     print(f'\nthe negatives the model is most sure about (breed threshold {bt}, cat threshold {ct:g}):')
-    scores = [(predict_image(learn, im, unknown_threshold=bt, cat_threshold=ct), name) for name, im in negs.items()]
+    scores = [(predict_image(learn, im, thresholds=Thresholds(bt, ct)), name) for name, im in negs.items()]
     for r, name in sorted(scores, key=lambda o: -o[0]['probability'])[:5]:
         print(f'  {name:<32} {r["label"]:<20} {r["probability"]:.3f}  cat {r["cat_probability"]:.3f} -> {"called a breed" if r["confident"] else "rejected"}')
-    r = predict_image(learn, _as_image(skdata.chelsea()), unknown_threshold=bt, cat_threshold=ct)
+    r = predict_image(learn, as_image(skdata.chelsea()), thresholds=Thresholds(bt, ct))
     print(f'\nChelsea (a tabby, none of the breeds): {r["label"]} {r["probability"]:.3f}, cat probability {r["cat_probability"]:.3f} -> '
           f'{"called a breed" if r["confident"] else "called unknown"} at {bt:.2f} / {ct:g}')
     print(f'({time.time() - start:.0f} s)')

@@ -61,6 +61,7 @@ def result_tile(name: str, img: Image.Image|bytes, res: dict, n_classes: int) ->
                          *bars(res['top'], res['confident'])], layout=widgets.Layout(margin='0 0 0 16px'))
     return widgets.HBox([thumbnail(img), text], layout=widgets.Layout(**_TILE)).add_class('cat-result')
 
+# %% ../notebooks/08_app.ipynb #849d5283
 def error_tile(name: str, msg: str) -> widgets.HTML:
     "The tile of a file that could not be used: its name and what to do."
     return widgets.HTML('<div style="color:#8a1f11;background:#fdecea;padding:10px '
@@ -74,6 +75,7 @@ def _recalls(figures: dict) -> str:
     "Each breed's recall in `figures` (the card's `per_class`), in words."
     return _and([f"{display_name(c)} {m['recall']:.0%}" for c, m in figures['per_class'].items()])
 
+# %% ../notebooks/08_app.ipynb #3a19e491
 def _accuracy(m: dict, n_valid) -> str:
     "How well the model did, in words: on held-out photos, and on those whose labels were checked, if known."
     h, v = m.get('holdout'), m.get('holdout_verified')
@@ -90,6 +92,7 @@ def _accuracy(m: dict, n_valid) -> str:
         return f"It was right about {m['valid']['accuracy']:.1%} of its {n_valid} validation photos."
     return 'Its accuracy has not been measured.'
 
+# %% ../notebooks/08_app.ipynb #944467ef
 def _steady(m: dict) -> str:
     "What the recipe gets on any run, from the card's cross-validation, in words (empty if it has none)."
     cv = m.get('cross_validation')
@@ -100,6 +103,7 @@ def _steady(m: dict) -> str:
     if ens['models'] > 1: text += f", and {ens['models']} of them averaged, as here, {ens['accuracy']:.1%}"
     return text + '.'
 
+# %% ../notebooks/08_app.ipynb #412c0a6a
 def about_model(card: dict, unknown_threshold: float) -> str:
     "What the model knows and how well it does, from its card, as HTML."
     cats = [display_name(c) for c in card['categories']]
@@ -115,6 +119,7 @@ def about_model(card: dict, unknown_threshold: float) -> str:
 MODEL_ENV, SETTINGS_ENV = 'CAT_CLASSIFIER_MODEL', 'CAT_CLASSIFIER_SETTINGS'
 UPLOAD_BATCH = 10  # photos at the size limit that one upload may carry (one websocket message)
 
+# %% ../notebooks/08_app.ipynb #cc747e22
 class App:
     "The page: an upload button, a tile per uploaded photo, and what the model knows."
     def __init__(self, model: Path|str|None=None, settings: Path|str|None=None,
@@ -150,6 +155,7 @@ def page(self: App) -> widgets.VBox:
                                                     self.s.unknown_threshold)).add_class('cat-about')
     return widgets.VBox([intro, self.upload, self.example_row, self.why, self.status, self.results, about])
 
+# %% ../notebooks/08_app.ipynb #a993fe17
 class _OneLine(logging.Formatter):
     "A log record as one line, its exception named rather than traced."
     def format(self, r: logging.LogRecord) -> str:
@@ -166,6 +172,7 @@ def keep_errors_from_the_page():
         log = logging.getLogger(name)
         log.handlers, log.propagate = [out], False
 
+# %% ../notebooks/08_app.ipynb #514775f4
 @patch
 def show(self: App):
     "Display the page (in a notebook, or in Voila), its widget channel's errors kept from the browser."
@@ -194,6 +201,7 @@ def tile(self: App, name: str, data: bytes|memoryview) -> widgets.Widget:
 def _starting(self: App, why: str='The model is starting'):
     self.status.value = f'<i>{html.escape(why)}: your verdict follows in a few seconds…</i>'
 
+# %% ../notebooks/08_app.ipynb #ab64be42
 def close_widgets(w: widgets.Widget):
     "Close `w` and every widget it holds (children, layout, style), so that the kernel forgets them all."
     for key in w.keys:
@@ -202,6 +210,7 @@ def close_widgets(w: widgets.Widget):
             if isinstance(o, widgets.Widget): close_widgets(o)
     w.close()
 
+# %% ../notebooks/08_app.ipynb #05816da3
 @patch
 def _on_upload(self: App, change: dict):
     files = change['new']
@@ -219,6 +228,7 @@ def _on_upload(self: App, change: dict):
 COLLECT_ENV = 'CAT_CLASSIFIER_COLLECT'
 EXAMPLE_BYTES = 2**20  # an example photo is sent to each page as it is: small ones only (ours are 15-30 KB)
 
+# %% ../notebooks/08_app.ipynb #3322c6c5
 class Example(NamedTuple):
     "A photo offered under the upload button: its file, the label it shows and whom to credit."
     file: Path
@@ -245,6 +255,7 @@ def _jpeg(img: Image.Image) -> widgets.Image:
     img.save(b, 'JPEG', quality=85)
     return widgets.Image(value=b.getvalue(), format='jpeg')
 
+# %% ../notebooks/08_app.ipynb #67e36f16
 @patch
 def _extras(self: App, collect: Path|str|None=None):
     "The examples, the 'show why' switch and, if collecting is on, the collector."
@@ -271,6 +282,7 @@ def storage_words(self: App) -> str:
     return ('They are not stored, except a photo you correct with “Wrong breed?”: that one is kept, shrunk to '
             f'{self.collector.collect_max_px} px, with your answer, to train the next model.')
 
+# %% ../notebooks/08_app.ipynb #6007622b
 @patch
 def _example_row(self: App) -> widgets.Widget:
     "The examples under the upload button: a thumbnail and a button each, and their credit."
@@ -288,6 +300,7 @@ def _example_row(self: App) -> widgets.Widget:
                          widgets.HTML(f'<span style="color:#666;font-size:0.8em">Photos: {credits}.</span>')],
                         layout=widgets.Layout(margin='8px 0')).add_class('cat-examples')
 
+# %% ../notebooks/08_app.ipynb #522a26d7
 @patch
 def try_example(self: App, ex: Example):
     "Answer for the example `ex` as for an upload of its file."
@@ -307,6 +320,7 @@ def _finish(self: App, tile: widgets.HBox, data: bytes|memoryview, res: dict) ->
         tile.children[1].children += (self._correction(tile),)
     return tile
 
+# %% ../notebooks/08_app.ipynb #d1a85972
 @patch
 def _explain(self: App, tile: widgets.HBox):
     "Show the heatmap of `tile`'s photo, computed once by the model process."
@@ -332,6 +346,7 @@ def _explain(self: App, tile: widgets.HBox):
     img.thumbnail((224, 224))
     box.children = (_jpeg(img).add_class('cat-why-map'), widgets.HTML(note))
 
+# %% ../notebooks/08_app.ipynb #1467dea9
 @patch
 def _on_why(self: App, change: dict):
     for t in self.results.children:
@@ -359,6 +374,7 @@ def _correction(self: App, tile: widgets.HBox) -> widgets.HBox:
     send.on_click(lambda _: self._correct(tile, pick, send, said))
     return widgets.HBox([widgets.Label('Wrong breed?'), pick, send, said]).add_class('cat-correct')
 
+# %% ../notebooks/08_app.ipynb #edddbe27
 @patch
 def _correct(self: App, tile: widgets.HBox, pick: widgets.Dropdown, send: widgets.Button, said: widgets.HTML):
     "Keep `tile`'s photo with the visitor's answer, and say so."

@@ -35,6 +35,7 @@ def efficientnet_lite(n: int=0, pretrained: bool=True) -> nn.Module:
     m.load_state_dict(dict(zip(own, sd.values())), strict=True)
     return m
 
+# %% ../notebooks/15_backbones.ipynb #ad1d4c0d
 def efficientnet_lite0(pretrained: bool=True) -> nn.Module: return efficientnet_lite(0, pretrained)
 def efficientnet_lite1(pretrained: bool=True) -> nn.Module: return efficientnet_lite(1, pretrained)
 def efficientnet_lite2(pretrained: bool=True) -> nn.Module: return efficientnet_lite(2, pretrained)
@@ -49,6 +50,7 @@ class Backbone:
     stats: tuple  # (mean, std) of the inputs its ImageNet weights expect, for RGB in [0, 1]
     size: int  # the input size it was made for
 
+# %% ../notebooks/15_backbones.ipynb #63639ced
 LITE_STATS = ([0.5]*3, [0.5]*3)  # EfficientNet-Lite's inputs are scaled to [-1, 1]
 # The cut drops the pooling and classifier (fastai adds its own head).
 BACKBONES = {b.name: b for b in [
@@ -81,6 +83,7 @@ def imagenet_model(name: str=GATE) -> nn.Module:
     "The pretrained backbone `name` with its ImageNet classifier, in eval mode, loaded once per process."
     return get_backbone(name).arch(pretrained=True).eval()
 
+# %% ../notebooks/15_backbones.ipynb #4c19078f
 @functools.cache
 def _stats_tensors(name: str) -> tuple:
     return tuple(torch.tensor(v, dtype=torch.float32).view(-1, 1, 1) for v in get_backbone(name).stats)

@@ -8,11 +8,11 @@ from typing import Iterable
 from PIL import Image
 from fastai.vision.all import *
 from .images import load_image
-from .predict import _readable, cat_probs
-from .testing import _encode
+from .predict import cat_probs, readable_images
+from .testing import encode_image
 
 # %% auto #0
-__all__ = ['reference_negatives', 'max_probs', 'unknown_rates', 'suggest_threshold']
+__all__ = ['as_image', 'reference_negatives', 'max_probs', 'unknown_rates', 'suggest_threshold']
 
 # %% ../notebooks/14_calibrate.ipynb #d1c08bae
 _SKIMAGE_NEGATIVES = ('astronaut', 'brick', 'camera', 'cell', 'clock', 'coffee', 'coins', 'colorwheel',
@@ -21,11 +21,12 @@ _SKIMAGE_NEGATIVES = ('astronaut', 'brick', 'camera', 'cell', 'clock', 'coffee',
                       'retina', 'rocket', 'text')
 _IMAGEIO_NEGATIVES = ('wood.jpg', 'bricks.jpg', 'meadow_cube.jpg', 'wikkie.png', 'newtonscradle.gif')
 
-def _as_image(a) -> Image.Image:
+# %% ../notebooks/14_calibrate.ipynb #52017087
+def as_image(a) -> Image.Image:
     "An array from scikit-image or imageio as an image, through the same reader as an upload."
     a = np.asarray(a)
     if a.dtype == bool or a.dtype.kind == 'f': a = (a * 255).astype(np.uint8)
-    return load_image(_encode(Image.fromarray(a), 'PNG'), max_bytes=0)
+    return load_image(encode_image(Image.fromarray(a), 'PNG'), max_bytes=0)
 
 # %% ../notebooks/14_calibrate.ipynb #abe7e7a5
 def reference_negatives() -> dict:
@@ -34,11 +35,11 @@ def reference_negatives() -> dict:
     import imageio.v3 as iio
     out = {}
     for n in _SKIMAGE_NEGATIVES:
-        try: out[f'skimage:{n}'] = _as_image(getattr(skdata, n)())
+        try: out[f'skimage:{n}'] = as_image(getattr(skdata, n)())
         except Exception: pass  # a newer scikit-image downloads some on first use
     with modified_env(IMAGEIO_NO_INTERNET='1'):  # its cache only: never hang on a download
         for n in _IMAGEIO_NEGATIVES:
-            try: out[f'imageio:{n}'] = _as_image(iio.imread(f'imageio:{n}', index=0))
+            try: out[f'imageio:{n}'] = as_image(iio.imread(f'imageio:{n}', index=0))
             except Exception: pass
     rng, ramp = np.random.default_rng(0), np.linspace(0, 255, 256).astype(np.uint8)
     synth = {'noise': rng.integers(0, 256, (256, 256, 3), dtype=np.uint8),
@@ -46,13 +47,13 @@ def reference_negatives() -> dict:
              'white': np.full((64, 64, 3), 255, np.uint8), 'grey': np.full((64, 64, 3), 128, np.uint8),
              'gradient': np.stack([np.tile(ramp, (256, 1))]*3, -1),
              'stripes': np.tile(np.repeat([0, 255], 16).astype(np.uint8), (256, 8))}
-    return out | {f'synthetic:{k}': _as_image(v) for k, v in synth.items()}
+    return out | {f'synthetic:{k}': as_image(v) for k, v in synth.items()}
 
 # %% ../notebooks/14_calibrate.ipynb #60116631
 def max_probs(learn: Learner, items: Iterable, bs: int=32) -> pd.DataFrame:
     "The top label and its probability for each of `items` (images, or files that read), in batches."
     rows = []
-    for chunk in chunked(_readable(items), bs):
+    for chunk in chunked(readable_images(items), bs):
         dl = learn.dls.test_dl([PILImage.create(im.copy()) for _, im in chunk], bs=bs)
         with learn.no_bar(), learn.no_logging(): probs, _ = learn.get_preds(dl=dl)
         rows += [dict(item=o, label=learn.dls.vocab[int(i)], probability=float(p))
@@ -82,6 +83,7 @@ def unknown_rates(learn: Learner, negatives: Iterable, positives: Iterable,
     rates = pd.DataFrame(rows).assign(n_negatives=len(neg), n_positives=len(pos))
     return rates if cat_thresholds is not None else rates.drop(columns='cat_threshold')
 
+# %% ../notebooks/14_calibrate.ipynb #8981bd90
 def suggest_threshold(rates: pd.DataFrame, max_false_rejections: float=0.05, col: str='threshold') -> float:
     "The highest `col` of `rates` (`threshold` or `cat_threshold`) rejecting at most `max_false_rejections`."
     ok = rates[rates.false_rejections <= max_false_rejections]

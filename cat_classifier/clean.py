@@ -5,6 +5,8 @@
 # %% ../notebooks/04_clean.ipynb #8690e61e
 from __future__ import annotations
 import csv, io, json, os, shutil, uuid
+import dataclasses
+from typing import NamedTuple
 from datetime import datetime, timezone
 from pathlib import Path
 from fastai.vision.all import *
@@ -23,9 +25,10 @@ from .runtime import CAT_CLASSES, CAT_THRESHOLD
 
 # %% auto #0
 __all__ = ['DECISION_COLUMNS', 'ACTIONS', 'LOG_NAME', 'image_features', 'cross_val_probs', 'neighbour_probs', 'class_thresholds',
-           'confident_joint', 'noise_by_class', 'normalised_margin', 'label_issues', 'dhash', 'near_duplicates',
-           'find_suspects', 'class_noise', 'write_decisions', 'by_class', 'contact_sheet', 'review_sheets',
-           'read_decisions', 'read_log', 'apply_decisions', 'undo', 'Cleaner', 'decisions_from_cleaner']
+           'confident_joint', 'noise_by_class', 'normalised_margin', 'label_issues', 'pruned_probs', 'dhash',
+           'near_duplicates', 'SuspectConfig', 'Evidence', 'find_suspects', 'class_noise', 'write_decisions',
+           'by_class', 'contact_sheet', 'review_sheets', 'read_decisions', 'read_log', 'apply_decisions', 'undo',
+           'Cleaner', 'decisions_from_cleaner']
 
 # %% ../notebooks/04_clean.ipynb #02a1a513
 def _labelled(learn: Learner, images_path: Path|str|None=None, valid_pct: float=0.2,
@@ -64,23 +67,25 @@ def image_features(files: list, backbone: str=GATE, bs: int=32, show: bool=False
 
 # %% ../notebooks/04_clean.ipynb #edbecd02
 def cross_val_probs(feats: np.ndarray, labels: np.ndarray, n_classes: int, folds: int=5, c: float=1.0,
-                    shuffle_seed: int=0) -> np.ndarray:
+                    shuffle_seed: int=0, keep: np.ndarray|None=None) -> np.ndarray:
     "Each row's class probabilities from a logistic regression trained on the other `folds`-1 parts of `feats`."
     smallest = np.unique(labels, return_counts=True)[1].min()
     if smallest < 2 or len(np.unique(labels)) < 2:
-        raise InputError('out-of-sample ranking needs two classes with at least 2 photos each: add photos, or '
-                         'rank by the model itself (in_sample=True, `clean suspects --in-sample`)')
+        how = 'add photos, or rank by the model itself (in_sample=True, `clean suspects --in-sample`)'
+        raise InputError(f'out-of-sample ranking needs two classes with at least 2 photos each: {how}')
     probs, folds = np.zeros((len(feats), n_classes)), max(2, min(folds, smallest))  # every class in every part
     for train, held in StratifiedKFold(folds, shuffle=True, random_state=shuffle_seed).split(feats, labels):
+        if keep is not None: train = train[keep[train]]  # judged like the others, but not learnt from
         probe = LogisticRegression(C=c, max_iter=1000).fit(feats[train], labels[train])
         probs[np.ix_(held, probe.classes_)] = probe.predict_proba(feats[held])
     return probs
 
 def neighbour_probs(feats: np.ndarray, labels: np.ndarray, n_classes: int, k: int=20,
-                    temperature: float=0.05) -> tuple[np.ndarray, np.ndarray]:
+                    temperature: float=0.05, keep: np.ndarray|None=None) -> tuple[np.ndarray, np.ndarray]:
     "Class probabilities from the labels of each row's `k` nearest neighbours (itself left out), and its nearness."
     sims = feats @ feats.T
     np.fill_diagonal(sims, -np.inf)
+    if keep is not None: sims[:, ~keep] = -np.inf  # only the kept rows vote
     k = min(k, len(feats) - 1)
     near = np.argpartition(-sims, k-1, axis=1)[:, :k]
     s = np.take_along_axis(sims, near, 1)
@@ -102,6 +107,8 @@ def confident_joint(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
     np.add.at(joint, (labels[sure], np.where(above, probs, -1).argmax(1)[sure]), 1)
     return joint
 
+
+# %% ../notebooks/04_clean.ipynb #d765f802
 def noise_by_class(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
     "Per class, the estimated number of rows labelled so that belong to another: the calibrated joint off its diagonal."
     joint, counts = confident_joint(probs, labels), np.bincount(labels, minlength=probs.shape[1])
@@ -115,6 +122,8 @@ def normalised_margin(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
     others[np.arange(len(labels)), labels] = -np.inf
     return given - others.max(1)
 
+
+# %% ../notebooks/04_clean.ipynb #ac2f599d
 def label_issues(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
     "Whether each row is a label issue: per class, its estimated noise count of rows with the lowest margin."
     margin, noise, issue = normalised_margin(probs, labels), noise_by_class(probs, labels), np.zeros(len(labels), bool)
@@ -122,6 +131,18 @@ def label_issues(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
         mine = np.flatnonzero(labels == c)
         issue[mine[np.argsort(margin[mine], kind='stable')[:n]]] = True
     return issue
+
+# %% ../notebooks/04_clean.ipynb #188eb887
+def pruned_probs(feats: np.ndarray, labels: np.ndarray, n_classes: int, folds: int=5, prune_pct: float=0.05,
+                 prune_rounds: int=2) -> np.ndarray:
+    "Out-of-sample probabilities (probe and neighbours), learnt again without the `prune_pct` most doubted rows."
+    keep = None
+    for _ in range(prune_rounds + 1):
+        probs = (cross_val_probs(feats, labels, n_classes, folds, keep=keep)
+                 + neighbour_probs(feats, labels, n_classes, keep=keep)[0]) / 2
+        keep = np.ones(len(labels), bool)
+        keep[np.argsort(normalised_margin(probs, labels), kind='stable')[:int(prune_pct * len(labels))]] = False
+    return probs
 
 # %% ../notebooks/04_clean.ipynb #62d6b085
 def dhash(f: Path|str, side: int=8) -> int:
@@ -143,45 +164,73 @@ def _in_sample(learn: Learner, files: list) -> np.ndarray:
     "The class probabilities `learn` gives `files` with its validation transforms."
     with learn.no_bar(): return learn.get_preds(dl=learn.dls.test_dl(list(files), with_labels=True))[0].numpy()
 
-def _reasons(files: list, vocab: list, probs: np.ndarray, labels: np.ndarray, issue: np.ndarray, cats: np.ndarray|None,
-             nearness: np.ndarray|None, cat_threshold: float, outlier_pct: float) -> tuple[list[str], np.ndarray]:
-    "Why each of `files` is suspect in words ('' when it is not), and whether to look at it first."
-    why, first = [[] for _ in files], issue.copy()
-    for i in np.flatnonzero(issue | (probs.argmax(1) != labels)):
-        why[i].append(f'label doubted: the model says {vocab[probs[i].argmax()]} with {probs[i].max():.2f}')
+
+# %% ../notebooks/04_clean.ipynb #a84ff229
+@dataclasses.dataclass
+class SuspectConfig:
+    "How `find_suspects` ranks out of sample; the settings' `[clean]` section (and `cat_threshold`)."
+    folds: int = 5
+    features: str = GATE  # the pretrained network that describes the photos, not the model's own backbone
+    prune_pct: float = 0.05
+    prune_rounds: int = 2
+    outlier_pct: float = 0.02
+    cat_threshold: float = CAT_THRESHOLD
+
+    @classmethod
+    def from_settings(cls, s: dict) -> SuspectConfig:
+        "The configuration in the settings `s`, defaults for what they leave out."
+        return cls(**{f.name: s[f.name] for f in dataclasses.fields(cls) if f.name in s})
+
+
+# %% ../notebooks/04_clean.ipynb #e9353f61
+class Evidence(NamedTuple):
+    "What the ranking knows of each photo: its label, its class probabilities out of sample, and more."
+    labels: np.ndarray
+    probs: np.ndarray
+    issue: np.ndarray  # a label issue by confident learning
+    cats: np.ndarray|None = None  # the ImageNet classifier's probability of a domestic cat
+    nearness: np.ndarray|None = None  # mean similarity to its nearest neighbours in feature space
+
+def _reasons(files: list, vocab: list, ev: Evidence, cfg: SuspectConfig,
+             holdout: list) -> tuple[list[str], np.ndarray]:
+    "Why each of `files` is suspect in words ('' when it is not), and whether it is a copy (to look at first)."
+    why, copy = [[] for _ in files], np.zeros(len(files), bool)
+    for i in np.flatnonzero(ev.issue | (ev.probs.argmax(1) != ev.labels)):
+        why[i].append(f'label doubted: the model says {vocab[ev.probs[i].argmax()]} with {ev.probs[i].max():.2f}')
     index = {Path(f): i for i, f in enumerate(files)}
-    for a, b, _ in near_duplicates(files):
-        why[index[b]].append(f'near-duplicate of {a.parent.name}/{a.name}')
-        first[index[b]] = True
-    for i in (np.flatnonzero(cats < cat_threshold) if cats is not None else []):
+    copies = [(b, f'near-duplicate of {a.parent.name}/{a.name}') for a, b, _ in near_duplicates(files)]
+    copies += [(a, f'same photo as the holdout\'s {b.parent.name}/{b.name}')
+               for a, b, _ in (near_duplicates(files, holdout) if holdout else [])]
+    for f, reason in copies: why[index[f]].append(reason); copy[index[f]] = True
+    for i in (np.flatnonzero(ev.cats < cfg.cat_threshold) if ev.cats is not None else []):
         why[i].append('not a cat?')  # a reason, not a rank: the gate doubts 37 of the 1,340 pool photos, 4 wrong
-    if nearness is not None and outlier_pct > 0:
-        for i in np.argsort(nearness)[:int(len(files) * outlier_pct)]: why[i].append('unusual image')
-    return ['; '.join(w) for w in why], first
+    if ev.nearness is not None and cfg.outlier_pct > 0:
+        for i in np.argsort(ev.nearness)[:int(len(files) * cfg.outlier_pct)]: why[i].append('unusual image')
+    return ['; '.join(w) for w in why], copy
 
 # %% ../notebooks/04_clean.ipynb #22c8644d
 def find_suspects(learn: Learner, n: int|None=None, ds_idx: int|None=None, images_path: Path|str|None=None,
-                  in_sample: bool=False, folds: int=5, features: str=GATE, cat_threshold: float=CAT_THRESHOLD,
-                  outlier_pct: float=0.02, show: bool=False) -> list[dict]:
+                  holdout_path: Path|str|None=None, in_sample: bool=False, cfg: SuspectConfig|None=None,
+                  show: bool=False) -> list[dict]:
     "The `n` likeliest wrong labels of `learn`'s classes, out of sample (all, or split `ds_idx`), with a reason each."
     files, splits = _labelled(learn, images_path)
     if not files:
-        raise InputError(f'no labelled images to rank under {images_path or "images_path"}: pass the folder '
-                         'the model was trained on')
+        where = images_path or 'images_path'
+        raise InputError(f'no labelled images to rank under {where}: pass the folder the model was trained on')
     vocab = list(learn.dls.vocab)
     labels = np.array([vocab.index(parent_label(f)) for f in files])
-    cats = nearness = None
+    cfg, cats, nearness = cfg or SuspectConfig(), None, None
     if in_sample: probs = _in_sample(learn, files)
     else:
-        # `features` is the pretrained network that describes the photos, not the model's own backbone.
-        feats, cats = image_features(files, features, show=show)
-        near, nearness = neighbour_probs(feats, labels, len(vocab))
-        probs = (cross_val_probs(feats, labels, len(vocab), folds) + near) / 2
+        feats, cats = image_features(files, cfg.features, show=show)
+        nearness = neighbour_probs(feats, labels, len(vocab))[1]
+        probs = pruned_probs(feats, labels, len(vocab), cfg.folds, cfg.prune_pct, cfg.prune_rounds)
     issue = label_issues(probs, labels)
-    reasons, first = _reasons(files, vocab, probs, labels, issue, cats, nearness, cat_threshold, outlier_pct)
+    holdout = get_image_files(holdout_path) if holdout_path and Path(holdout_path).is_dir() else []
+    reasons, copy = _reasons(files, vocab, Evidence(labels, probs, issue, cats, nearness), cfg, holdout)
     loss = -np.log(np.clip(probs[np.arange(len(files)), labels], 1e-7, 1))
-    # The former ranking is by loss alone; the new one puts label issues and copies first, then margin.
-    order = np.argsort(-loss, kind='stable') if in_sample else np.lexsort((normalised_margin(probs, labels), ~first))
+    # The former ranking is by loss alone; the new one puts copies first, then the lowest margin.
+    order = np.argsort(-loss, kind='stable') if in_sample else np.lexsort((normalised_margin(probs, labels), ~copy))
     res = [dict(file=Path(files[i]), label=vocab[labels[i]], predicted=vocab[probs[i].argmax()],
                 probability=float(probs[i].max()), loss=float(loss[i]), split=splits[i], reason=reasons[i],
                 probs=probs[i], issue=bool(issue[i])) for i in order]
@@ -208,8 +257,7 @@ def write_decisions(suspects: list[dict], path: Path|str, images_path: Path|str,
     "Write `suspects` as a CSV of decisions to fill in (`reason`, `action`), paths relative to `images_path`."
     root, path = Path(images_path), Path(path)
     if path.exists() and not overwrite:
-        raise InputError(f'{path} exists and may hold your decisions: apply it, move it '
-                         'away or choose another file')
+        raise InputError(f'{path} exists and may hold your decisions: apply it, move it away or choose another file')
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator='\n')
     w.writerow(DECISION_COLUMNS)
@@ -235,6 +283,8 @@ def _short(reason: str) -> str:
     kinds = {'label doubted': 'doubted', 'near-duplicate': 'copy', 'not a cat': 'not a cat?', 'unusual': 'unusual'}
     return ', '.join(w for k, w in kinds.items() if k in reason)
 
+
+# %% ../notebooks/04_clean.ipynb #77689a03
 def contact_sheet(rows: list[dict], dest: Path|str, cols: int=8, side: int=160) -> Path:
     "Draw the images of `rows` in a grid as a PNG at `dest`, captioned with their `line`, the guess and the reason."
     n_rows, cap = -(-len(rows) // cols), 36
@@ -278,14 +328,13 @@ def _validate(decisions: list[dict], images_path: Path) -> list[dict]:
         a = str(d.get('action') or '').strip()
         a = a.lower() if a.lower() in ACTIONS else a
         if a not in ACTIONS + tuple(classes):
-            raise InputError(f"{where}: unknown action {a!r} for {d.get('file')}: use keep, delete or a "
-                             f"class ({', '.join(classes)})")
+            choices = f"keep, delete or a class ({', '.join(classes)})"
+            raise InputError(f"{where}: unknown action {a!r} for {d.get('file')}: use {choices}")
         f = (root/str(d.get('file') or '')).resolve()
         if a not in ('', 'keep') and not f.is_file():
             raise InputError(f"{where}: {f} does not exist (moved already?): fix the path or remove the line")
         if not f.is_relative_to(root) or f == root:
-            raise InputError(f"{where}: {f} is not an image under {root}: only the "
-                             "training images can be cleaned")
+            raise InputError(f"{where}: {f} is not an image under {root}: only the training images can be cleaned")
         a = 'keep' if a == f.parent.name else a
         if (seen.get(f, a) or 'keep') != (a or 'keep'):
             raise InputError(f"{where}: {f} is given two actions, {seen[f]!r} and {a!r}: keep one")
@@ -307,8 +356,8 @@ def read_decisions(path: Path|str, images_path: Path|str) -> list[dict]:
     except (UnicodeDecodeError, csv.Error) as e:
         raise InputError(f'{path} is not a readable CSV file ({e}): save it as "CSV UTF-8"') from None
     if not {'file', 'action'} <= set(r.fieldnames or []):
-        raise InputError(f'{path} has no header with file and action columns: keep the first line as written '
-                         f'({",".join(DECISION_COLUMNS)})')
+        header = ','.join(DECISION_COLUMNS)
+        raise InputError(f'{path} has no header with file and action columns: keep the first line as written ({header})')
     return _validate([{**row, 'line': i+2} for i, row in enumerate(rows)], root)
 
 # %% ../notebooks/04_clean.ipynb #8d699354
@@ -362,8 +411,8 @@ def apply_decisions(decisions: list[dict], images_path: Path|str, trash_path: Pa
     "Move the files of `decisions` ('delete': to `trash_path`, a class: its folder), logged for `undo`."
     root, trash = Path(images_path), Path(trash_path)
     if trash.is_relative_to(root):
-        raise InputError(f'trash_path {trash} is inside images_path {root}: it would become a class; set it '
-                         'elsewhere in settings.ini')
+        fix = 'it would become a class; set it elsewhere in settings.ini'
+        raise InputError(f'trash_path {trash} is inside images_path {root}: {fix}')
     rows = _validate(decisions, root)
     moves = [d for d in rows if d['action'] not in ('', 'keep')]
     batch = f'{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}'
@@ -391,8 +440,7 @@ def _plan_undo(moves: list[dict]) -> tuple[list, dict]:
             counts['missing'] += 1
             continue  # gone from the trash: nothing to restore
         if at_src is not None and at_src != h:
-            raise InputError(f'cannot put {dst.name} back: {src} is now another file; move that '
-                             'away and run undo again')
+            raise InputError(f'cannot put {dst.name} back: {src} is now another file; move that away and run undo again')
         # drop: a copy left by a crash in the middle of a move
         how = 'move' if at_src is None else 'drop' if at_dst == h else 'none'
         plan.append((m, how))

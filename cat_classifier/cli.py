@@ -23,19 +23,18 @@ def command(name: str, help: str):
         return f
     return deco
 
-# %% ../notebooks/09_cli.ipynb #6af32378
+# %% ../notebooks/09_cli.ipynb #98a65dbc
 def _download_opts(p):
-    p.add_argument('--from-folder', metavar='DIR', help='import a labelled folder tree (one folder per '
-                                                        'category) instead of searching the web')
-    p.add_argument('--holdout', type=float, metavar='PCT', help='set aside this share of each category (e.g. '
-                                                                '0.15) as an honest test set')
+    p.add_argument('--from-folder', metavar='DIR',
+                   help='import a labelled folder tree (one folder per category) instead of searching the web')
+    p.add_argument('--holdout', type=float, metavar='PCT',
+                   help='set aside this share of each category (e.g. 0.15) as an honest test set')
     p.add_argument('--categories', help='comma-separated categories (default: settings.ini)')
-    p.add_argument('-n', '--images-per-category', type=int, metavar='N', help='images to '
-                                                                              'search for per category')
+    p.add_argument('-n', '--images-per-category', type=int, metavar='N', help='images to search for per category')
     p.add_argument('--dest', metavar='DIR', help='where the images go (default: settings images_path)')
-    p.add_argument('--search-url', help='search endpoint to use instead of Bing\'s (a '
-                                        'mirror, or a test server)')
+    p.add_argument('--search-url', help="search endpoint to use instead of Bing's (a mirror, or a test server)")
 
+# %% ../notebooks/09_cli.ipynb #2721b1ff
 @command('download', 'search and download images per category, or import a labelled folder')
 def cmd_download(a):
     from cat_classifier.download import FetchOptions, download_images, import_folder
@@ -51,30 +50,29 @@ def cmd_download(a):
     return 0 if res else 1
 cmd_download.options = _download_opts
 
-# %% ../notebooks/09_cli.ipynb #dcbc491c
+# %% ../notebooks/09_cli.ipynb #23e5aeae
 def _train_opts(p):
-    p.add_argument('--data', metavar='DIR', help='training images, one folder per class '
-                                                 '(default: settings images_path)')
+    p.add_argument('--data', metavar='DIR',
+                   help='training images, one folder per class (default: settings images_path)')
     p.add_argument('--run', help='name of the run folder under runs_path (default: the date and time)')
-    p.add_argument('--backbone', help='tf_efficientnet_lite0 (default; weights ship with the '
-                                      'project), resnet18 or resnet34')
+    p.add_argument('--backbone',
+                   help='tf_efficientnet_lite0 (default; weights ship with the project), resnet18 or resnet34')
     p.add_argument('--no-pretrained', dest='pretrained', action='store_false', default=None,
                    help='start from random weights')
     p.add_argument('--train-bn', dest='freeze_bn', action='store_false', default=None,
                    help="let batch norm learn (fastai's default) instead of keeping it frozen")
     p.add_argument('--precision', choices=['auto', 'fp32', 'bf16', 'fp16'],
-                   help='auto (default): bf16 on CPUs and GPUs that compute it natively, fp16 '
-                        'on older GPUs, else fp32')
+                   help='auto (default): bf16 where computed natively, else fp16 on older GPUs, else fp32')
     p.add_argument('--no-channels-last', dest='channels_last', action='store_false', default=None,
                    help='keep the NCHW memory format (channels_last is faster on CPUs and recent GPUs)')
     for o, t in [('--epochs', int), ('--freeze-epochs', int), ('--lr', float), ('--size', int),
-                 ('--batch-size', int),
-                 ('--label-smoothing', float), ('--min-scale', float), ('--aug-mult', float),
-                 ('--valid-pct', float), ('--seed', int), ('--num-workers', int), ('--members', int)]:
-        p.add_argument(o, type=t, help='override settings.ini '
-                                       f'{o[2:].replace("-", "_")}' + (' (0: use '
-                                                                       'lr_find)' if o == '--lr' else ''))
+                 ('--batch-size', int), ('--label-smoothing', float), ('--min-scale', float),
+                 ('--aug-mult', float), ('--valid-pct', float), ('--seed', int), ('--num-workers', int),
+                 ('--members', int)]:
+        lr_find = ' (0: use lr_find)' if o == '--lr' else ''
+        p.add_argument(o, type=t, help=f'override settings.ini {o[2:].replace("-", "_")}{lr_find}')
 
+# %% ../notebooks/09_cli.ipynb #ebc1ab9b
 def _recipe(a):
     "The settings, with the command line's training options over settings.ini's, and the recipe they make."
     from cat_classifier.train import TRAIN_KEYS, TrainConfig
@@ -82,6 +80,7 @@ def _recipe(a):
     s = load_settings(a.settings, images_path=a.data, **given)
     return s, TrainConfig.from_settings(s)
 
+# %% ../notebooks/09_cli.ipynb #fcf4cfab
 @command('train', 'fine-tune a pretrained CNN on the images and save the run')
 def cmd_train(a):
     from cat_classifier.train import train
@@ -89,24 +88,27 @@ def cmd_train(a):
     learn = train(s.images_path, s.runs_path, run=a.run, cfg=cfg)
     if learn.run_dir:  # the other processes of a distributed run have nothing of their own to say
         acc = learn.run_info['valid']['accuracy']
-        print(f'validation accuracy {acc:.1%}; saved the run in {learn.run_dir}: now '
-              f'`cat-classifier evaluate DIR --model {learn.run_dir}/learner.pkl` or `export`')
+        then = f'`cat-classifier evaluate DIR --model {learn.run_dir}/learner.pkl` or `export`'
+        print(f'validation accuracy {acc:.1%}; saved the run in {learn.run_dir}: now {then}')
     return 0
 cmd_train.options = _train_opts
 
-# %% ../notebooks/09_cli.ipynb #59ecfd0f
+# %% ../notebooks/09_cli.ipynb #1c4d0b7e
 def _seeds(text: str) -> tuple[int, ...]:
     "The seeds of `--seeds 42,43`."
     try: return tuple(int(t) for t in text.split(','))
-    except ValueError: raise argparse.ArgumentTypeError('give whole numbers separated by commas, e.g. 42,43') from None
+    except ValueError: pass
+    raise argparse.ArgumentTypeError('give whole numbers separated by commas, e.g. 42,43')
 
+# %% ../notebooks/09_cli.ipynb #642c7f8b
 def _cv_opts(p):
     _train_opts(p)
     p.add_argument('--k', type=int, default=5, help='how many folds (default: 5)')
-    p.add_argument('--seeds', type=_seeds, help='comma-separated seeds, each a whole cross-validation '
-                   '(default: settings seed); with two or more, their ensemble is judged too')
+    p.add_argument('--seeds', type=_seeds,
+                   help='comma-separated seeds, a cross-validation each, and their ensemble (default: settings seed)')
     p.add_argument('--json', action='store_true', help='print the summary as one JSON object')
 
+# %% ../notebooks/09_cli.ipynb #ccfd6abd
 @command('cv', 'judge the training recipe by k-fold cross-validation: accuracy and recall as mean ± sd')
 def cmd_cv(a):
     from datetime import datetime
@@ -119,27 +121,24 @@ def cmd_cv(a):
     return 0
 cmd_cv.options = _cv_opts
 
-# %% ../notebooks/09_cli.ipynb #dc118a77
+# %% ../notebooks/09_cli.ipynb #9718e20b
 def _clean_opts(p):
     # One subparser per action, so that options and the file can come in any order (`suspects -n 10 FILE`).
     sub = p.add_subparsers(dest='action', metavar='ACTION', required=True)
     s = sub.add_parser('suspects', help='write the decisions file: the photos the model doubts most first')
-    s.add_argument('file', nargs='?', default='decisions.csv', help='the decisions file to write '
-                                                                    '(default: decisions.csv)')
+    s.add_argument('file', nargs='?', default='decisions.csv',
+                   help='the decisions file to write (default: decisions.csv)')
     s.add_argument('--model', metavar='PATH', help='model that ranks the photos (default: the latest run)')
     s.add_argument('-n', type=int, default=50, help='how many suspects to list (default: 50)')
     s.add_argument('--all', action='store_true', help='list every photo, for a full review (ignores -n)')
-    s.add_argument('--sheets', metavar='DIR', help='also draw numbered contact sheets per class into DIR; '
-                   'the file then lists the photos class by class, in the sheets\' order')
-    s.add_argument('--images', metavar='DIR', help='the labelled photos to rank '
-                                                   '(default: settings images_path)')
-    s.add_argument('--in-sample', action='store_true', help='rank by the loss of the model itself, as before '
-                   '(default: out of sample, by cross-validation on pretrained features, and confident learning)')
+    s.add_argument('--sheets', metavar='DIR',
+                   help="also draw numbered contact sheets per class into DIR, the file in the sheets' order")
+    s.add_argument('--images', metavar='DIR', help='the labelled photos to rank (default: settings images_path)')
+    s.add_argument('--in-sample', action='store_true',
+                   help="rank by the model's own loss (default: confident learning, cross-validated on features)")
     ap = sub.add_parser('apply', help='carry out the decisions file: delete (to the trash), relabel or keep')
-    ap.add_argument('file', nargs='?', default='decisions.csv', help='the decisions file '
-                                                                     '(default: decisions.csv)')
-    ap.add_argument('--images', metavar='DIR', help='the photos the file is about '
-                                                    '(default: settings images_path)')
+    ap.add_argument('file', nargs='?', default='decisions.csv', help='the decisions file (default: decisions.csv)')
+    ap.add_argument('--images', metavar='DIR', help='the photos the file is about (default: settings images_path)')
     u = sub.add_parser('undo', help='put the files of the last applied batch back, byte for byte')
     u.add_argument('--all', action='store_true', help='undo every batch, not only the last')
 
@@ -148,7 +147,8 @@ def _suspects(a, s) -> int:
     from cat_classifier import clean
     from cat_classifier.export import latest_run, load_model
     learn = load_model(a.model or latest_run(s.runs_path)/'learner.pkl')
-    sus = clean.find_suspects(learn, in_sample=a.in_sample, show=True, **settings_for(clean.find_suspects, s))
+    sus = clean.find_suspects(learn, images_path=s.images_path, holdout_path=s.holdout_path, in_sample=a.in_sample,
+                              cfg=clean.SuspectConfig.from_settings(s), show=True)
     for c, (wrong, total) in clean.class_noise(sus, learn.dls.vocab).items():
         print(f'about {wrong} of {total} photos labelled {c} look mislabelled')
     sus = sus if a.all else sus[:a.n]
@@ -157,62 +157,73 @@ def _suspects(a, s) -> int:
     if a.sheets: print(f'drew {len(clean.review_sheets(sus, a.sheets))} contact sheets in {a.sheets}')
     for o in sus[:10]:
         print(f"{o['label']} -> {o['predicted']} ({o['probability']:.0%})  {o['file']}  {o['reason']}")
-    print(f'wrote {len(sus)} photos to {a.file}: fill in its action column (delete, keep or a class name) '
-          f'and, if you like, a reason; then `cat-classifier clean apply {a.file}`')
+    todo = 'fill in its action column (delete, keep or a class name) and, if you like, a reason'
+    print(f'wrote {len(sus)} photos to {a.file}: {todo}; then `cat-classifier clean apply {a.file}`')
     return 0
 
+# %% ../notebooks/09_cli.ipynb #7892a46e
 @command('clean', 'find suspicious photos, apply your decisions about them, undo')
 def cmd_clean(a):
     from cat_classifier import clean
     s = load_settings(a.settings, images_path=getattr(a, 'images', None))
     if a.action == 'suspects': return _suspects(a, s)
     if a.action == 'apply':
-        r = clean.apply_decisions(clean.read_decisions(a.file, images_path=s.images_path), s.images_path,
-                                  s.trash_path)
-        print(f"deleted (moved to {s.trash_path}) {r['deleted']}, relabelled "
-              f"{r['relabelled']}, kept {r['kept']}; "
-              '`cat-classifier clean undo` puts them back')
+        decisions = clean.read_decisions(a.file, images_path=s.images_path)
+        r = clean.apply_decisions(decisions, s.images_path, s.trash_path)
+        done = f"deleted (moved to {s.trash_path}) {r['deleted']}, relabelled {r['relabelled']}, kept {r['kept']}"
+        print(f'{done}; `cat-classifier clean undo` puts them back')
     else:
         r = clean.undo(s.trash_path, last=not a.all)
-        print(f"restored {r['restored']}" + (f", {r['missing']} missing from the "
-                                             "trash" if r['missing'] else ''))
+        missing = f", {r['missing']} missing from the trash" if r['missing'] else ''
+        print(f"restored {r['restored']}{missing}")
     return 0
 cmd_clean.options = _clean_opts
 
-# %% ../notebooks/09_cli.ipynb #974a3ba7
+# %% ../notebooks/09_cli.ipynb #6409c285
 def _model(a) -> Path:
     "The model file of `--model`, else the settings' `model_path`."
     return Path(a.model or load_settings(a.settings).model_path)
 
 def _safe_opt(p):
     p.add_argument('--safe', action='store_true',
-                   help='rebuild the model from its weights-only file and card instead of unpickling it: for '
-                        'a model you did not make yourself')
+                   help='rebuild the model from its weights and card, not unpickling it: for models by others')
 
+# %% ../notebooks/09_cli.ipynb #5f9ba5c1
+def _verified_opt(p, default: str):
+    "`--verified CSV`, saying what it is when not given (`default`)."
+    what = 'labels checked by eye (file,holds): also judge on the photos whose labels hold'
+    p.add_argument('--verified', metavar='CSV', help=f'{what} ({default})')
+
+def _verified(a, default: Path|str|None=None) -> dict|None:
+    "The labels checked by eye of `--verified`, else of the file `default` if there is one; else None."
+    from cat_classifier.evaluate import read_verified
+    f = Path(a.verified or default or '')
+    return read_verified(f) if a.verified or f.is_file() else None
+
+# %% ../notebooks/09_cli.ipynb #e2f0ca29
 def _evaluate_opts(p):
     p.add_argument('dir', metavar='DIR', help='labelled photos to judge, one folder per class')
     p.add_argument('--model', metavar='PATH', help='model file (default: the shipped one in models/)')
     p.add_argument('--json', action='store_true', help='print the full result as one JSON object')
-    p.add_argument('--tta', action='store_true', help='average predictions over augmented views '
-                                                      '(test-time augmentation)')
+    p.add_argument('--tta', action='store_true',
+                   help='average predictions over augmented views (test-time augmentation)')
     _safe_opt(p)
-    p.add_argument('--report', metavar='DIR', help='also write evaluation.json, confusion.png and '
-                                                   'top_losses.png into DIR')
-    p.add_argument('--verified', metavar='CSV', help='labels checked by eye (file,holds): also '
-                                                     'judge on the photos whose '
-                   'labels hold (e.g. models/holdout-verified.csv)')
+    p.add_argument('--report', metavar='DIR',
+                   help='also write evaluation.json, confusion.png and top_losses.png into DIR')
+    _verified_opt(p, 'e.g. models/holdout-verified.csv')
 
+# %% ../notebooks/09_cli.ipynb #75c817fc
 @command('evaluate', 'judge a model on labelled photos: accuracy, per-class recall, confusion matrix')
 def cmd_evaluate(a):
-    from cat_classifier.evaluate import evaluate, read_verified, save_report
+    from cat_classifier.evaluate import evaluate, save_report
     from cat_classifier.export import load_model
-    verified = read_verified(a.verified) if a.verified else None
+    verified = _verified(a)
     res = evaluate(load_model(_model(a), safe=a.safe), a.dir, tta=a.tta, verified=verified)
     if a.report: save_report(res, a.report)
     if a.json: print(json.dumps(res))
     else:
-        print(f"accuracy {res['accuracy']:.1%} on {res['n']} "
-              "photos" + (f" ({len(res['skipped'])} unreadable, skipped)" if res['skipped'] else ''))
+        skipped = f" ({len(res['skipped'])} unreadable, skipped)" if res['skipped'] else ''
+        print(f"accuracy {res['accuracy']:.1%} on {res['n']} photos{skipped}")
         for c, m in res['per_class'].items():
             print(f"  {c:<20} recall {m['recall']:.1%}  precision {m['precision']:.1%}  n={m['n']}")
         if verified is not None:
@@ -222,105 +233,102 @@ def cmd_evaluate(a):
     return 0
 cmd_evaluate.options = _evaluate_opts
 
-# %% ../notebooks/09_cli.ipynb #1f1a317e
+# %% ../notebooks/09_cli.ipynb #2739bf40
 def _read_cv(folder: str) -> dict:
     "The summary that `cat-classifier cv` wrote into `folder`."
     f = Path(folder)/'cv.json'
-    if not f.is_file(): raise InputError(f'no {f}: --cv takes the folder that `cat-classifier cv` wrote (its --run)')
+    if not f.is_file():
+        raise InputError(f'no {f}: --cv takes the folder that `cat-classifier cv` wrote (its --run)')
     return json.loads(f.read_text())
-
-def _export_opts(p):
-    p.add_argument('--run', metavar='DIR', help='the run folder to ship (default: the '
-                                                'latest under runs_path)')
-    p.add_argument('--to', metavar='PATH', help='model file to write (default: settings model_path)')
-    p.add_argument('--holdout', metavar='DIR', help='judge on these held-out photos and put the figures on '
-                                                    'the card (default: settings '
-                                                    'holdout_path, if it has photos)')
-    p.add_argument('--tta', action='store_true', help='judge the holdout with test-time augmentation')
-    p.add_argument('--verified', metavar='CSV', help='the holdout\'s labels checked by eye, '
-                                                     'to judge against as well '
-                   '(default: settings verified_path, if the file exists)')
-    p.add_argument('--onnx', action='store_true', help="also write the model as ONNX "
-                                                       "(needs the 'onnx' extra)")
-    p.add_argument('--cv', metavar='DIR', help="the recipe's cross-validation (a `cat-classifier cv` run folder): "
-                   'its mean ± sd goes on the card')
-    p.add_argument('--model', metavar='PATH', help='instead of shipping a run, add the weights-only file '
-                                                   '(and with --onnx the ONNX one) '
-                                                   'beside this exported model')
-    _web_opts(p)
-
-@command('export', 'ship a trained run to models/ with its card (categories, metrics, sha256), or write '
-                   'its static web page (--web)')
-def cmd_export(a):
-    from cat_classifier.evaluate import evaluate, read_verified
-    from cat_classifier.export import add_formats, export_model, latest_run, load_model
-    if a.web: return _export_web(a)
-    if a.onnx: _need_onnx()
-    if a.model:
-        card = add_formats(a.model, onnx=a.onnx)
-        print(f"wrote {', '.join(card[k]['file'] for k in ('weights', 'onnx') if k in card)} beside "
-              f"{a.model} and described them on its card")
-        return 0
-    s = load_settings(a.settings)
-    run = Path(a.run) if a.run else latest_run(s.runs_path)
-    hold = Path(a.holdout or s.holdout_path)
-    checked = Path(a.verified or s.get('verified_path') or '')
-    verified = read_verified(checked) if a.verified or checked.is_file() else None
-    judge = a.holdout or any(hold.glob('*/*'))
-    res = evaluate(load_model(run/'learner.pkl'), hold, tta=a.tta, verified=verified) if judge else None
-    cv = _read_cv(a.cv) if a.cv else None
-    dest = export_model(run, a.to or s.model_path, evaluation=res, onnx=a.onnx, cross_validation=cv)
-    print(f'exported {run.name} to {dest}' + (f"; holdout accuracy {res['accuracy']:.1%} on "
-                                              f"{res['n']} photos" if res else '')
-          + (f", {res['verified']['accuracy']:.1%} on the {res['verified']['n']} whose labels "
-             "hold" if verified else ''))
-    return 0
-cmd_export.options = _export_opts
 
 def _need_onnx():
     import importlib.util
     if importlib.util.find_spec('onnx') is None:
         raise InputError("--onnx needs the onnx package: pip install 'cat-classifier[onnx]'")
 
-# %% ../notebooks/09_cli.ipynb #9b3e5c21
-def _web_opts(p):
-    p.add_argument('--web', metavar='DIR', help='write the static web page of the model of --model (default: '
-                   'settings model_path) into DIR: the model runs in the visitor\'s browser, any file host serves it')
-    p.add_argument('--no-quantize', dest='quantize', action='store_false',
-                   help='with --web: keep the weights in float32 (answers closer to predict\'s, a download 3x larger)')
-    p.add_argument('--title', default='Which cat breed is it?', help='with --web: the page\'s title')
+# %% ../notebooks/09_cli.ipynb #5dbdffb5
+def _export_opts(p):
+    p.add_argument('--run', metavar='DIR', help='the run folder to ship (default: the latest under runs_path)')
+    p.add_argument('--to', metavar='PATH', help='model file to write (default: settings model_path)')
+    p.add_argument('--holdout', metavar='DIR',
+                   help='held-out photos to judge, for the card (default: settings holdout_path, if not empty)')
+    p.add_argument('--tta', action='store_true', help='judge the holdout with test-time augmentation')
+    _verified_opt(p, 'default: settings verified_path, if the file exists')
+    p.add_argument('--onnx', action='store_true', help="also write the model as ONNX (needs the 'onnx' extra)")
+    p.add_argument('--cv', metavar='DIR',
+                   help="the recipe's cross-validation (a `cat-classifier cv` run): its mean ± sd on the card")
+    p.add_argument('--model', metavar='PATH',
+                   help='instead of a run: add the weights-only file (with --onnx the ONNX one) beside this model')
+    _web_opts(p)
 
+# %% ../notebooks/09_cli.ipynb #db154e8e
+@command('export', 'ship a trained run to models/ with its card (metrics, sha256), or write its web page (--web)')
+def cmd_export(a):
+    from cat_classifier.evaluate import evaluate
+    from cat_classifier.export import add_formats, export_model, latest_run, load_model
+    if a.web: return _export_web(a)
+    if a.onnx: _need_onnx()
+    if a.model:
+        card = add_formats(a.model, onnx=a.onnx)
+        files = ', '.join(card[k]['file'] for k in ('weights', 'onnx') if k in card)
+        print(f'wrote {files} beside {a.model} and described them on its card')
+        return 0
+    s = load_settings(a.settings)
+    run = Path(a.run) if a.run else latest_run(s.runs_path)
+    hold, verified = Path(a.holdout or s.holdout_path), _verified(a, s.get('verified_path'))
+    judge = a.holdout or any(hold.glob('*/*'))
+    res = evaluate(load_model(run/'learner.pkl'), hold, tta=a.tta, verified=verified) if judge else None
+    cv = _read_cv(a.cv) if a.cv else None
+    dest = export_model(run, a.to or s.model_path, evaluation=res, onnx=a.onnx, cross_validation=cv)
+    held = f"; holdout accuracy {res['accuracy']:.1%} on {res['n']} photos" if res else ''
+    v = res['verified'] if verified else None
+    checked = f", {v['accuracy']:.1%} on the {v['n']} whose labels hold" if v else ''
+    print(f'exported {run.name} to {dest}{held}{checked}')
+    return 0
+cmd_export.options = _export_opts
+
+# %% ../notebooks/09_cli.ipynb #67531fe4
+def _web_opts(p):
+    web = "write the page of --model (default: settings model_path) into DIR: it runs in the visitor's browser"
+    p.add_argument('--web', metavar='DIR', help=web)
+    p.add_argument('--no-quantize', dest='quantize', action='store_false',
+                   help="with --web: keep float32 weights (answers closer to predict's, a download 3x larger)")
+    p.add_argument('--title', default='Which cat breed is it?', help="with --web: the page's title")
+
+# %% ../notebooks/09_cli.ipynb #c095e9b4
 def _export_web(a) -> int:
     from cat_classifier.web import export_web, export_web_model
     s, model = load_settings(a.settings), _model(a)
     site = export_web_model(model, a.web, quantize=a.quantize, title=a.title, **settings_for(export_web, s))
     mb = sum(f.stat().st_size for f in site.rglob('*') if f.is_file()) / 1e6
-    print(f'wrote the web page of {model.name} to {site} ({mb:.1f} MB): try it with `python -m http.server -d '
-          f'{site}` and http://localhost:8000, then publish the folder (on GitHub Pages, see the README)')
+    serve = f'`python -m http.server -d {site}` and http://localhost:8000'
+    publish = 'then publish the folder (on GitHub Pages, see the README)'
+    print(f'wrote the web page of {model.name} to {site} ({mb:.1f} MB): try it with {serve}, {publish}')
     return 0
 
-# %% ../notebooks/09_cli.ipynb #1b8b7368
+# %% ../notebooks/09_cli.ipynb #8cfec567
 def _predict_opts(p):
     p.add_argument('images', nargs='+', metavar='IMAGE', help='image files, or folders of them')
     p.add_argument('--model', metavar='PATH', help='model file (default: the shipped one in models/)')
     _safe_opt(p)
     p.add_argument('--bs', type=int, default=8, help='photos per batch (default: 8)')
-    p.add_argument('--why', metavar='DIR', help='also write, per photo, DIR/<name>.why.png: the part of the '
-                                                'photo the model sees with what drove its answer drawn over it')
+    p.add_argument('--why', metavar='DIR',
+                   help='also write, per photo, DIR/<name>.why.png: what drove the answer, drawn over the photo')
 
 def _image_args(paths: list[str]) -> list:
     "The files named in `paths`, a folder standing for the images under it (sorted)."
     from fastai.data.transforms import get_image_files
     return [f for p in paths for f in (get_image_files(p).sorted() if Path(p).is_dir() else [p])]
 
+# %% ../notebooks/09_cli.ipynb #435ac8d7
 def _why_writer(learn, dest: Path|str, max_bytes: int) -> Callable:
     "A function that writes the heatmap of a photo file into the folder `dest` (18_explain) and gives its path."
     from cat_classifier.explain import write_why
-    from cat_classifier.predict import load_image, runtime
-    rt = runtime(learn)
-    if rt is None:
-        raise InputError("--why needs the model as an ONNX graph of the centred square (pip install "
-                         "'cat-classifier[onnx]', and a model exported with that view)")
+    from cat_classifier.images import load_image
+    from cat_classifier.predict import to_runtime
+    if (rt := to_runtime(learn)) is None:
+        need = "pip install 'cat-classifier[onnx]', and a model exported with that view"
+        raise InputError(f'--why needs the model as an ONNX graph of the centred square ({need})')
     used = set()
     def write(f) -> Path:
         name = Path(f).stem
@@ -329,35 +337,37 @@ def _why_writer(learn, dest: Path|str, max_bytes: int) -> Callable:
         return write_why(rt, load_image(f, max_bytes), Path(dest)/f'{name}.why.png')
     return write
 
+# %% ../notebooks/09_cli.ipynb #652de8a1
 @command('predict', 'print the breed of each image as one JSON object per line')
 def cmd_predict(a):
     from cat_classifier.export import load_model
     from cat_classifier.predict import predict_files
+    from cat_classifier.runtime import Thresholds
     ok, s = True, load_settings(a.settings)
-    learn = load_model(_model(a), safe=a.safe)
-    why = _why_writer(learn, a.why, upload_bytes(s.max_upload_mb)) if a.why else None
-    for r in predict_files(learn, _image_args(a.images), bs=a.bs,
-                           max_bytes=upload_bytes(s.max_upload_mb), **settings_for(predict_files, s)):
+    learn, max_bytes = load_model(_model(a), safe=a.safe), upload_bytes(s.max_upload_mb)
+    thresholds = Thresholds.from_settings(s)
+    why = _why_writer(learn, a.why, max_bytes) if a.why else None
+    for r in predict_files(learn, _image_args(a.images), thresholds=thresholds, max_bytes=max_bytes, bs=a.bs):
         if why and 'error' not in r: r['why'] = str(why(r['file']))
         print(json.dumps(r), flush=True)
         ok &= 'error' not in r
     return 0 if ok else 1
 cmd_predict.options = _predict_opts
 
-# %% ../notebooks/09_cli.ipynb #4d7818c1
+# %% ../notebooks/09_cli.ipynb #0a0c463e
 def _app_opts(p):
     p.add_argument('--port', type=int, default=8866, help='port to serve on (default: 8866)')
-    p.add_argument('--ip', default='127.0.0.1', help='address to listen on (default: '
-                                                     '127.0.0.1, this machine only)')
+    p.add_argument('--ip', default='127.0.0.1',
+                   help='address to listen on (default: 127.0.0.1, this machine only)')
     p.add_argument('--model', metavar='PATH', help='model file (default: the shipped one in models/)')
     _safe_opt(p)
     p.add_argument('--open', action='store_true', help='open the app in a browser')
     p.add_argument('--pool-size', type=int, metavar='N',
                    help='page kernels kept ready with the page run (default: settings.ini pool_size)')
-    p.add_argument('--collect', metavar='DIR', help='keep the photos that visitors correct ("Wrong breed?") in '
-                                                    'DIR/<breed>/, for `download --from-folder DIR` (default: '
-                                                    'settings.ini collect_path; off when empty)')
+    keep = 'keep the photos visitors correct ("Wrong breed?") in DIR/<breed>/, for `download --from-folder DIR`'
+    p.add_argument('--collect', metavar='DIR', help=f'{keep} (default: settings.ini collect_path; off when empty)')
 
+# %% ../notebooks/09_cli.ipynb #330ec657
 @command('app', 'serve the Voila app (upload a photo, see the breed) until Ctrl-C')
 def cmd_app(a):
     from cat_classifier.host import serve_app
@@ -368,17 +378,18 @@ def cmd_app(a):
                      pool_size=a.pool_size, collect=a.collect) or 0
 cmd_app.options = _app_opts
 
-# %% ../notebooks/09_cli.ipynb #cfb3a1c5
+# %% ../notebooks/09_cli.ipynb #45a0ac0d
 def _global_opts(p, default=None):
     "`--settings` and `--debug`; `default` SUPPRESS leaves a value given before the subcommand as it is."
     p.add_argument('--settings', metavar='FILE', default=default,
                    help='settings file (default: settings.ini of the project)')
     p.add_argument('--debug', action='store_true', default=default or False, help='show tracebacks')
 
+# %% ../notebooks/09_cli.ipynb #875e01a2
 def parser() -> argparse.ArgumentParser:
     "The `cat-classifier` argument parser with all subcommands."
-    p = argparse.ArgumentParser(prog='cat-classifier', description='Build, judge and serve an image '
-                                                                   'classifier the fastai way.')
+    p = argparse.ArgumentParser(prog='cat-classifier',
+                                description='Build, judge and serve an image classifier the fastai way.')
     _global_opts(p)
     sub = p.add_subparsers(dest='command', metavar='COMMAND', required=True)
     for name, (f, help) in COMMANDS.items():

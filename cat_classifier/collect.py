@@ -22,6 +22,7 @@ _NOT_A_CAT_DIR = '.not_a_cat'  # a dot folder: `download --from-folder` does not
 CORRECTIONS = 'corrections.csv'
 _FIELDS = ('time', 'file', 'model', 'visitor')
 
+# %% ../notebooks/19_collect.ipynb #dd60993c
 def keepable(img: Image.Image, collect_max_px: int=480, quality: int=90) -> bytes:
     "The RGB `img` as we keep it: shrunk to `collect_max_px` on its longest side and encoded as a JPEG by us."
     im = img.convert('RGB')
@@ -41,6 +42,7 @@ def _no_link_dir(d: Path) -> Path:
                          'or collect elsewhere')
     return d
 
+# %% ../notebooks/19_collect.ipynb #14a3bfbd
 @contextmanager
 def _locked(root: Path):
     "Hold an exclusive lock on `root/.lock` (opened without following a link) for the `with` block."
@@ -50,6 +52,7 @@ def _locked(root: Path):
         yield
     finally: os.close(fd)
 
+# %% ../notebooks/19_collect.ipynb #d7abafba
 def _replace_from_tmp(root: Path, dest: Path, data: bytes):
     "Write `data` to a temporary file in `root/.tmp`, flushed to disk, then move it to `dest` in one step."
     tmp = _no_link_dir(root/'.tmp')/f'{dest.name}.{os.getpid()}.part'
@@ -97,6 +100,7 @@ def usage(self: Collector) -> tuple[int, int]:
     csv_file = self.root/CORRECTIONS
     return n, size + (csv_file.stat().st_size if csv_file.is_file() else 0)
 
+# %% ../notebooks/19_collect.ipynb #a7855bbe
 def _check_jpeg(data: bytes, max_px: int):
     "Refuse bytes that are not a JPEG of at most `max_px` a side, as `keepable` makes them."
     if not data.startswith(b'\xff\xd8'):

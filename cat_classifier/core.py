@@ -11,14 +11,12 @@ from typing import Callable
 from fastcore.basics import AttrDict
 
 # %% auto #0
-__all__ = ['CatError', 'SETTINGS_FILE', 'InputError', 'find_root', 'load_settings', 'settings_for', 'upload_bytes', 'atomic_path',
+__all__ = ['SETTINGS_FILE', 'InputError', 'find_root', 'load_settings', 'settings_for', 'upload_bytes', 'atomic_path',
            'atomic_write', 'file_sha256', 'in_share']
 
 # %% ../notebooks/00_core.ipynb #d9bcd875
 class InputError(Exception):
     "An error caused by the user's input: shown as one line that says what was wrong and what to do."
-
-CatError = InputError  # its old name, kept for code written against earlier versions
 
 # %% ../notebooks/00_core.ipynb #392550ab
 SETTINGS_FILE = 'settings.ini'
@@ -42,17 +40,22 @@ def _typed(v: str):
         except ValueError: pass
     return v
 
-# %% ../notebooks/00_core.ipynb #c753a6b2
+# %% ../notebooks/00_core.ipynb #f936d1b4
+def _read_ini(path: Path) -> AttrDict:
+    "Every key of every section of the settings file `path`, typed, in one flat `AttrDict`."
+    cp = configparser.ConfigParser(interpolation=None)
+    try: cp.read(path)
+    except configparser.Error as e:
+        why = e.message.splitlines()[0]
+        raise InputError(f'{path} is not a valid settings file ({why}): fix it or restore it from git')
+    return AttrDict({k: _typed(v) for sec in cp.sections() for k, v in cp[sec].items()})
+
+# %% ../notebooks/00_core.ipynb #642b37a1
 def load_settings(path: Path|str|None=None, **overrides) -> AttrDict:
     "Settings from `path` (default: the project's `settings.ini`), with non-None `overrides` on top."
     path = Path(path) if path else find_root()/SETTINGS_FILE
     if not path.is_file(): raise InputError(f'settings file {path} not found: pass an existing settings.ini')
-    cp = configparser.ConfigParser(interpolation=None)
-    try: cp.read(path)
-    except configparser.Error as e:
-        raise InputError(f'{path} is not a valid settings file ({e.message.splitlines()[0]}): fix '
-                         'it or restore it from git')
-    s = AttrDict({k: _typed(v) for sec in cp.sections() for k, v in cp[sec].items()})
+    s = _read_ini(path)
     s.update({k: v for k, v in overrides.items() if v is not None})
     if isinstance(s.get('categories'), str):
         s.categories = [c.strip() for c in s.categories.split(',') if c.strip()]
@@ -62,22 +65,24 @@ def load_settings(path: Path|str|None=None, **overrides) -> AttrDict:
     s.root = path.parent.resolve()
     return s
 
-# %% ../notebooks/00_core.ipynb #0752ca74
+# %% ../notebooks/00_core.ipynb #07e84d5a
 def settings_for(f: Callable, s: dict) -> dict:
     "The settings in `s` that the function `f` takes as arguments, by name."
     params = inspect.signature(f).parameters
     return {k: v for k, v in s.items() if k in params}
 
+# %% ../notebooks/00_core.ipynb #289befd6
 def upload_bytes(max_upload_mb: float=10) -> int:
     "The largest upload allowed, in bytes, when the setting `max_upload_mb` is `max_upload_mb`."
     return int(max_upload_mb * 2**20)
 
-# %% ../notebooks/00_core.ipynb #8b7df456
+# %% ../notebooks/00_core.ipynb #658ada03
 def _umask() -> int:
     "This process's umask, read without setting it (`os.umask` changes it, for a moment, for every thread)."
     try: return int(re.search(r'Umask:\s*([0-7]+)', Path('/proc/self/status').read_text())[1], 8)
     except (OSError, TypeError): return 0o022
 
+# %% ../notebooks/00_core.ipynb #d0c4d4e9
 @contextmanager
 def atomic_path(dest: Path|str, mode: int|None=None):
     "Yield a temporary path beside `dest`; on success it replaces `dest` in one step (permissions `mode`)."
@@ -94,6 +99,7 @@ def atomic_path(dest: Path|str, mode: int|None=None):
     finally:
         tmp.unlink(missing_ok=True)
 
+# %% ../notebooks/00_core.ipynb #bd31db31
 def atomic_write(dest: Path|str, data: bytes|str, mode: int|None=None) -> Path:
     "Write `data` to `dest` atomically (with permissions `mode`, default: as any new file)."
     with atomic_path(dest, mode) as tmp:

@@ -65,6 +65,7 @@ class CrossValidation:
 def _fold_file(runs_path: Path, seed: int, fold: int) -> Path:
     return Path(runs_path)/f'seed{seed}-fold{fold}'/'predictions.json'
 
+# %% ../notebooks/17_crossval.ipynb #8719855d
 def _save_fold(fp: FoldPredictions, vocab: list, dest: Path):
     d = asdict(fp) | dict(vocab=list(vocab), targets=fp.targets.tolist(), probs=fp.probs.round(6).tolist(),
                           probs_mirrored=fp.probs_mirrored.round(6).tolist())
@@ -101,12 +102,14 @@ def cross_validate(path: Path|str, runs_path: Path|str, cfg: TrainConfig|None=No
 def _mean_sd(xs: list[float]) -> dict:
     return dict(mean=float(np.mean(xs)), sd=float(np.std(xs, ddof=1)) if len(xs) > 1 else 0., n=len(xs))
 
+# %% ../notebooks/17_crossval.ipynb #bb103eb3
 def _pooled(cv: CrossValidation, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
     "All of one seed's out-of-fold predictions, in one order: (targets, probs, mirrored probs, files)."
     fps = sorted((f for f in cv.folds if f.seed == seed), key=lambda f: f.fold)
     return (np.concatenate([f.targets for f in fps]), np.concatenate([f.probs for f in fps]),
             np.concatenate([f.probs_mirrored for f in fps]), [n for f in fps for n in f.files])
 
+# %% ../notebooks/17_crossval.ipynb #4e7ce3ae
 def _recalls(y: np.ndarray, p: np.ndarray, vocab: list) -> dict:
     return {c: float((p.argmax(1)[y == i] == i).mean()) for i, c in enumerate(vocab) if (y == i).any()}
 

@@ -32,10 +32,12 @@ class Fold(NamedTuple):
     index: int
     k: int
 
+# %% ../notebooks/02_data.ipynb #4925fc19
 def fold_of(fname: str, k: int) -> int:
     "The fold (0 to `k` - 1) of the file named `fname`: a hash of its name, stable and independent of any seed."
     return int(hashlib.sha256(f'fold:{Path(fname).name}'.encode()).hexdigest(), 16) % k
 
+# %% ../notebooks/02_data.ipynb #cfe82a1f
 def FoldSplitter(fold: Fold):
     "Split items so that the files of `fold` validate and all the others train."
     def _inner(items):

@@ -11,14 +11,17 @@ from contextlib import closing, contextmanager, redirect_stdout
 from dataclasses import dataclass, fields
 from http.client import HTTPException
 from pathlib import Path
+from typing import NamedTuple
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 from bing_image_downloader.bing import Bing, _is_valid_image
+from fastcore.basics import patch
 from fastprogress.fastprogress import IN_NOTEBOOK, progress_bar
 from .core import InputError, atomic_path, file_sha256, in_share
 from .images import to_rgb
 
 # %% auto #0
-__all__ = ['image_problem', 'add_images', 'FetchOptions', 'search_images', 'download_images', 'import_folder']
+__all__ = ['image_problem', 'no_interrupt', 'add_images', 'search_via', 'FetchOptions', 'search_images', 'search_query',
+           'download_images', 'import_folder']
 
 # %% ../notebooks/01_download.ipynb #c8000088
 def _looks_like_text(path: Path) -> bool:
@@ -76,32 +79,31 @@ def _seen(*folders: Path|None) -> set[str]:
     "The photos already stored in `folders`: each file's name stem and the short hash of its bytes."
     return {k for f in folders if f for p in _files(f) for k in (p.stem, file_sha256(p)[:16])}
 
-# %% ../notebooks/01_download.ipynb #c81f424d
-_KEYS = ('added', 'holdout', 'duplicates', 'broken', 'failed', 'problems')
-
+# %% ../notebooks/01_download.ipynb #bd3cbbc6
 def _counts(**kw) -> dict:
     "Counts of what happened to a category's files (`failed`: links that gave no file), zero unless given."
     return dict(dict(added=0, holdout=0, duplicates=0, broken=0, failed=0, problems=[]), **kw)
 
-def _merge(a: dict, b: dict) -> dict:
-    "Add the counts (and problems) of `b` into `a`."
-    for k, v in b.items():
-        if k in _KEYS: a[k] += v
-    return a
+# %% ../notebooks/01_download.ipynb #98453399
+class _Checked(NamedTuple):
+    "What checking a file found: its `sha`, `why` it is refused, what to store (`data` None: its own bytes)."
+    sha: str
+    why: str|None = None
+    data: bytes|None = None
+    ext: str = ''
 
-# %% ../notebooks/01_download.ipynb #38bc226d
-def _prepare(f: Path, max_size: int|None, seen: set[str]=frozenset()) -> tuple:
-    "`(sha, why, data, ext)` for file `f`: `why` says why it is refused; `data` is None to copy it as it is."
+def _check(f: Path, max_size: int|None, seen: set[str]=frozenset()) -> _Checked:
+    "File `f` checked: a photo `seen` before (its sha alone), one refused (`why`), or how to store it."
     sha = file_sha256(f)  # hashing first means a re-run decodes nothing it already has
-    if sha[:16] in seen: return sha, None, None, ''
+    if sha[:16] in seen: return _Checked(sha)
     try:
-        why = image_problem(f)
-        data, ext = (None, '') if why else _stored_form(f, max_size)
-    except Exception as e: why, data, ext = f'does not decode ({_why(e)})', None, ''
-    return sha, why, data, ext
+        if why := image_problem(f): return _Checked(sha, why)
+        return _Checked(sha, None, *_stored_form(f, max_size))
+    except Exception as e: return _Checked(sha, f'does not decode ({_why(e)})')
 
+# %% ../notebooks/01_download.ipynb #40b36139
 @contextmanager
-def _no_interrupt():
+def no_interrupt():
     "Hold back a Ctrl-C (SIGINT) until the block is done, when run in the main thread; then raise it."
     if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is None:
         yield
@@ -112,36 +114,45 @@ def _no_interrupt():
         signal.signal(signal.SIGINT, old)
         if got: raise KeyboardInterrupt
 
-# %% ../notebooks/01_download.ipynb #e30c87d0
-def _store(f: Path, prep: tuple, dest_dir: Path, holdout_dir: Path|None, pct: float, seen: set[str],
-           res: dict, source: str|None=None) -> bool:
-    "Store file `f` (from `source`) as `prep`ared in `dest_dir` or the holdout, unless refused or seen."
-    sha, why, data, ext = prep
-    with _no_interrupt():
-        if sha[:16] in seen:
-            res['duplicates'] += 1
+# %% ../notebooks/01_download.ipynb #8269bff1
+class _Shelf:
+    "Where a category's photos go: `dest`, or by hash a share `pct` to `hold`; and `counts` of what came."
+    def __init__(self, dest: Path, hold: Path|None=None, pct: float=0., max_size: int|None=None):
+        self.dest, self.hold, self.pct, self.max_size = dest, hold, pct, max_size
+        self.seen, self.counts = _seen(dest, hold), _counts()
+
+    def check(self, f: Path) -> _Checked:
+        "`_check` of file `f` against the photos already on the shelf (in any thread)."
+        return _check(f, self.max_size, self.seen)
+
+# %% ../notebooks/01_download.ipynb #75d81d25
+@patch
+def store(self: _Shelf, f: Path, c: _Checked, source: str|None=None) -> bool:
+    "Store file `f` (from `source`) as `c`hecked unless refused or seen, counting either way; whether it was."
+    with no_interrupt():
+        if c.sha[:16] in self.seen:
+            self.counts['duplicates'] += 1
             return False
-        if why:
-            res['broken'] += 1
-            res['problems'].append((source or str(f), why))
+        if c.why:
+            self.counts['broken'] += 1
+            self.counts['problems'].append((source or str(f), c.why))
             return False
-        held = bool(holdout_dir) and in_share(sha, pct)
-        with atomic_path((holdout_dir if held else dest_dir)/f'{sha[:16]}{ext}') as tmp_path:
-            if data is None: shutil.copyfile(f, tmp_path)
-            else: tmp_path.write_bytes(data)
-        seen.add(sha[:16])
-        res['added'] += 1
-        res['holdout'] += held
+        held = bool(self.hold) and in_share(c.sha, self.pct)
+        with atomic_path((self.hold if held else self.dest)/f'{c.sha[:16]}{c.ext}') as tmp_path:
+            if c.data is None: shutil.copyfile(f, tmp_path)
+            else: tmp_path.write_bytes(c.data)
+        self.seen.add(c.sha[:16])
+        self.counts['added'] += 1
+        self.counts['holdout'] += held
     return True
 
+# %% ../notebooks/01_download.ipynb #1257a027
 def add_images(files: list[Path], dest_dir: Path|str, max_size: int|None=None,
                holdout_dir: Path|str|None=None, holdout_pct: float=0.) -> dict:
     "Store the new readable `files` in `dest_dir` (or by hash `holdout_dir`); counts, and why files were not."
-    dest_dir, holdout_dir = Path(dest_dir), holdout_dir and Path(holdout_dir)
-    seen, res = _seen(dest_dir, holdout_dir), _counts()
-    for f in map(Path, files):
-        _store(f, _prepare(f, max_size, seen), dest_dir, holdout_dir, holdout_pct, seen, res)
-    return res
+    shelf = _Shelf(Path(dest_dir), holdout_dir and Path(holdout_dir), holdout_pct, max_size)
+    for f in map(Path, files): shelf.store(f, shelf.check(f))
+    return shelf.counts
 
 # %% ../notebooks/01_download.ipynb #11a7bf8d
 _BING_SEARCH = 'https://www.bing.com/images/async'
@@ -157,7 +168,7 @@ class _SearchMirror(urllib.request.BaseHandler):
 
 # %% ../notebooks/01_download.ipynb #04d5fc23
 @contextmanager
-def _search_via(url: str|None):
+def search_via(url: str|None):
     "Within the block, urllib sends Bing's search requests to `url` (nothing changes if it is None)."
     if url is None:
         yield
@@ -167,10 +178,7 @@ def _search_via(url: str|None):
     try: yield
     finally: urllib.request.install_opener(old)
 
-# %% ../notebooks/01_download.ipynb #33377a09
-_OFFLINE = ('could not reach the image search ({}): check your connection, or import photos you already have '
-            'with --from-folder DIR')
-
+# %% ../notebooks/01_download.ipynb #2fd4d91f
 class _Links(Bing):
     "A quiet `Bing` search that collects the result links (each counts as found) instead of downloading them."
     def __init__(self, query: str, limit: int, timeout: float):
@@ -181,11 +189,14 @@ class _Links(Bing):
         self.download_count += 1
         self.links.append(link)
 
+# %% ../notebooks/01_download.ipynb #00d6b585
+_OFFLINE = 'could not reach the image search ({}): check your connection, or import photos with --from-folder DIR'
+
 def _search(bing: _Links, search_url: str|None=None) -> list[str]:
     "Run `bing` (on from where it stopped, up to its `limit`), silenced; the links it found this time."
     start = len(bing.links)
     try:
-        with redirect_stdout(io.StringIO()), _search_via(search_url): bing.run()
+        with redirect_stdout(io.StringIO()), search_via(search_url): bing.run()
     # URLError, timeouts and refused connections are OSErrors.
     except (OSError, HTTPException, UnicodeDecodeError) as e:
         if len(bing.links) > start:
@@ -213,16 +224,15 @@ class FetchOptions:
             # The others must be above 0.
             least = 0 if f.name in ('retries', 'backoff', 'max_redirects') else 1e-9
             if isinstance(v, bool) or not isinstance(v, (int, float)) or v < least:
-                raise InputError(f'fetch_{f.name} = {v!r} is not a usable number: set it in '
-                                 'settings.ini as a number '
-                                 f'like the default, {f.default}')
+                why = f'fetch_{f.name} = {v!r} is not a usable number'
+                raise InputError(f'{why}: set it in settings.ini as a number like the default, {f.default}')
 
     @classmethod
     def from_settings(cls, s: dict) -> FetchOptions:
         "The `fetch_<name>` settings in `s`; the defaults for those it lacks."
         return cls(**{f.name: s[k] for f in fields(cls) if s.get(k := f'fetch_{f.name}') is not None})
 
-# %% ../notebooks/01_download.ipynb #ed57d5bd
+# %% ../notebooks/01_download.ipynb #b9e1b9a2
 _HEADERS = Bing('', 0, None, 'on', 1).headers  # what Bing sends, so that hosts answer us as they answer it
 
 class _Stop(threading.Event):
@@ -233,12 +243,14 @@ class _Redirects(urllib.request.HTTPRedirectHandler):
     "urllib's redirect handling with a limit of our own."
     def __init__(self, n: int): self.max_redirections = n
 
+# %% ../notebooks/01_download.ipynb #a9154aab
 def _safe_url(link: str) -> str:
     "`link` with non-ASCII characters in its path and query percent-encoded, as `Bing` does (but not twice)."
     u = urllib.parse.urlsplit(link)
     return urllib.parse.urlunsplit((u.scheme, u.netloc, urllib.parse.quote(u.path, safe="/:@!$&'()*+,;=%"),
                                     urllib.parse.quote(u.query, safe="=&+%:@!$'()*,;"), u.fragment))
 
+# %% ../notebooks/01_download.ipynb #be57a73a
 def _transient(e: BaseException) -> bool:
     "Whether `e` deserves another try: a reset or dropped connection, a 5xx answer (no refusal or timeout)."
     if isinstance(e, urllib.error.HTTPError): return e.code >= 500
@@ -246,7 +258,7 @@ def _transient(e: BaseException) -> bool:
     refused = isinstance(e, (TimeoutError, ConnectionRefusedError))
     return isinstance(e, (ConnectionError, HTTPException)) and not refused
 
-# %% ../notebooks/01_download.ipynb #a2b54d4e
+# %% ../notebooks/01_download.ipynb #2249df94
 def _get(url: str, dest: Path, o: FetchOptions, stop: _Stop) -> str|None:
     "Download `url` into `dest` whole, within `o`'s limits; None, or why not (raises what deserves a retry)."
     cap, deadline = int(o.max_mb * 2**20), time.monotonic() + o.timeout
@@ -265,6 +277,7 @@ def _get(url: str, dest: Path, o: FetchOptions, stop: _Stop) -> str|None:
         with atomic_path(dest) as tmp: tmp.write_bytes(data)
     return None
 
+# %% ../notebooks/01_download.ipynb #33d726cd
 def _fetch_error(e: BaseException) -> str:
     "Why a fetch failed, in a few words."
     if not isinstance(e, urllib.error.HTTPError): return _why(getattr(e, 'reason', None) or e)
@@ -322,13 +335,13 @@ class _Pool:
         with self.stop.gate: pass  # from now on no thread writes a file
 
 # %% ../notebooks/01_download.ipynb #5cede1e5
-def _fetched(links: list[str], staging: Path, o: FetchOptions, prepare=None):
-    "Fetch `links` into `staging` in parallel; yield `(link, file, why, prepare(file))` as each finishes."
+def _fetched(links: list[str], staging: Path, o: FetchOptions, check: Callable|None=None):
+    "Fetch `links` into `staging` in parallel; yield `(link, file, why, check(file))` as each finishes."
     def work(link, stop):
         f = staging/hashlib.sha1(link.encode()).hexdigest()[:16]
         try:
             why = _fetch(link, f, o, stop)
-            return link, f, why, (prepare(f) if prepare and not why else None)
+            return link, f, why, (check(f) if check and not why else None)
         except Exception as e:
             return link, f, _why(e), None  # whatever goes wrong with a link fails that link only
     staging.mkdir(parents=True, exist_ok=True)
@@ -343,7 +356,7 @@ def search_images(query: str, n: int, dest_dir: Path|str, search_url: str|None=N
     links = _search(_Links(query, n, timeout), search_url)
     return sorted(f for _, f, why, _ in _fetched(links, Path(dest_dir), fetch or FetchOptions()) if not why)
 
-# %% ../notebooks/01_download.ipynb #3dcf7800
+# %% ../notebooks/01_download.ipynb #47b83481
 _ROUNDS = 8  # each round asks only for what is still missing: they get small fast
 
 @contextmanager
@@ -356,14 +369,15 @@ def _tidy(*folders: Path):
             try: d.rmdir()
             except OSError: pass  # not empty, or never made: keep
 
-def _query(template: str, category: str) -> str:
+# %% ../notebooks/01_download.ipynb #f05ef7d2
+def search_query(template: str, category: str) -> str:
     "The search for `category`: `template` with `{}` replaced by its name, underscores as spaces."
     if '{}' not in template:
-        raise InputError(f'query_template {template!r} has no {{}} for the category name: set it to e.g. '
-                         f'"{{}} cat" in settings.ini')
+        fix = 'set it to e.g. "{} cat" in settings.ini'
+        raise InputError(f'query_template {template!r} has no {{}} for the category name: {fix}')
     return template.replace('{}', category.replace('_', ' '))
 
-# %% ../notebooks/01_download.ipynb #5eee4302
+# %% ../notebooks/01_download.ipynb #763c8c30
 def _categories(categories) -> list[str]:
     "The category names, checked to be plain folder names."
     cats = [categories] if isinstance(categories, str) else list(categories or [])
@@ -374,6 +388,7 @@ def _categories(categories) -> list[str]:
             raise InputError(f'category {c!r} is not a folder name: use letters, digits and underscores')
     return cats
 
+# %% ../notebooks/01_download.ipynb #1176ab75
 def _share(pct: float|None, holdout_path: Path|str|None=None) -> float:
     "The holdout share: 0 when not given."
     if pct is None: return 0.
@@ -394,7 +409,7 @@ def _report(category: str, r: dict) -> str:
     short = f', {r["wanted"]} wanted' if r.get('wanted', 0) > r.get('total', 0) else ''
     return f'{category}: {r["added"]} added{held}, {dups}, {r["broken"]} broken{failed}{total}{short}'
 
-# %% ../notebooks/01_download.ipynb #1c700713
+# %% ../notebooks/01_download.ipynb #a57674ca
 def _bar(items, total: int, label: str, show: bool):
     "`items` with a fastprogress bar labelled `label` (HTML in a notebook, text in a terminal) when `show`."
     if not (show and total): return items
@@ -402,26 +417,25 @@ def _bar(items, total: int, label: str, show: bool):
     bar.comment = label  # after the counts: the console bar takes no `comment` argument
     return bar
 
-def _download_one(query: str, missing: int, staging: Path, dest: Path, hold: Path|None, pct: float,
-                  max_size: int|None, search_timeout: float, fetch: FetchOptions, search_url: str|None,
+# %% ../notebooks/01_download.ipynb #a3f51279
+def _download_one(shelf: _Shelf, bing: _Links, staging: Path, fetch: FetchOptions, search_url: str|None=None,
                   show: bool=False) -> dict:
-    "Search for `query` until `dest` and `hold` have `missing` more photos, or the results run out."
-    res, bing, seen = _counts(), _Links(query, missing, search_timeout), _seen(dest, hold)
-    prepare = lambda f: _prepare(f, max_size, seen)  # in the fetching threads: decoding runs in parallel too
+    "Search with `bing` until `shelf` has `bing.limit` more photos, or the results run out; its counts."
+    missing = bing.limit
     for _ in range(_ROUNDS):
         if not (links := _search(bing, search_url)): break
-        # closing() stops the threads, even on Ctrl-C.
-        with closing(_fetched(links, staging, fetch, prepare)) as fetched:
-            for link, f, why, prep in _bar(fetched, len(links), dest.name, show):
+        # closing() stops the threads, even on Ctrl-C; they check the files too, so decoding runs in parallel.
+        with closing(_fetched(links, staging, fetch, shelf.check)) as fetched:
+            for link, f, why, checked in _bar(fetched, len(links), shelf.dest.name, show):
                 if why:
-                    res['failed'] += 1
-                    res['problems'].append((link, why))
+                    shelf.counts['failed'] += 1
+                    shelf.counts['problems'].append((link, why))
                     continue
-                missing -= _store(f, prep, dest, hold, pct, seen, res, link)
+                if shelf.store(f, checked, link): missing -= 1
                 f.unlink()
         if missing <= 0: break
         bing.limit = bing.download_count + missing  # Bing goes on from the page where it stopped
-    return res
+    return shelf.counts
 
 # %% ../notebooks/01_download.ipynb #561eaf46
 def download_images(categories: list[str]|str, images_per_category: int=150, *, images_path: Path|str,
@@ -437,11 +451,11 @@ def download_images(categories: list[str]|str, images_per_category: int=150, *, 
          tempfile.TemporaryDirectory(prefix='cat-classifier-') as staging:
         for c in cats:
             dest, hold = Path(images_path)/c, holdout_path and Path(holdout_path)/c
-            q = _query(query_template, c)
             have, want = len(_files(dest)) + len(_files(hold)), images_per_category
+            bing = _Links(search_query(query_template, c), want - have, search_timeout)
+            shelf = _Shelf(dest, hold, pct, max_size)
             r = (_counts(skipped=True) if have >= want else
-                 _download_one(q, want-have, Path(staging)/c, dest, hold, pct, max_size, search_timeout,
-                               fetch, search_url, show))
+                 _download_one(shelf, bing, Path(staging)/c, fetch, search_url, show))
             out[c] = dict(r, total=len(_files(dest)) + len(_files(hold)), wanted=want)
             if verbose: print(_report(c, out[c]))
     return out

@@ -23,10 +23,12 @@ WHY_GRID, WHY_WINDOW = 6, 2  # cells per side of the view; a hidden patch covers
 WHY_FILL = 128  # the grey a hidden patch is painted: the middle of every channel
 WHY_BS = 4  # masked copies per forward
 
+# %% ../notebooks/18_explain.ipynb #fc5bda3b
 def _edges(n: int, cells: int) -> np.ndarray:
     "Where each of `cells` equal cells starts along a side of `n` pixels, then where the last one ends."
     return np.round(np.linspace(0, n, cells + 1)).astype(int)
 
+# %% ../notebooks/18_explain.ipynb #f0f09cc9
 def occluded(view: np.ndarray, grid: int=WHY_GRID, window: int=WHY_WINDOW, fill: int=WHY_FILL) -> np.ndarray:
     "Copies of the uint8 CHW `view`, one per position of a `window`×`window`-cell grey patch on a `grid` grid."
     ys, xs, k = _edges(view.shape[1], grid), _edges(view.shape[2], grid), grid - window + 1
@@ -83,6 +85,7 @@ def breed_probs(self: Runtime, views: np.ndarray) -> np.ndarray:
     "The breed graph's probabilities for a uint8 NCHW batch of views, without the gate."
     return self.sessions[0].run(None, {'x': np.ascontiguousarray(views)})[0]
 
+# %% ../notebooks/18_explain.ipynb #b3084c3d
 _one_at_a_time = threading.Lock()
 
 def why_answer(model, img: Image.Image, grid: int=WHY_GRID, window: int=WHY_WINDOW) -> dict:

@@ -10,7 +10,7 @@ from .core import InputError, atomic_path, atomic_write, file_sha256
 from fastai.vision.all import *
 from .data import SquareRandomResizedCrop
 from .backbones import BACKBONES
-from .train import Ensemble, _versions
+from .train import Ensemble, library_versions
 
 # %% auto #0
 __all__ = ['HEAD', 'CV_FREE', 'latest_run', 'read_card', 'load_model', 'model_spec', 'save_weights', 'build_learner',
@@ -40,6 +40,7 @@ def read_card(model: Path|str) -> dict:
     except json.JSONDecodeError:
         raise InputError(f'{card} is not valid JSON: restore it from git or export the model again') from None
 
+# %% ../notebooks/06_export.ipynb #fec9e1db
 def load_model(model: Path|str, safe: bool=False) -> Learner:
     "Load the exported `model` (settings' `model_path`) if its sha256 matches its card; `safe`: no pickle."
     model = Path(model)
@@ -102,6 +103,7 @@ def _empty_dls(spec: dict) -> DataLoaders:
         for dl in dls.loaders: dl._one_pass()
         return dls.new_empty()
 
+# %% ../notebooks/06_export.ipynb #aa3fcfdf
 def build_learner(spec: dict, weights: Path|str) -> Learner:
     "A learner rebuilt from a card's `rebuild` spec and a safetensors file of weights: nothing is unpickled."
     from safetensors.torch import load_file
@@ -202,7 +204,7 @@ def export_model(run: Path|str, dest: Path|str, evaluation: dict|None=None, onnx
                 images_per_class=info['images_per_class'],
                 n_train=info['n_train'], n_valid=info['n_valid'], metrics=dict(valid=info['valid']),
                 seconds_per_epoch=info['seconds_per_epoch'], trained_at=info['trained_at'],
-                versions=_versions(), run=run.name)
+                versions=library_versions(), run=run.name)
     if evaluation:
         card['metrics']['holdout'] = {k: evaluation[k]
                                       for k in ('n', 'accuracy', 'tta', 'per_class', 'confusion')}

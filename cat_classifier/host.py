@@ -8,17 +8,18 @@ import json, os, signal, socket, subprocess, sys, tempfile, threading, time, web
 from pathlib import Path
 from .core import InputError, load_settings, upload_bytes
 from .app import COLLECT_ENV, MODEL_ENV, SETTINGS_ENV, UPLOAD_BATCH
-from .serve import OWNER_ENV, RUNTIME_ENV, ModelClient, process_ended, process_token
+from .serve import OWNER_ENV, PROCESS_DIR_ENV, ModelClient, process_ended, process_token
 
 # %% auto #0
 __all__ = ['VOILA_TEMPLATE', 'POOL_SIZE', 'POOL_FILL_DELAY_S', 'voila_config', 'write_voila_template', 'jupyter_server_config',
-           'install_voila_setup', 'app_notebook', 'serve_app']
+           'install_voila_setup', 'app_notebook', 'check_port', 'serve_app']
 
-# %% ../notebooks/12_host.ipynb #4c35f061
+# %% ../notebooks/12_host.ipynb #1cf156f2
 VOILA_TEMPLATE = 'cat-classifier'
 
 def _upload_limit(max_upload_mb: float) -> int: return UPLOAD_BATCH * upload_bytes(max_upload_mb)
 
+# %% ../notebooks/12_host.ipynb #24e7f1ef
 POOL_SIZE = 10  # when settings.ini has no pool_size
 POOL_FILL_DELAY_S = 10  # when settings.ini has no pool_fill_delay_s
 
@@ -72,7 +73,7 @@ _DROP = """<script>
 </script>
 <style>body.cat-dragging .cat-upload { outline: 3px dashed #2a7ae2; outline-offset: 4px; }</style>"""
 
-# %% ../notebooks/12_host.ipynb #b2ba6a8b
+# %% ../notebooks/12_host.ipynb #ba47925c
 _GUARD = """<script>
 // cat-classifier: refuse an upload that one websocket message cannot carry, before the browser reads it.
 // Why wrap addEventListener: ipywidgets' FileUpload has no size option, and its <input type=file> is never put in
@@ -99,6 +100,8 @@ _GUARD = """<script>
   };
 })();
 </script>"""
+
+# %% ../notebooks/12_host.ipynb #fe10104f
 # Voila's loading spinner turns for as long as its scripts load: ten pages opened at once on two cores spent
 # 4.7 s of CPU redrawing it, 60 times a second each. The page shows it standing still.
 _STILL = '<style>.spinner, .voila-skeleton-post * { animation: none !important; }</style>'
@@ -108,19 +111,19 @@ def write_voila_template(data_dir: Path|str, max_upload_mb: float=10) -> Path:
     d = Path(data_dir)/'voila'/'templates'/VOILA_TEMPLATE
     d.mkdir(parents=True, exist_ok=True)
     (d/'conf.json').write_text(json.dumps({'base_template': 'lab'}))
-    (d/'index.html.j2').write_text("{%- extends 'voila/templates/lab/index.html.j2' -%}\n{%- block "
-                                   "html_head_js -%}\n{{ super() }}\n" + _STILL + "\n"
-                                   + _GUARD.replace('LIMIT', str(_upload_limit(max_upload_mb))) + _DROP + '\n{%- '
-                                                                                       'endblock html_head_js -%}\n')
+    guard = _GUARD.replace('LIMIT', str(_upload_limit(max_upload_mb)))
+    head = "{%- extends 'voila/templates/lab/index.html.j2' -%}\n{%- block html_head_js -%}\n{{ super() }}\n"
+    (d/'index.html.j2').write_text(head + _STILL + '\n' + guard + _DROP + '\n{%- endblock html_head_js -%}\n')
     return d
 
-# %% ../notebooks/12_host.ipynb #0fe92f9b
+# %% ../notebooks/12_host.ipynb #6841c6cb
 def jupyter_server_config(max_upload_mb: float=10, cull_idle_s: int=600) -> dict:
     "`voila_config` for Voila as a Jupyter server extension: the same settings under the server's names."
     c = voila_config(max_upload_mb, cull_idle_s)
     return {'ServerApp': {'tornado_settings': c['Voila']['tornado_settings']},
             'MappingKernelManager': c['MappingKernelManager'], 'VoilaConfiguration': c['VoilaConfiguration']}
 
+# %% ../notebooks/12_host.ipynb #1f6d9b82
 def install_voila_setup(prefix: Path|str, max_upload_mb: float|None=None) -> Path:
     "Merge `jupyter_server_config()` into `prefix`'s Jupyter settings, write the template; the settings file."
     # binder/postBuild calls this with the prefix alone: it is an edge, so it reads the settings itself.
@@ -142,21 +145,23 @@ def app_notebook() -> Path:
         raise InputError(f'{nb} is missing: the app runs from a checkout of the project (pip install -e .)')
     return nb
 
-def _check_port(ip: str, port: int):
+# %% ../notebooks/12_host.ipynb #4e665cd3
+def check_port(ip: str, port: int):
+    "Raise an `InputError` unless the app can listen on `ip`:`port`."
     with socket.socket() as s:
         # As Tornado binds: the connections of an app that just ended (TIME_WAIT) do not keep the port from us.
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try: s.bind((ip, port))
-        except OSError:
-            raise InputError(f'port {port} on {ip} is in use (another app running?): stop it '
-                             'or pass --port') from None
+        try: return s.bind((ip, port))
+        except OSError: pass
+    raise InputError(f'port {port} on {ip} is in use (another app running?): stop it or pass --port')
 
-# %% ../notebooks/12_host.ipynb #283a05dd
+# %% ../notebooks/12_host.ipynb #219aa3e5
 def _voila_command(nb: Path, port: int, ip: str, conf_dir: Path) -> list:
     "Voila on `nb`, configured by the `voila.json` in `conf_dir`, which also holds its connection files."
     return [sys.executable, '-c', _VOILA, str(nb), f'--port={port}', f'--Voila.ip={ip}', '--no-browser',
             f'--Voila.config_file_paths={conf_dir}', f'--Voila.connection_dir_root={conf_dir}']
 
+# %% ../notebooks/12_host.ipynb #13ab1fda
 def _wait_listening(proc: subprocess.Popen, ip: str, port: int, timeout: float) -> bool:
     "Wait until something listens on `port`; False if `proc` ends first or `timeout` passes."
     end = time.time() + timeout
@@ -172,10 +177,9 @@ def _collect_dir(d: Path|str) -> Path:
     from cat_classifier.collect import Collector
     try: return Collector(d, []).root
     except OSError as e:
-        raise InputError(f'cannot collect photos in {d} ({e.strerror}): pass a folder you can '
-                         'write to') from None
+        raise InputError(f'cannot collect photos in {d} ({e.strerror}): pass a folder you can write to') from None
 
-# %% ../notebooks/12_host.ipynb #f1a2b3c2
+# %% ../notebooks/12_host.ipynb #e6a14125
 _VOILA = 'from cat_classifier.host import _voila_main; _voila_main()'
 
 def _stop_when_ended(owner: str):
@@ -185,6 +189,7 @@ def _stop_when_ended(owner: str):
     time.sleep(30)
     os._exit(1)  # Voila did not stop: its kernels notice that their parent has gone, and end too
 
+# %% ../notebooks/12_host.ipynb #6e3ef458
 def _voila_main():
     "Voila as `serve_app` runs it: it stops when the app that started it ends, and says 404 where Voila says 500."
     import tornado.web
@@ -223,7 +228,7 @@ def serve_app(port: int=8866, open_browser: bool=False, model: Path|str|None=Non
     pool_size = s.get('pool_size', POOL_SIZE) if pool_size is None else pool_size
     refill = s.get('pool_fill_delay_s', POOL_FILL_DELAY_S) if pool_fill_delay_s is None else pool_fill_delay_s
     nb = app_notebook()
-    _check_port(ip, port)
+    check_port(ip, port)
     # Voila, its kernels and every model process stop by themselves once this process ends, however it ends.
     os.environ[OWNER_ENV] = process_token(os.getpid())
     env = os.environ | {MODEL_ENV: str(model)}
@@ -232,9 +237,9 @@ def serve_app(port: int=8866, open_browser: bool=False, model: Path|str|None=Non
     with tempfile.TemporaryDirectory(prefix='cat-classifier-voila-') as conf:
         # The model process of this app, in this app's folder: started now, so that a missing or changed model is
         # said here in one line rather than in the page, and stopped with the app, whoever restarted it meanwhile.
-        env[RUNTIME_ENV] = str(Path(conf)/'run')
-        models = ModelClient(model, settings, base=env[RUNTIME_ENV], start_timeout=ready_timeout)
-        print(f'Loading the model (its process works in {env[RUNTIME_ENV]})…', flush=True)
+        env[PROCESS_DIR_ENV] = str(Path(conf)/'run')
+        models = ModelClient(model, settings, base=env[PROCESS_DIR_ENV], start_timeout=ready_timeout)
+        print(f'Loading the model (its process works in {env[PROCESS_DIR_ENV]})…', flush=True)
         models.start()
         voila = voila_config(s.max_upload_mb, cull_idle_s, pool_size, refill)
         (Path(conf)/'voila.json').write_text(json.dumps(voila))

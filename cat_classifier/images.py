@@ -15,7 +15,7 @@ from .core import InputError, upload_bytes
 __all__ = ['FORMATS', 'USE_FORMATS', 'MAX_PIXELS', 'READ_SIDE', 'to_rgb', 'decode_bytes', 'DecodeBudget', 'return_freed_memory',
            'load_image', 'check_image', 'display_name', 'centre_square', 'thumbnail_jpeg']
 
-# %% ../notebooks/10_images.ipynb #c61dafcf
+# %% ../notebooks/10_images.ipynb #4a62e438
 FORMATS = ('JPEG', 'PNG', 'WEBP', 'GIF', 'BMP', 'TIFF')  # Pillow's JPEG reader also opens MPO
 USE_FORMATS = 'use JPEG, PNG, WebP, GIF, BMP or TIFF'
 MAX_PIXELS = 50_000_000  # more than any phone photo at its default setting; about 150 MB once decoded
@@ -27,6 +27,7 @@ def _size(n: int) -> str:
     "`n` bytes, as people read a file size."
     return f'{n/2**20:.3g} MB' if n >= 2**20 else f'{n/2**10:.3g} KB' if n >= 2**10 else f'{n} bytes'
 
+# %% ../notebooks/10_images.ipynb #f5b48e02
 def _read_bytes(src: bytes|memoryview|Path|str, max_bytes: int) -> bytes:
     "The bytes of `src`, refusing a file larger than `max_bytes` (0: no limit) before reading it."
     if isinstance(src, (str, Path)):
@@ -35,8 +36,8 @@ def _read_bytes(src: bytes|memoryview|Path|str, max_bytes: int) -> bytes:
         n = p.stat().st_size
     else: n = len(src)
     if max_bytes and n > max_bytes:
-        raise InputError(f'the file is {_size(n)}, larger than the {_size(max_bytes)} '
-                         'limit: send a smaller photo')
+        limit = f'larger than the {_size(max_bytes)} limit'
+        raise InputError(f'the file is {_size(n)}, {limit}: send a smaller photo')
     if n == 0: raise InputError(f'the file is empty: choose a photo ({USE_FORMATS})')
     if not isinstance(src, (str, Path)): return bytes(src)
     try: return p.read_bytes()
@@ -51,8 +52,8 @@ def _not_an_image(data: bytes) -> str:
     head = data[:2048]
     if head.startswith(b'%PDF'): return f'this is a PDF document, not a photo: {USE_FORMATS}'
     if head[4:8] == b'ftyp' and head[8:12] in _HEIF_BRANDS:
-        return (f'{_HEIF_BRANDS[head[8:12]]} format not supported: {USE_FORMATS} '
-                '(a phone can share its photos as JPEG)')
+        kind = _HEIF_BRANDS[head[8:12]]
+        return f'{kind} format not supported: {USE_FORMATS} (a phone can share its photos as JPEG)'
     if b'<svg' in head[:512]: return f'this is an SVG drawing, not a photo: {USE_FORMATS}'
     if b'\0' not in head:
         try:
@@ -62,12 +63,14 @@ def _not_an_image(data: bytes) -> str:
         if text: return f'this is a text file, not a photo: {USE_FORMATS}'
     return f'format not supported: {USE_FORMATS}'
 
-# %% ../notebooks/10_images.ipynb #8abc2960
+# %% ../notebooks/10_images.ipynb #d696d947
 def _too_many_pixels(px: int, size: tuple|None=None) -> InputError:
+    "The message for a picture of `px` pixels (`size`, if known), more than `MAX_PIXELS`."
     dims = f'{size[0]}×{size[1]} pixels, ' if size else ''
-    return InputError(f'the image is {dims}{px/1e6:,.0f} megapixels, more than the {MAX_PIXELS/1e6:g} '
-                      'megapixel limit: shrink it and send it again')
+    more = f'{px/1e6:,.0f} megapixels, more than the {MAX_PIXELS/1e6:g} megapixel limit'
+    return InputError(f'the image is {dims}{more}: shrink it and send it again')
 
+# %% ../notebooks/10_images.ipynb #401d2e95
 def _open(data: bytes) -> Image.Image:
     "`data` opened as one of `FORMATS`, its header read, too many pixels refused; no pixel decoded yet."
     with warnings.catch_warnings():
@@ -94,7 +97,7 @@ def to_rgb(im: Image.Image) -> Image.Image:
         im = Image.alpha_composite(Image.new('RGBA', im.size, 'white'), im.convert('RGBA'))
     return im.convert('RGB')
 
-# %% ../notebooks/10_images.ipynb #d1e2c0a2
+# %% ../notebooks/10_images.ipynb #9bd83f88
 # Pillow's WebP reader holds the decoded picture four times over (measured: 748 MB for 49 megapixels).
 _COPIES = {'WEBP': 4}
 
@@ -106,11 +109,13 @@ def _converted_first(mode: str) -> bool:
     "Whether a picture of `mode` is converted, at full size, before it can be shrunk (4 more bytes a pixel)."
     return mode in ('P', '1') or mode.startswith('I;16')
 
+# %% ../notebooks/10_images.ipynb #f078bf17
 def _jpeg_scale(im: Image.Image, side: int) -> int:
     "The scale (1, 2, 4 or 8) libjpeg decodes the JPEG `im` at for `side`: Pillow's `draft` picks it so."
     if not side or im.format not in ('JPEG', 'MPO'): return 1
     return next((s for s in (8, 4, 2) if min(im.width // side, im.height // side) >= s), 1)
 
+# %% ../notebooks/10_images.ipynb #fa1de60b
 def decode_bytes(im: Image.Image, side: int=0) -> int:
     "About the most memory that reading the opened `im` for `side` (0: at full size) holds at once, in bytes."
     s = _jpeg_scale(im, side)
@@ -128,7 +133,7 @@ def decode_bytes(im: Image.Image, side: int=0) -> int:
     per_pixel += 4 if f >= 2 and _converted_first(im.mode) else 0
     return w * h * per_pixel + work + coefficients
 
-# %% ../notebooks/10_images.ipynb #d1e2c0a3
+# %% ../notebooks/10_images.ipynb #930257af
 class DecodeBudget:
     "At most `total` bytes of decoding at once; a quarter is kept for small decodes, so one never waits long."
     def __init__(self, total: int):
@@ -147,6 +152,7 @@ class DecodeBudget:
                 self.used -= n
                 self._changed.notify_all()
 
+# %% ../notebooks/10_images.ipynb #5bb69835
 def return_freed_memory():
     "Have glibc give blocks of 1 MB or more back to the system when they are freed (elsewhere: nothing to do)."
     # glibc raises its threshold for that to the size of the last block freed, and each thread keeps an arena:
@@ -154,7 +160,7 @@ def return_freed_memory():
     try: ctypes.CDLL(None).mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD, which also stops its raising
     except (AttributeError, OSError): pass
 
-# %% ../notebooks/10_images.ipynb #d1e2c0a4
+# %% ../notebooks/10_images.ipynb #49b6a168
 def _decoded(im: Image.Image, side: int) -> Image.Image:
     "The pixels of the opened `im`, shrunk to no less than `side` on its shorter side (0: all of them)."
     if side and _jpeg_scale(im, side) > 1: im.draft('RGB', (side, side))
@@ -169,13 +175,14 @@ def _decoded(im: Image.Image, side: int) -> Image.Image:
         if mode.startswith('I;16'): im = im.convert('I;16')
     return im
 
+# %% ../notebooks/10_images.ipynb #75f61b8e
 def _too_large(im: Image.Image, cost: int, total: int) -> InputError:
     "The message for a picture that decoding would take more than `total` bytes for (`cost`)."
     px = im.width * im.height * total // cost  # the most pixels of this format and kind that fit
-    return InputError(f'the image is {im.width}×{im.height} pixels, more than this app decodes at once in '
-                      f'{im.format} ({px/1e6:.0f} megapixels): shrink it, or send it as JPEG')
+    most = f'more than this app decodes at once in {im.format} ({px/1e6:.0f} megapixels)'
+    return InputError(f'the image is {im.width}×{im.height} pixels, {most}: shrink it, or send it as JPEG')
 
-# %% ../notebooks/10_images.ipynb #4dbf52cf
+# %% ../notebooks/10_images.ipynb #42a0d20e
 def load_image(src: bytes|memoryview|Path|str, max_bytes: int|None=None, side: int=0,
                budget: DecodeBudget|None=None) -> Image.Image:
     "An upright 8-bit RGB image from a file or its bytes (at most `max_bytes`, 0: any), or an `InputError`."
@@ -199,11 +206,12 @@ def load_image(src: bytes|memoryview|Path|str, max_bytes: int|None=None, side: i
     # struct.error, ...): every one of them means the same thing to the person who sent the file.
     except Exception as e:
         if 'truncated' in str(e):
-            raise InputError('the image is truncated (only part of the file arrived): send the '
-                             'whole file again') from None
+            why = 'the image is truncated (only part of the file arrived): send the whole file again'
+            raise InputError(why) from None
         detail = f' ({str(e).splitlines()[0][:80]})' if str(e) else ''
         raise InputError(f'the image is damaged and cannot be read{detail}: send another copy') from None
 
+# %% ../notebooks/10_images.ipynb #14aa14d0
 def check_image(src: bytes|memoryview|Path|str, max_bytes: int|None=None) -> tuple[int, int]:
     "The size of the image in `src` from its header alone, or the `InputError` that `load_image` would give."
     if max_bytes is None: max_bytes = upload_bytes()

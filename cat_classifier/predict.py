@@ -7,31 +7,27 @@ from __future__ import annotations
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, NamedTuple
 from PIL import Image
 from .backbones import GATE, get_backbone, imagenet_model
 from .core import InputError
 from fastai.vision.all import *
 from .data import SquareRandomResizedCrop
-# Reading uploads lives in `images` (light, for the app's page); its names stay importable from here.
-from .images import *
+from .images import READ_SIDE, load_image
 
 # %% auto #0
-__all__ = ['classify', 'direct_tfm', 'cat_probs', 'cat_probability', 'predict_images', 'predict_image', 'runtime',
-           'predict_files']
+__all__ = ['classify', 'CentreSquare', 'direct_tfm', 'readable_images', 'cat_probs', 'cat_probability', 'predict_images',
+           'predict_image', 'to_runtime', 'predict_files']
 
-# %% ../notebooks/07_predict.ipynb #d9588d89
-import io, itertools, os, threading, weakref, warnings
-from .runtime import CAT_CLASSES, CAT_THRESHOLD, Runtime, _beside, answer, chw, ort_session
-
-_exporting = threading.Lock()
-# model -> (weights' version, input shape, normalisation, head, session or None, its ONNX bytes or None)
-_sessions = weakref.WeakKeyDictionary()
+# %% ../notebooks/07_predict.ipynb #84797313
+import io, itertools, threading, weakref, warnings
+from .runtime import CAT_CLASSES, Runtime, Thresholds, answer, beside, chw, ort_session
 
 def _version(model: nn.Module) -> int:
     "A number that changes whenever a weight or a buffer of `model` is written in place (training, loading)."
     return sum(t._version for t in itertools.chain(model.parameters(), model.buffers()))
 
+# %% ../notebooks/07_predict.ipynb #c4b9ae21
 class _Scaled(nn.Module):
     "`model` on uint8 RGB, then `head` on its outputs: scaling, normalising and the activation happen inside."
     def __init__(self, model: nn.Module, mean: tuple, std: tuple, head: Callable|None=None):
@@ -54,7 +50,17 @@ def _onnx_session(model: nn.Module, shape: tuple) -> tuple:
         return ort_session(buf.getvalue()), buf.getvalue()
     except Exception: return None, None  # no onnxruntime, or a layer ONNX cannot express: PyTorch runs it
 
-# %% ../notebooks/07_predict.ipynb #5c1a551f
+# %% ../notebooks/07_predict.ipynb #7d7348ca
+class _Exported(NamedTuple):
+    "A model as `classify` last exported it: for which `key`, its `session` and `onnx` bytes (None: none)."
+    key: tuple  # the weights' version, the input shape, the normalisation, the head
+    session: object|None
+    onnx: bytes|None
+
+_exporting = threading.Lock()
+_exports = weakref.WeakKeyDictionary()  # model -> its `_Exported`
+
+# %% ../notebooks/07_predict.ipynb #27ccaf24
 def classify(model: nn.Module, views: list[torch.Tensor], mean: tuple, std: tuple, head: Callable|None=None,
              onnx: bool=True) -> torch.Tensor:
     "`head` of `model`'s outputs for uint8 CHW `views`, scaled to [0, 1] and normalised (onnxruntime on a CPU)."
@@ -62,34 +68,40 @@ def classify(model: nn.Module, views: list[torch.Tensor], mean: tuple, std: tupl
     p = next(model.parameters())
     if onnx and p.device.type == 'cpu' and p.dtype == torch.float32:
         key = (_version(model), tuple(views[0].shape), tuple(mean), tuple(std), head)
-        if _sessions.get(model, (None,))[:5] != key:
-            _sessions[model] = (*key, *_onnx_session(_Scaled(model, mean, std, head).eval(), key[1]))
-        if (sess := _sessions[model][5]) is not None:
+        if (ex := _exports.get(model)) is None or ex.key != key:
+            scaled = _Scaled(model, mean, std, head).eval()
+            ex = _exports[model] = _Exported(key, *_onnx_session(scaled, key[1]))
+        if ex.session is not None:
             # numpy stacks on one thread; PyTorch's idle threads would spin, slowing the other model.
-            return torch.from_numpy(sess.run(None, {'x': np.stack([v.numpy() for v in views])})[0])
+            return torch.from_numpy(ex.session.run(None, {'x': np.stack([v.numpy() for v in views])})[0])
     with torch.inference_mode():
         return _Scaled(model, mean, std, head).to(p.device)(torch.stack(views).to(p.device))
 
-# %% ../notebooks/07_predict.ipynb #f092ab19
-def _uint8_chw(im: Image.Image) -> torch.Tensor:
-    return torch.from_numpy(np.array(im, dtype=np.uint8)).permute(2, 0, 1)
-
+# %% ../notebooks/07_predict.ipynb #60ba760d
 def _test_time_noop(t) -> bool:
     "Whether the batch transform `t` leaves a validation batch as it is (up to float rounding)."
     if isinstance(t, (IntToFloatTensor, Normalize)): return True
     # Affine augmentations resample through the identity at test time; lighting ones only run in training.
     return (isinstance(t, AffineCoordTfm) and t.size is None) or getattr(type(t), 'split_idx', None) == 0
 
-def direct_tfm(learn: Learner) -> tuple|None:
-    "`(size, mean, std)` when `learn`'s test-time view is the centred square, normalised; else None."
+# %% ../notebooks/07_predict.ipynb #c17c36ab
+class CentreSquare(NamedTuple):
+    "A learner's test-time view: the centred square at `size` px, normalised by `mean` and `std`."
+    size: int
+    mean: torch.Tensor
+    std: torch.Tensor
+
+def direct_tfm(learn: Learner) -> CentreSquare|None:
+    "The `CentreSquare` that `learn` shows a photo at test time, if that is its view; else None."
     crop = [t for t in learn.dls.after_item.fs if not isinstance(t, ToTensor)]
     norm = [t for t in learn.dls.after_batch.fs if isinstance(t, Normalize)]
     if len(crop) != 1 or type(crop[0]) is not SquareRandomResizedCrop or len(set(crop[0].size)) != 1:
         return None
     if len(norm) != 1 or not all(map(_test_time_noop, learn.dls.after_batch.fs)): return None
-    return crop[0].size[0], norm[0].mean.cpu().view(1, -1, 1, 1), norm[0].std.cpu().view(1, -1, 1, 1)
+    mean, std = (t.cpu().view(1, -1, 1, 1) for t in (norm[0].mean, norm[0].std))
+    return CentreSquare(crop[0].size[0], mean, std)
 
-# %% ../notebooks/07_predict.ipynb #bad763b9
+# %% ../notebooks/07_predict.ipynb #87e259d0
 def _gate_view(img: Image.Image) -> torch.Tensor:
     "The centred square of `img` at the gate's input size as uint8 CHW (the breed model's view at that size)."
     return torch.from_numpy(chw(img.convert('RGB'), get_backbone(GATE).size))
@@ -98,74 +110,82 @@ def _cat_share(logits: torch.Tensor) -> torch.Tensor:
     "The probability of ImageNet's domestic-cat classes together, from the gate's `logits`."
     return logits.softmax(1)[:, list(CAT_CLASSES)].sum(1)
 
+# %% ../notebooks/07_predict.ipynb #23560f4c
 def _cat_batch(xs: list[torch.Tensor]) -> list[float]:
     "The domestic-cat probability of each of the gate's views `xs`, in one forward."
     return classify(imagenet_model(GATE), xs, *get_backbone(GATE).stats, _cat_share).tolist()
 
-def _readable(items: Iterable) -> Iterator[tuple]:
+# %% ../notebooks/07_predict.ipynb #1928445c
+def readable_images(items: Iterable) -> Iterator[tuple]:
+    "`(item, image)` for each of `items` that is an image or reads as one (a file, bytes); others left out."
     for o in items:
         try: yield o, (o if isinstance(o, Image.Image) else load_image(o, max_bytes=0))
         except InputError: pass
 
+# %% ../notebooks/07_predict.ipynb #5cbcf287
 def cat_probs(items: Iterable, bs: int=32) -> np.ndarray:
     "The ImageNet probability of a domestic cat for each of `items` (images, or files that read), in batches."
-    return np.array([p for chunk in chunked(_readable(items), bs)
+    return np.array([p for chunk in chunked(readable_images(items), bs)
                      for p in _cat_batch([_gate_view(im) for _, im in chunk])])
 
 def cat_probability(img: Image.Image) -> float:
     "The ImageNet probability that the RGB image `img` shows a domestic cat (any breed)."
     return float(cat_probs([img])[0])
 
-# %% ../notebooks/07_predict.ipynb #06214d88
-def _prepare(img: Image.Image, tfm: tuple|None) -> tuple:
-    "What the two models need from the RGB `img`: the breed view (`img` without `tfm`) and the gate's."
-    if tfm is None: return img, _gate_view(img)
-    view = torch.from_numpy(chw(img, tfm[0]))  # the very view `Runtime` gives the graphs
-    # One resize serves both models when they see the same size.
-    return view, (view if tfm[0] == get_backbone(GATE).size else _gate_view(img))
+# %% ../notebooks/07_predict.ipynb #e38456de
+class _Views(NamedTuple):
+    "What the two models see of a photo: the `breed` model's view (for fastai, the image) and the `gate`'s."
+    breed: torch.Tensor|Image.Image
+    gate: torch.Tensor
 
-def _breed_probs(learn: Learner, tfm: tuple|None, views: list) -> torch.Tensor:
-    "`learn`'s class probabilities for a batch of breed views from `_prepare`, in one forward."
+def _views(img: Image.Image, tfm: CentreSquare|None) -> _Views:
+    "The two models' views of the RGB `img`; `tfm` None: fastai's pipeline makes the breed view from `img`."
+    if tfm is None: return _Views(img, _gate_view(img))
+    view = torch.from_numpy(chw(img, tfm.size))  # the very view `Runtime` gives the graphs
+    # One resize serves both models when they see the same size.
+    return _Views(view, view if tfm.size == get_backbone(GATE).size else _gate_view(img))
+
+# %% ../notebooks/07_predict.ipynb #14427e36
+def _breed_probs(learn: Learner, tfm: CentreSquare|None, views: list) -> torch.Tensor:
+    "`learn`'s class probabilities for a batch of breed views from `_views`, in one forward."
     if tfm is None:  # other test-time transforms: fastai's own pipeline
         dl = learn.dls.test_dl([PILImage.create(im.copy()) for im in views], bs=len(views), num_workers=0)
         with learn.no_bar(), learn.no_logging(): return learn.get_preds(dl=dl)[0]
-    mean, std = tfm[1].flatten().tolist(), tfm[2].flatten().tolist()
+    mean, std = tfm.mean.flatten().tolist(), tfm.std.flatten().tolist()
     return classify(learn.model, views, mean, std, getattr(learn.loss_func, 'activation', noop))
 
-# %% ../notebooks/07_predict.ipynb #6ba458b6
-def _answers(learn: Learner, tfm: tuple|None, batch: list[tuple], k: int, unknown_threshold: float,
-             cat_threshold: float) -> list[dict]:
-    "The answer for each `_prepare`d photo of `batch`: one forward of each model, the two side by side."
-    gate = _beside.submit(_cat_batch, [c for _, c in batch])
-    probs = _breed_probs(learn, tfm, [v for v, _ in batch]).cpu().numpy()
-    vocab = learn.dls.vocab
-    return [answer(p, c, vocab, k, unknown_threshold, cat_threshold) for p, c in zip(probs, gate.result())]
+# %% ../notebooks/07_predict.ipynb #5e371a0a
+def _answers(learn: Learner, tfm: CentreSquare|None, batch: list[_Views], k: int,
+             thresholds: Thresholds) -> list[dict]:
+    "The answer for each photo of `batch`: one forward of each model, the two side by side."
+    gate = beside(_cat_batch, [v.gate for v in batch])
+    probs = _breed_probs(learn, tfm, [v.breed for v in batch]).cpu().numpy()
+    return [answer(p, c, learn.dls.vocab, k, thresholds) for p, c in zip(probs, gate.result())]
 
-def predict_images(learn: Learner, imgs: list[Image.Image], k: int=3, unknown_threshold: float=0.5,
-                   cat_threshold: float=CAT_THRESHOLD, bs: int=32) -> list[dict]:
+# %% ../notebooks/07_predict.ipynb #55c645dc
+def predict_images(learn: Learner, imgs: list[Image.Image], k: int=3, thresholds: Thresholds=Thresholds(),
+                   bs: int=32) -> list[dict]:
     "Per RGB image of `imgs`, `bs` at a time: top-`k` labels, `name`, `cat_probability`, `cat`, `confident`."
     tfm = direct_tfm(learn)
     return [r for chunk in chunked(imgs, bs)
-            for r in _answers(learn, tfm, [_prepare(im, tfm) for im in chunk], k, unknown_threshold,
-                              cat_threshold)]
+            for r in _answers(learn, tfm, [_views(im, tfm) for im in chunk], k, thresholds)]
 
-# %% ../notebooks/07_predict.ipynb #a3a9913a
-def predict_image(learn: Learner, img: Image.Image, k: int=3, unknown_threshold: float=0.5,
-                  cat_threshold: float=CAT_THRESHOLD) -> dict:
+# %% ../notebooks/07_predict.ipynb #af821f7c
+def predict_image(learn: Learner, img: Image.Image, k: int=3, thresholds: Thresholds=Thresholds()) -> dict:
     "The top-`k` labels of the RGB `img` with probabilities, its `cat_probability`, and whether `confident`."
-    return predict_images(learn, [img], k, unknown_threshold, cat_threshold)[0]
+    return predict_images(learn, [img], k, thresholds)[0]
 
-# %% ../notebooks/07_predict.ipynb #f6df0022
-def runtime(learn: Learner) -> Runtime|None:
+# %% ../notebooks/07_predict.ipynb #7e38dd87
+def to_runtime(learn: Learner) -> Runtime|None:
     "`learn` and the cat gate as a torch-free `Runtime`: the graphs `predict_images` runs (or None)."
     if (tfm := direct_tfm(learn)) is None: return None  # fastai's own test-time pipeline: no single graph
-    predict_images(learn, [Image.new('RGB', (tfm[0], tfm[0]))])  # exports both models, as answering does
-    breed, gate = _sessions.get(learn.model), _sessions.get(imagenet_model(GATE))
-    if breed is None or gate is None or breed[-1] is None or gate[-1] is None: return None
-    return Runtime(breed[-1], gate[-1], learn.dls.vocab, tfm[0], get_backbone(GATE).size,
+    predict_images(learn, [Image.new('RGB', (tfm.size, tfm.size))])  # exports both models, as answering does
+    breed, gate = _exports.get(learn.model), _exports.get(imagenet_model(GATE))
+    if breed is None or gate is None or breed.onnx is None or gate.onnx is None: return None
+    return Runtime(breed.onnx, gate.onnx, learn.dls.vocab, tfm.size, get_backbone(GATE).size,
                    getattr(learn, 'card', None))
 
-# %% ../notebooks/07_predict.ipynb #124363c6
+# %% ../notebooks/07_predict.ipynb #b58ba286
 def _read_ahead(f: Callable, items: Iterable, workers: int, ahead: int) -> Iterator:
     "`f(o)` for each of `items` in order, computed by `workers` threads at most `ahead` items ahead."
     with ThreadPoolExecutor(workers) as ex:
@@ -175,19 +195,19 @@ def _read_ahead(f: Callable, items: Iterable, workers: int, ahead: int) -> Itera
             if len(todo) > ahead: yield todo.popleft().result()
         while todo: yield todo.popleft().result()
 
-def predict_files(learn: Learner, files: Iterable[Path|str], k: int=3, unknown_threshold: float=0.5,
-                  max_bytes: int|None=None, cat_threshold: float=CAT_THRESHOLD,
-                  bs: int=8, workers: int=4) -> Iterator[dict]:
+# %% ../notebooks/07_predict.ipynb #b3f013d4
+def predict_files(learn: Learner, files: Iterable[Path|str], k: int=3, thresholds: Thresholds=Thresholds(),
+                  max_bytes: int|None=None, bs: int=8, workers: int=4) -> Iterator[dict]:
     "`predict_images`' answer and `file` for each of `files`, or `{file, error}` for one that cannot be read."
     tfm = direct_tfm(learn)
     # Decoded no larger than both models need (a JPEG by libjpeg), as the app's model process reads a photo.
-    side = max(tfm[0], get_backbone(GATE).size, READ_SIDE) if tfm else 0
+    side = max(tfm.size, get_backbone(GATE).size, READ_SIDE) if tfm else 0
     def read(f):
-        try: return f, _prepare(load_image(f, max_bytes, side), tfm)
+        try: return f, _views(load_image(f, max_bytes, side), tfm)
         except InputError as e: return f, e
     for chunk in chunked(_read_ahead(read, files, workers, 2*bs), bs):
-        ok = [p for _, p in chunk if not isinstance(p, InputError)]
-        answers = iter(_answers(learn, tfm, ok, k, unknown_threshold, cat_threshold) if ok else [])
-        for f, p in chunk:
-            if isinstance(p, InputError): yield dict(file=str(f), error=str(p))
+        ok = [v for _, v in chunk if not isinstance(v, InputError)]
+        answers = iter(_answers(learn, tfm, ok, k, thresholds) if ok else [])
+        for f, v in chunk:
+            if isinstance(v, InputError): yield dict(file=str(f), error=str(v))
             else: yield dict(file=str(f), **next(answers))

@@ -5,20 +5,20 @@
 # %% ../notebooks/16_runtime.ipynb #95e7cceb
 from __future__ import annotations
 import json, os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Callable, NamedTuple
 import numpy as np
 from fastcore.basics import patch
 from PIL import Image
-from .core import atomic_write
+from .core import InputError, atomic_write
 from .images import centre_square, display_name
 
 # %% auto #0
-__all__ = ['CAT_CLASSES', 'CAT_THRESHOLD', 'ort_session', 'chw', 'answer', 'Runtime']
+__all__ = ['CAT_CLASSES', 'UNKNOWN_THRESHOLD', 'CAT_THRESHOLD', 'ort_session', 'chw', 'Thresholds', 'answer', 'beside', 'Runtime']
 
 # %% ../notebooks/16_runtime.ipynb #620fc554
 CAT_CLASSES = (281, 282, 283, 284, 285)  # ImageNet's domestic cats
-CAT_THRESHOLD = 0.1  # settings.ini's cat_threshold, measured by benchmarks/calibrate_unknown.py
 
 def ort_session(onnx: bytes):
     "An onnxruntime session for the ONNX model `onnx`, on half the cores: the other model runs beside it."
@@ -29,23 +29,46 @@ def ort_session(onnx: bytes):
     opts.add_session_config_entry('session.intra_op.allow_spinning', '0')
     return ort.InferenceSession(onnx, opts, providers=['CPUExecutionProvider'])
 
+# %% ../notebooks/16_runtime.ipynb #3eace074
 def chw(img: Image.Image, size: int) -> np.ndarray:
     "The centred square of the RGB `img` at `size` px, as uint8 CHW: the view both models are given."
     return np.asarray(centre_square(img, size)).transpose(2, 0, 1)
 
+# %% ../notebooks/16_runtime.ipynb #9e6d4bd6
+UNKNOWN_THRESHOLD = 0.5  # settings.ini's unknown_threshold
+CAT_THRESHOLD = 0.1  # settings.ini's cat_threshold
+
+class Thresholds(NamedTuple):
+    "When an answer is `confident`: its top breed's probability >= `unknown`, its cat probability >= `cat`."
+    unknown: float = UNKNOWN_THRESHOLD
+    cat: float = CAT_THRESHOLD
+
+    @classmethod
+    def from_settings(cls, s: dict) -> Thresholds:
+        "The `unknown_threshold` and `cat_threshold` settings in `s`; the defaults for those it lacks."
+        th = cls(**{f: s[k] for f in cls._fields if s.get(k := f'{f}_threshold') is not None})
+        for (f, v), default in zip(th._asdict().items(), cls._field_defaults.values()):
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise InputError(f'{f}_threshold = {v!r} is not a number: set it in settings.ini, e.g. {default}')
+        return th
+
 # %% ../notebooks/16_runtime.ipynb #9eb25eba
-def answer(probs: np.ndarray, cat_p: float, vocab: list, k: int=3, unknown_threshold: float=0.5,
-           cat_threshold: float=CAT_THRESHOLD) -> dict:
+def answer(probs: np.ndarray, cat_p: float, vocab: list, k: int=3, thresholds: Thresholds=Thresholds()) -> dict:
     "One photo's answer from its breed `probs` and its domestic-cat probability `cat_p`."
     top = [[vocab[int(i)], float(probs[i])] for i in np.argsort(-probs, kind='stable')[:k]]
     cat_p = float(cat_p)
     return dict(label=top[0][0], name=display_name(top[0][0]), probability=top[0][1], top=top,
-                cat_probability=cat_p, cat=cat_p >= cat_threshold,
-                confident=top[0][1] >= unknown_threshold and cat_p >= cat_threshold)
+                cat_probability=cat_p, cat=cat_p >= thresholds.cat,
+                confident=top[0][1] >= thresholds.unknown and cat_p >= thresholds.cat)
+
+# %% ../notebooks/16_runtime.ipynb #2e516226
+_gate_thread = ThreadPoolExecutor(1, thread_name_prefix='cat-gate')
+
+def beside(f: Callable, *args) -> Future:
+    "Start `f(*args)` on the cat gate's thread, beside the caller's work; its `Future`."
+    return _gate_thread.submit(f, *args)
 
 # %% ../notebooks/16_runtime.ipynb #09f47d9c
-_beside = ThreadPoolExecutor(1, thread_name_prefix='cat-gate')  # the gate's thread, for the process's life
-
 class Runtime:
     "The breed model and the cat gate as ONNX graphs (uint8 views in, probabilities out), with their vocab."
     def __init__(self, breed: bytes, gate: bytes, vocab: list, size: int, gate_size: int,
@@ -60,26 +83,27 @@ class Runtime:
         if self._sessions is None: self._sessions = ort_session(self.breed), ort_session(self.gate)
         return self._sessions
 
-# %% ../notebooks/16_runtime.ipynb #d2d7fe9c
+# %% ../notebooks/16_runtime.ipynb #c11a5e58
 @patch
 def answers(self: Runtime, views: list[np.ndarray], gate_views: list[np.ndarray], k: int=3,
-            unknown_threshold: float=0.5, cat_threshold: float=CAT_THRESHOLD) -> list[dict]:
+            thresholds: Thresholds=Thresholds()) -> list[dict]:
     "Each photo's answer from its breed view and its gate view: one forward of each model, side by side."
     breed, gate = self.sessions
-    cats = _beside.submit(gate.run, None, {'x': np.stack(gate_views)})
+    cats = beside(gate.run, None, {'x': np.stack(gate_views)})
     probs = breed.run(None, {'x': np.stack(views)})[0]
     cat_ps = cats.result()[0]
-    return [answer(p, c, self.vocab, k, unknown_threshold, cat_threshold) for p, c in zip(probs, cat_ps)]
+    return [answer(p, c, self.vocab, k, thresholds) for p, c in zip(probs, cat_ps)]
 
+# %% ../notebooks/16_runtime.ipynb #2200daf7
 @patch
-def predict_images(self: Runtime, imgs: list[Image.Image], k: int=3, unknown_threshold: float=0.5,
-                   cat_threshold: float=CAT_THRESHOLD, bs: int=32) -> list[dict]:
+def predict_images(self: Runtime, imgs: list[Image.Image], k: int=3, thresholds: Thresholds=Thresholds(),
+                   bs: int=32) -> list[dict]:
     "Per RGB image of `imgs`, `bs` at a time, the answer that `predict.predict_images` gives for it."
     out = []
     for i in range(0, len(imgs), bs):
         views = [chw(im, self.size) for im in imgs[i:i+bs]]
         gates = views if self.gate_size == self.size else [chw(im, self.gate_size) for im in imgs[i:i+bs]]
-        out += self.answers(views, gates, k, unknown_threshold, cat_threshold)
+        out += self.answers(views, gates, k, thresholds)
     return out
 
 # %% ../notebooks/16_runtime.ipynb #8d341fe5

@@ -13,15 +13,16 @@ from fastcore.basics import patch
 from . import __version__
 from .core import InputError, atomic_write, file_sha256, load_settings, settings_for, upload_bytes
 from .images import READ_SIDE, DecodeBudget, load_image, return_freed_memory, thumbnail_jpeg
-from .runtime import Runtime
+from .runtime import Runtime, Thresholds
 from .explain import why_answer
 
 # %% auto #0
-__all__ = ['RUNTIME_ENV', 'MODEL_IDLE_S', 'REQUEST_S', 'THUMBNAIL', 'OWNER_ENV', 'ALIVE_S', 'ANSWER_S', 'runtime_dir',
-           'ModelServer', 'process_token', 'process_ended', 'main', 'ModelNotRunning', 'ModelHung', 'ModelClient']
+__all__ = ['PROCESS_DIR_ENV', 'MODEL_IDLE_S', 'REQUEST_S', 'THUMBNAIL', 'OWNER_ENV', 'ALIVE_S', 'ANSWER_S', 'process_dir',
+           'send_frame', 'recv_frame', 'ModelServer', 'process_token', 'process_ended', 'runtime_source',
+           'run_model_process', 'ModelNotRunning', 'ModelHung', 'ModelClient']
 
-# %% ../notebooks/11_serve.ipynb #f17c0ead
-RUNTIME_ENV = 'CAT_CLASSIFIER_RUNTIME'
+# %% ../notebooks/11_serve.ipynb #04767629
+PROCESS_DIR_ENV = 'CAT_CLASSIFIER_RUNTIME'  # named before `Runtime` was: kept, as users set it
 MODEL_IDLE_S = 1800  # when settings.ini has no model_idle_s
 
 def _private_dir(d: Path) -> Path:
@@ -29,21 +30,19 @@ def _private_dir(d: Path) -> Path:
     d.mkdir(parents=True, exist_ok=True, mode=0o700)
     st = d.lstat()  # a symlink, even to a folder of ours, could be someone else's: refused
     if st.st_uid != os.getuid() or not stat.S_ISDIR(st.st_mode):
-        raise InputError(f'{d} is not a folder of yours: set {RUNTIME_ENV} to a folder of your own')
+        raise InputError(f'{d} is not a folder of yours: set {PROCESS_DIR_ENV} to a folder of your own')
     if st.st_mode & 0o077: d.chmod(0o700)
     return d
 
-def runtime_dir(model: Path|str, settings: Path|str|None=None, base: Path|str|None=None) -> Path:
+# %% ../notebooks/11_serve.ipynb #22a17703
+def process_dir(model: Path|str, settings: Path|str|None=None, base: Path|str|None=None) -> Path:
     "The private folder under `base` of the model process for `model` and `settings`: socket, secret, lock, log."
     default = Path(tempfile.gettempdir())/f'cat-classifier-{os.getuid()}'
-    base = Path(base or os.environ.get(RUNTIME_ENV) or default)
+    base = Path(base or os.environ.get(PROCESS_DIR_ENV) or default)
     key = f'{Path(model).resolve()}|{Path(settings).resolve() if settings else ""}'
     return _private_dir(_private_dir(base)/hashlib.sha256(key.encode()).hexdigest()[:12])
 
-# %% ../notebooks/11_serve.ipynb #539c2720
-def _send(sock: socket.socket, data: bytes):
-    sock.sendall(struct.pack('>I', len(data)) + data)
-
+# %% ../notebooks/11_serve.ipynb #1d1f4f7b
 def _recv_exactly(sock: socket.socket, n: int, end: float|None=None) -> bytes:
     "`n` bytes from `sock`, all of them before the `time.monotonic()` `end` if one is given."
     buf = bytearray()
@@ -55,12 +54,18 @@ def _recv_exactly(sock: socket.socket, n: int, end: float|None=None) -> bytes:
         buf += chunk
     return bytes(buf)
 
-def _recv(sock: socket.socket, max_len: int, end: float|None=None) -> bytes:
+# %% ../notebooks/11_serve.ipynb #30efc0aa
+def send_frame(sock: socket.socket, data: bytes):
+    "Send `data` on `sock` as one message: its length (4 bytes, big-endian), then its bytes."
+    sock.sendall(struct.pack('>I', len(data)) + data)
+
+def recv_frame(sock: socket.socket, max_len: int, end: float|None=None) -> bytes:
+    "One message from `sock`, refused unread if longer than `max_len`, read whole before `end` if given."
     n = struct.unpack('>I', _recv_exactly(sock, 4, end))[0]
     if n > max_len: raise ConnectionError(f'a message of {n} bytes, more than the {max_len} allowed')
     return _recv_exactly(sock, n, end)
 
-# %% ../notebooks/11_serve.ipynb #af42c08f
+# %% ../notebooks/11_serve.ipynb #5bdfc09d
 REQUEST_S = 60  # the most a client may take to send one whole request
 THUMBNAIL = 224  # the largest thumbnail, in pixels, that a `predict` request may ask for
 
@@ -68,15 +73,16 @@ def _log(msg: str):
     "One line in the model process's log (its standard error)."
     print(f'cat-classifier model process: {msg}', file=sys.stderr, flush=True)
 
+# %% ../notebooks/11_serve.ipynb #980c0185
 class ModelServer:
     "Answer `card` and `predict` requests for `model` (a `Runtime`) on the Unix socket in `rundir`."
-    def __init__(self, model, rundir: Path, unknown_threshold: float=0.5, cat_threshold: float=0.1,
-                 max_bytes: int|None=None, bs: int=16, decode_mb: float=400, request_s: float=REQUEST_S):
+    def __init__(self, model, rundir: Path, thresholds: Thresholds=Thresholds(), max_bytes: int|None=None,
+                 bs: int=16, decode_mb: float=400, request_s: float=REQUEST_S):
         self.model, self.dir, self.max_bytes, self.bs = model, Path(rundir), max_bytes or upload_bytes(), bs
         # Photos are decoded no larger than the model's input (and the page's thumbnail): `images.load_image`.
         self.side = max(model.size, model.gate_size, THUMBNAIL, READ_SIDE) if isinstance(model, Runtime) else 0
         self.budget, self.request_s = DecodeBudget(int(decode_mb * 2**20)), request_s
-        self.unknown_threshold, self.cat_threshold = unknown_threshold, cat_threshold
+        self.thresholds = thresholds
         self.jobs, self.last, self.stopping = queue.Queue(), time.monotonic(), threading.Event()
         self.secret = secrets.token_hex(32).encode()
         atomic_write(self.dir/'secret', self.secret, mode=0o600)  # readable by this user only
@@ -93,30 +99,30 @@ def _handle(self: ModelServer, conn: socket.socket):
     with conn:
         try:
             end = time.monotonic() + self.request_s
-            if not hmac.compare_digest(_recv(conn, 256, end), self.secret):
-                return _send(conn, b'{"error": "refused"}')
-            req = json.loads(_recv(conn, 4096, end))
+            if not hmac.compare_digest(recv_frame(conn, 256, end), self.secret):
+                return send_frame(conn, b'{"error": "refused"}')
+            req = json.loads(recv_frame(conn, 4096, end))
             if not isinstance(req, dict): raise ValueError('a request is a JSON object')
             self.last = time.monotonic()
             if req.get('op') == 'card':
                 info = dict(card=self.model.card, n_classes=len(self.model.vocab))
-                return _send(conn, json.dumps(info).encode())
-            data = _recv(conn, self.max_bytes + 1024, end)
+                return send_frame(conn, json.dumps(info).encode())
+            data = recv_frame(conn, self.max_bytes + 1024, end)
             try: img = load_image(data, self.max_bytes, self.side, self.budget)
-            except InputError as e: return _send(conn, json.dumps(dict(error=str(e))).encode())
+            except InputError as e: return send_frame(conn, json.dumps(dict(error=str(e))).encode())
             del data
-            if req.get('op') == 'why': return _send(conn, json.dumps(why_answer(self.model, img)).encode())
+            if req.get('op') == 'why': return send_frame(conn, json.dumps(why_answer(self.model, img)).encode())
             done = queue.Queue(1)
             self.jobs.put((img, done))
             res = done.get()
             if 'error' not in res and (size := min(int(req.get('thumbnail') or 0), THUMBNAIL)) > 0:
                 res = res | dict(thumbnail=base64.b64encode(thumbnail_jpeg(img, size)).decode())
             conn.settimeout(self.request_s)
-            _send(conn, json.dumps(res).encode())
+            send_frame(conn, json.dumps(res).encode())
         # A client that went away, took too long or spoke nonsense (even `[` * 4000: a RecursionError).
         except Exception as e: _log(f'a request was closed: {type(e).__name__}: {str(e)[:120]}')
 
-# %% ../notebooks/11_serve.ipynb #9f295e92
+# %% ../notebooks/11_serve.ipynb #72072372
 @patch
 def _predict_loop(self: ModelServer):
     "Predict whatever is waiting, as one batch, for as long as the process runs."
@@ -125,13 +131,11 @@ def _predict_loop(self: ModelServer):
         while len(batch) < self.bs:
             try: batch.append(self.jobs.get_nowait())
             except queue.Empty: break
-        try:
-            res = self.model.predict_images([im for im, _ in batch], 3, self.unknown_threshold,
-                                             self.cat_threshold, self.bs)
+        try: res = self.model.predict_images([im for im, _ in batch], 3, self.thresholds, self.bs)
         except Exception as e:
             _log(f'prediction failed: {e!r}')
-            res = [dict(error=f'something went wrong on our side ({type(e).__name__}): try '
-                              'another photo')] * len(batch)
+            why = f'something went wrong on our side ({type(e).__name__}): try another photo'
+            res = [dict(error=why)] * len(batch)
         for (_, done), r in zip(batch, res): done.put(r)
         self.last = time.monotonic()
 
@@ -154,6 +158,7 @@ def serve(self: ModelServer, idle_s: float, owner: str|None=None):
         except OSError: pass
         self.sock.close()
 
+# %% ../notebooks/11_serve.ipynb #231618fd
 @patch
 def _accept_loop(self: ModelServer):
     while True:
@@ -173,6 +178,7 @@ def process_token(pid: int) -> str:
     except (OSError, IndexError): started = ''
     return f'{pid}:{started}'
 
+# %% ../notebooks/11_serve.ipynb #7227bde6
 def process_ended(token: str) -> bool:
     "Whether the process of `token` (from `process_token`) has ended: gone, a zombie, or its pid given again."
     pid = int(token.split(':')[0])
@@ -201,7 +207,7 @@ def _locked(path: Path, timeout: float):
         try: yield
         finally: fcntl.flock(f, fcntl.LOCK_UN)
 
-# %% ../notebooks/11_serve.ipynb #aadacc04
+# %% ../notebooks/11_serve.ipynb #2a101daa
 class _InProcess:
     "A learner answered in this process by `predict.predict_images`: for a model that has no `Runtime`."
     def __init__(self, learn):
@@ -210,6 +216,7 @@ class _InProcess:
         from cat_classifier.predict import predict_images
         return predict_images(self.learn, imgs, *args)
 
+# %% ../notebooks/11_serve.ipynb #f6d44102
 _BUILD = 'import sys; from cat_classifier.serve import _build; sys.exit(_build(*sys.argv[1:]))'
 
 def _build(model: str, out: str) -> int:
@@ -217,22 +224,24 @@ def _build(model: str, out: str) -> int:
     try: ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: it ends if the model process does
     except Exception: pass  # not Linux: it ends when it has written the runtime
     from cat_classifier.export import load_model
-    from cat_classifier.predict import runtime
-    try: rt = runtime(load_model(model))
+    from cat_classifier.predict import to_runtime
+    try: rt = to_runtime(load_model(model))
     except InputError as e:
         atomic_write(Path(out)/'error', str(e))
         return 2
     if rt is not None: rt.save(out)
     return 0
 
-def _source(model: str) -> str|None:
+# %% ../notebooks/11_serve.ipynb #c67b9320
+def runtime_source(model: str) -> str|None:
     "What a built runtime stands for: the sha256 of the model and its card, the package version; else None."
     try: return ' '.join([file_sha256(model), file_sha256(Path(model).with_suffix('.json')), __version__])
     except OSError: return None  # the child says what is missing, in one line
 
+# %% ../notebooks/11_serve.ipynb #c804df36
 def _load(model: str, d: Path):
     "What the model process serves: the `Runtime` a child process built (kept for restarts), else the model."
-    kept, source = d/'runtime', _source(model)
+    kept, source = d/'runtime', runtime_source(model)
     # A restart (idle stop, a crash) reuses the runtime built from these very files: no torch, no child.
     if source and (kept/'source').is_file() and (kept/'source').read_text() == source:
         return Runtime.load(kept)
@@ -249,27 +258,29 @@ def _load(model: str, d: Path):
     from cat_classifier.export import load_model
     return _InProcess(load_model(model))
 
-def main(model: str, settings: str|None=None) -> int:
+# %% ../notebooks/11_serve.ipynb #748af044
+def run_model_process(model: str, settings: str|None=None) -> int:
     "Run the model process for `model` until it is idle for the settings' `model_idle_s` seconds."
     import warnings
     warnings.simplefilter('ignore')  # fastai's note about pickles is for developers: the sha256 was checked
-    d, s = runtime_dir(model, settings), load_settings(settings or None)
+    d, s = process_dir(model, settings), load_settings(settings or None)
+    thresholds = Thresholds.from_settings(s)
     return_freed_memory()  # photos decoded in many threads: their memory goes back once they are read
     (d/'error').unlink(missing_ok=True)
     try:
         from PIL import Image
         served = _load(model, d)
-        served.predict_images([Image.new('RGB', (64, 64))], 3, 0.5, 0.1, 1)  # starts both models' sessions
+        served.predict_images([Image.new('RGB', (64, 64))], 3, thresholds, 1)  # starts both models' sessions
     except InputError as e:
         atomic_write(d/'error', str(e))
         return 2
     atomic_write(d/'pid', str(os.getpid()))  # before the socket: whoever it answers finds this pid
-    srv = ModelServer(served, d, max_bytes=upload_bytes(s.max_upload_mb), **settings_for(ModelServer, s))
+    srv = ModelServer(served, d, thresholds, upload_bytes(s.max_upload_mb), **settings_for(ModelServer, s))
     print(f'cat-classifier model process {os.getpid()}: serving {model} at {d/"sock"}', flush=True)
     srv.serve(s.get('model_idle_s', MODEL_IDLE_S), os.environ.get(OWNER_ENV))
     return 0
 
-# %% ../notebooks/11_serve.ipynb #0fcccac5
+# %% ../notebooks/11_serve.ipynb #2a467d83
 class ModelNotRunning(ConnectionError): "No model process answers on the socket."
 class ModelHung(ModelNotRunning):
     "The model process `pid` took a request but no longer answers even `card`."
@@ -277,11 +288,13 @@ class ModelHung(ModelNotRunning):
         super().__init__(f'the model process {pid} stopped answering')
         self.pid = pid
 
+# %% ../notebooks/11_serve.ipynb #3a447213
 def _peer_pid(s: socket.socket) -> int|None:
     "The pid of the process listening at the other end of the Unix socket `s` (Linux), however it is now."
     try: return struct.unpack('3i', s.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[0]
     except (AttributeError, OSError): return None
 
+# %% ../notebooks/11_serve.ipynb #0482e282
 ALIVE_S = 5  # a model process that does not answer `card` within this is hung: its handlers do nothing else
 ANSWER_S = 120  # the most a prediction may take, waiting behind others, before the page is told to try again
 
@@ -291,25 +304,28 @@ class ModelClient:
                  start_timeout: float=300, alive_s: float=ALIVE_S, answer_s: float=ANSWER_S):
         self.model = str(Path(model).resolve())
         self.settings = str(Path(settings).resolve()) if settings else None
-        self.base = str(Path(base or os.environ.get(RUNTIME_ENV) or runtime_dir(model).parent).resolve())
-        self.dir, self.start_timeout = runtime_dir(self.model, self.settings, self.base), start_timeout
+        self.base = str(Path(base or os.environ.get(PROCESS_DIR_ENV) or process_dir(model).parent).resolve())
+        self.dir, self.start_timeout = process_dir(self.model, self.settings, self.base), start_timeout
         self.alive_s, self.answer_s = alive_s, answer_s
 
-    def _ask(self, req: dict, data: bytes=b'') -> dict:
-        try:
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-                s.settimeout(self.alive_s)
-                s.connect(str(self.dir/'sock'))
-                _send(s, (self.dir/'secret').read_bytes())
-                _send(s, json.dumps(req).encode())
-                if req['op'] != 'card':  # a prediction or a 'why': the image follows
-                    _send(s, bytes(data))
-                    self._wait_answer(s, _peer_pid(s))
-                # A live process answers `card` at once, and a prediction's answer, once it starts, whole.
-                return json.loads(_recv(s, 1 << 24, time.monotonic() + self.alive_s))
-        except ModelHung: raise
-        except (FileNotFoundError, ConnectionError, socket.timeout) as e:
-            raise ModelNotRunning(str(e)) from None
+# %% ../notebooks/11_serve.ipynb #9845b450
+@patch
+def _ask(self: ModelClient, req: dict, data: bytes=b'') -> dict:
+    "The answer to `req` (with `data`) of the process that runs now; `ModelNotRunning` if none answers."
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(self.alive_s)
+            s.connect(str(self.dir/'sock'))
+            send_frame(s, (self.dir/'secret').read_bytes())
+            send_frame(s, json.dumps(req).encode())
+            if req['op'] != 'card':  # a prediction or a 'why': the image follows
+                send_frame(s, bytes(data))
+                self._wait_answer(s, _peer_pid(s))
+            # A live process answers `card` at once, and a prediction's answer, once it starts, whole.
+            return json.loads(recv_frame(s, 1 << 24, time.monotonic() + self.alive_s))
+    except ModelHung: raise
+    except (FileNotFoundError, ConnectionError, socket.timeout) as e:
+        raise ModelNotRunning(str(e)) from None
 
 # %% ../notebooks/11_serve.ipynb #e5f6a7b4
 @patch
@@ -334,6 +350,7 @@ def ask(self: ModelClient, req: dict, data: bytes=b'', on_start: Callable|None=N
     self.start(hung)
     return self._ask(req, data)
 
+# %% ../notebooks/11_serve.ipynb #962b5f8f
 @patch
 def card(self: ModelClient) -> dict:
     "The model's card and its number of classes: `{card, n_classes}`."
@@ -354,7 +371,7 @@ def why(self: ModelClient, data: bytes|memoryview, on_start: Callable|None=None)
     "Where in the image bytes `data` the answer comes from (`explain.why_answer`), or `{error}`."
     return self.ask(dict(op='why'), data, on_start)
 
-# %% ../notebooks/11_serve.ipynb #58cc2f62
+# %% ../notebooks/11_serve.ipynb #e8ad68f8
 @patch
 def running(self: ModelClient) -> bool:
     "Whether a model process answers."
@@ -363,12 +380,23 @@ def running(self: ModelClient) -> bool:
         return True
     except ModelNotRunning: return False
 
+# %% ../notebooks/11_serve.ipynb #8e3ad237
+_RUN = 'import sys; from cat_classifier.serve import run_model_process as run; sys.exit(run(*sys.argv[1:]))'
+
 def _serving(pid: int, model: str) -> bool:
     "Whether `pid` is a model process for `model` (on Linux; without /proc, the pid file is trusted)."
     try: cmd = Path(f'/proc/{pid}/cmdline').read_bytes()
     except OSError: return not Path('/proc/self').exists()
-    return b'cat_classifier.serve import main' in cmd and model.encode() in cmd.split(b'\0')
+    return _RUN.encode() in cmd and model.encode() in cmd.split(b'\0')
 
+def _ended(pid: int) -> bool:
+    "Whether the process `pid` has ended (reaping it if it is our own child)."
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return True
+    try: return os.waitpid(pid, os.WNOHANG)[0] == pid
+    except ChildProcessError: return False  # not ours: still running
+
+# %% ../notebooks/11_serve.ipynb #78c94432
 @patch
 def _end(self: ModelClient, pid: int, wait_s: float=5):
     "Kill the model process `pid`, which no longer answers, and wait a little for it to be gone."
@@ -379,6 +407,7 @@ def _end(self: ModelClient, pid: int, wait_s: float=5):
     end = time.monotonic() + wait_s
     while time.monotonic() < end and not _ended(pid): time.sleep(0.05)
 
+# %% ../notebooks/11_serve.ipynb #5fd0dd7f
 @patch
 def start(self: ModelClient, hung: int|None=None):
     "Start the model process unless one answers (`hung`: the pid of one that stopped); wait till it does, or raise."
@@ -390,31 +419,23 @@ def start(self: ModelClient, hung: int|None=None):
         # Whatever the pid file names does not answer (hung, stopped): exactly one page, this one, ends it.
         if pid and _serving(pid, self.model): self._end(pid)
         (self.dir/'error').unlink(missing_ok=True)
-        code = 'import sys; from cat_classifier.serve import main; sys.exit(main(*sys.argv[1:]))'
         with open(self.dir/'log', 'ab') as log:
-            args = [sys.executable, '-c', code, self.model, *([self.settings] if self.settings else [])]
+            args = [sys.executable, '-c', _RUN, self.model, *([self.settings] if self.settings else [])]
             proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                    start_new_session=True, env=os.environ | {RUNTIME_ENV: self.base})
+                                    start_new_session=True, env=os.environ | {PROCESS_DIR_ENV: self.base})
         threading.Thread(target=proc.wait, daemon=True).start()  # reaps it when it ends, whoever started it
         end = time.monotonic() + self.start_timeout
         while not self.running():
             if proc.poll() is not None:
                 err = self.dir/'error'
-                raise InputError(err.read_text() if err.is_file() else 'the model process '
-                                                                     f'stopped: see {self.dir/"log"}')
+                why = err.read_text() if err.is_file() else f'the model process stopped: see {self.dir/"log"}'
+                raise InputError(why)
             if time.monotonic() > end:
                 proc.kill()
-                raise InputError(f'the model did not load within {self.start_timeout:g} '
-                                 f's: see {self.dir/"log"}')
+                raise InputError(f'the model did not load within {self.start_timeout:g} s: see {self.dir/"log"}')
             time.sleep(0.1)
 
-def _ended(pid: int) -> bool:
-    "Whether the process `pid` has ended (reaping it if it is our own child)."
-    try: os.kill(pid, 0)
-    except ProcessLookupError: return True
-    try: return os.waitpid(pid, os.WNOHANG)[0] == pid
-    except ChildProcessError: return False  # not ours: still running
-
+# %% ../notebooks/11_serve.ipynb #d811ef3a
 @patch
 def stop(self: ModelClient, timeout: float=20):
     "Stop the model process, if one answers, and wait until it has ended (it also stops by itself when idle)."

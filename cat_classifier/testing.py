@@ -4,7 +4,7 @@
 
 # %% ../notebooks/13_testing.ipynb #20298241
 from __future__ import annotations
-import io, socket, struct, subprocess, sys, tempfile, time, warnings, zlib
+import datetime, io, mimetypes, socket, struct, subprocess, sys, tempfile, time, warnings, zlib
 from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
 from typing import Iterator
@@ -14,7 +14,8 @@ from PIL import Image
 from .core import upload_bytes
 
 # %% auto #0
-__all__ = ['TOY_CLASSES', 'make_toy_images', 'awkward_files', 'make_toy_model', 'toy_graphs', 'running_app', 'toy_spotter']
+__all__ = ['TOY_CLASSES', 'make_toy_images', 'encode_image', 'awkward_files', 'make_toy_model', 'toy_graphs', 'upload_value',
+           'free_port', 'running_app', 'toy_spotter']
 
 # %% ../notebooks/13_testing.ipynb #55d17de5
 TOY_CLASSES = {'red_circle': ((220, 40, 40), 'ellipse'), 'green_square': ((40, 180, 60), 'rectangle'),
@@ -39,16 +40,18 @@ def make_toy_images(dest: Path|str, n: int=12, size: int=96, seed: int=0, classe
 
 # %% ../notebooks/13_testing.ipynb #c1e1bbcf
 def _png_header(w: int, h: int) -> bytes:
-    "A tiny PNG whose header claims `w`×`h` pixels: a decompression bomb in 67 bytes."
+    "A tiny PNG whose header claims `w`×`h` pixels: a decompression bomb in 45 bytes."
     chunk = lambda t, d: struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d))
     return b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR',
                                         struct.pack('>IIBBBBB', w, h, 8, 2, 0, 0, 0)) + chunk(b'IEND', b'')
 
-def _encode(im: Image.Image, fmt: str, **kw) -> bytes:
+def encode_image(im: Image.Image, fmt: str, **kw) -> bytes:
+    "`im` saved as `fmt` (with Pillow's options `kw`), as bytes."
     b = io.BytesIO()
     im.save(b, fmt, **kw)
     return b.getvalue()
 
+# %% ../notebooks/13_testing.ipynb #db94d61b
 def _orientation(o: int) -> Image.Exif:
     ex = Image.Exif()
     ex[0x0112] = o
@@ -60,7 +63,7 @@ def awkward_files(dest: Path|str, max_bytes: int|None=None, photo: Image.Image|N
     dest, rng = Path(dest), np.random.default_rng(0)
     dest.mkdir(parents=True, exist_ok=True)
     photo = photo or Image.fromarray(rng.integers(0, 256, (90, 120, 3), dtype=np.uint8))
-    jpg, grey = _encode(photo, 'JPEG', quality=90), np.asarray(photo.convert('L')).astype(np.uint16) * 257
+    jpg, grey = encode_image(photo, 'JPEG', quality=90), np.asarray(photo.convert('L')).astype(np.uint16) * 257
     frames = [photo, photo.rotate(90), photo.rotate(180)]
     files = {'empty.jpg': (b'', 'the file is empty'),
              'notes.jpg': (b'Shopping list:\n- cat food\n', 'this is a text file'),
@@ -72,13 +75,13 @@ def awkward_files(dest: Path|str, max_bytes: int|None=None, photo: Image.Image|N
              'unknown.jpg': (bytes(rng.integers(0, 256, 2000, dtype=np.uint8)), 'format not supported'),
              'huge.jpg': (jpg[:2] + bytes((max_bytes or upload_bytes()) + 2**19),
                           'the file is'),
-             'grey16.png': (_encode(Image.fromarray(grey), 'PNG'), None),
-             'cmyk.jpg': (_encode(photo.convert('CMYK'), 'JPEG'), None),
-             'palette.png': (_encode(photo.quantize(64), 'PNG'), None),
-             'rgba.png': (_encode(photo.convert('RGBA'), 'PNG'), None),
-             'animated.gif': (_encode(frames[0], 'GIF', save_all=True, append_images=frames[1:], duration=200,
+             'grey16.png': (encode_image(Image.fromarray(grey), 'PNG'), None),
+             'cmyk.jpg': (encode_image(photo.convert('CMYK'), 'JPEG'), None),
+             'palette.png': (encode_image(photo.quantize(64), 'PNG'), None),
+             'rgba.png': (encode_image(photo.convert('RGBA'), 'PNG'), None),
+             'animated.gif': (encode_image(frames[0], 'GIF', save_all=True, append_images=frames[1:], duration=200,
                                       loop=0), None),
-             'sideways.jpg': (_encode(photo, 'JPEG', exif=_orientation(6)), None), 'photo.jpg': (jpg, None)}
+             'sideways.jpg': (encode_image(photo, 'JPEG', exif=_orientation(6)), None), 'photo.jpg': (jpg, None)}
     for name, (data, _) in files.items(): (dest/name).write_bytes(data)
     return {dest/name: msg for name, (_, msg) in files.items()}
 
@@ -119,17 +122,26 @@ def toy_graphs() -> tuple[bytes, bytes]:
                  dict(k255=k255, red=np.array(0, np.int64)))
     return breed, gate
 
+# %% ../notebooks/13_testing.ipynb #2918e101
+def upload_value(files: list[tuple[str, bytes]]) -> tuple:
+    "What a `FileUpload`'s value holds once the browser has sent `files`, (name, bytes) pairs, in that order."
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return tuple(dict(name=n, type=mimetypes.guess_type(n)[0] or '', size=len(d), content=memoryview(d),
+                      last_modified=now) for n, d in files)
+
 # %% ../notebooks/13_testing.ipynb #4ddedc5d
-def _free_port() -> int:
+def free_port() -> int:
+    "A TCP port on 127.0.0.1 that nothing listens on now."
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
         return s.getsockname()[1]
 
+# %% ../notebooks/13_testing.ipynb #b3d49329
 @contextmanager
 def running_app(model: Path|str|None=None, port: int|None=None, timeout: float=120,
                 **kwargs) -> Iterator[AttrDict]:
     "Run `serve_app` in a child process for the `with` block; yield its `url`, `proc` and `log` (its output)."
-    port = port or _free_port()
+    port = port or free_port()
     args = dict(port=port, model=str(model) if model else None, ready_timeout=timeout, **kwargs)
     with tempfile.TemporaryDirectory(prefix='cat-classifier-app-') as d:
         log = Path(d)/'app.log'

@@ -23,8 +23,8 @@ from .data import Fold, get_dls
 
 # %% auto #0
 __all__ = ['PRECISIONS', 'TRAIN_KEYS', 'DLS_KEYS', 'make_learner', 'FrozenBN', 'EpochLog', 'cpu_has_bf16', 'resolve_precision',
-           'Autocast', 'speed_cbs', 'TrainConfig', 'auto_epochs', 'Ensemble', 'reseed', 'suggest_lr', 'save_learner',
-           'run_folder', 'progress_bars', 'train']
+           'Autocast', 'speed_cbs', 'TrainConfig', 'auto_epochs', 'Ensemble', 'reseed', 'suggest_lr',
+           'library_versions', 'save_learner', 'run_folder', 'progress_bars', 'train']
 
 # %% ../notebooks/03_train.ipynb #0c609ace
 def make_learner(dls: DataLoaders, backbone: str='tf_efficientnet_lite0', pretrained: bool=True,
@@ -168,7 +168,8 @@ def suggest_lr(learn: Learner, png: Path|None=None, num_it: int=40) -> float:
     return float(res.valley)
 
 # %% ../notebooks/03_train.ipynb #0fe33bd6
-def _versions() -> dict:
+def library_versions() -> dict:
+    "The versions of Python and of the libraries that trained the model, for its card."
     import fastai, timm, torchvision
     return dict(python=platform.python_version(), torch=torch.__version__,
                 torchvision=torchvision.__version__, fastai=fastai.__version__, timm=timm.__version__)
@@ -177,7 +178,7 @@ def save_learner(learn: Learner, dest: Path|str, info: dict) -> Path:
     "Export `learn` to `dest` atomically and write `info` with the pickle's sha256 beside it as JSON."
     dest = Path(dest)
     with atomic_path(dest) as tmp: learn.export(tmp)
-    info = {**info, 'file': dest.name, 'sha256': file_sha256(dest), 'versions': _versions()}
+    info = {**info, 'file': dest.name, 'sha256': file_sha256(dest), 'versions': library_versions()}
     atomic_write(dest.with_suffix('.json'), json.dumps(info, indent=2, default=str))
     return dest
 
@@ -204,10 +205,12 @@ def _broadcast(self: DistributedDL, t, rank):
     torch.distributed.broadcast(t, rank)
     return t.cpu().tolist()
 
+# %% ../notebooks/03_train.ipynb #833692e5
 def progress_bars(learn: Learner):
     "fastai's progress bars where someone watches (a terminal, a notebook); else one line per epoch, for a log file."
     return nullcontext() if IN_NOTEBOOK or sys.stdout.isatty() else learn.no_bar()
 
+# %% ../notebooks/03_train.ipynb #7ac59422
 def _fit(learn: Learner, s: TrainConfig, epochs: int, cbs: list, lr: float, distributed: bool) -> float:
     "Fine-tune `learn` as the recipe `s` says, with `cbs`; return the seconds per epoch."
     start = time.time()
@@ -281,6 +284,7 @@ def train(path: Path|str, runs_path: Path|str, run: str|None=None, cfg: TrainCon
     learn.run_dir, learn.run_info = (run_dir if rank0 else None), info
     return learn
 
+# %% ../notebooks/03_train.ipynb #d76a6b30
 # The settings a run is made of: what `learner.json` records and the command line overrides.
 TRAIN_KEYS = TrainConfig.keys()
 DLS_KEYS = tuple(inspect.signature(get_dls).parameters)[1:]

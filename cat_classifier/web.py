@@ -214,8 +214,8 @@ def export_web(rt: Runtime, dest: Path|str, unknown_threshold: float=0.5, cat_th
 def export_web_model(model: Path|str, dest: Path|str, safe: bool=False, **kwargs) -> Path:
     "Write the static page of the exported `model` into `dest` (see `export_web` for `kwargs`)."
     from cat_classifier.export import load_model
-    from cat_classifier.predict import runtime
-    rt = runtime(load_model(model, safe=safe))
+    from cat_classifier.predict import to_runtime
+    rt = to_runtime(load_model(model, safe=safe))
     if rt is None:
         raise InputError(f'{model} has a test-time pipeline that no single ONNX graph expresses, so it cannot '
                          'run in a browser: train it with this project\'s default transforms')

@@ -1,5 +1,5 @@
 "Shared fixtures: a toy project (settings, labelled images, a trained and exported small model) built once per session."
-import json, re, subprocess, sys
+import json, re, subprocess, sys, warnings
 from pathlib import Path
 import pytest
 from cat_classifier.testing import make_toy_images
@@ -43,18 +43,41 @@ def toy_model(toy_project):
     "The toy project's exported model, with its card."
     return toy_project[2]
 
+@pytest.fixture(scope='session')
+def learn(toy_model):
+    "The toy model loaded as the app loads it (its warnings silenced)."
+    from cat_classifier.export import load_model
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        return load_model(toy_model)
+
+@pytest.fixture(scope='module')
+def browser():
+    "Headless Chromium driven by Playwright (tests/browser.py says which), one per test module."
+    from playwright.sync_api import sync_playwright
+    from browser import launch
+    with sync_playwright() as p:
+        b = launch(p)
+        yield b
+        b.close()
+
+
+def pids(*words: str) -> list:
+    "The running processes whose command line holds every one of `words`."
+    found = []
+    for p in Path('/proc').glob('[0-9]*'):
+        try: cmd = (p/'cmdline').read_bytes().decode(errors='replace')
+        except OSError: continue
+        if all(w in cmd for w in words): found.append(int(p.name))
+    return found
 
 def model_processes(base: Path) -> list:
     "The running model processes that keep their folders under `base` (the app's, or a client's `base`)."
-    pids = []
-    for p in Path('/proc').glob('[0-9]*'):
-        try: cmd = (p/'cmdline').read_bytes().split(b'\0')
-        except OSError: continue
-        if any(b'cat_classifier.serve import main' in c for c in cmd):
-            try: env = (p/'environ').read_bytes()
-            except OSError: continue
-            if f'CAT_CLASSIFIER_RUNTIME={base}\0'.encode() in env + b'\0': pids.append(int(p.name))
-    return pids
+    mine = f'CAT_CLASSIFIER_RUNTIME={base}\0'.encode()
+    def under_base(pid):
+        try: return mine in Path(f'/proc/{pid}/environ').read_bytes() + b'\0'
+        except OSError: return False
+    return [pid for pid in pids('cat_classifier.serve import run_model_process') if under_base(pid)]
 
 def runtime_base(log: Path) -> Path:
     "The folder of the model process of the app whose output is `log`."
@@ -66,18 +89,21 @@ def kernel_pids(log: Path) -> list:
     "The processes of the kernels of the app whose output is `log` (their connection files are in its folder)."
     m = re.search(r'Storing connection files in (\S+?)\.?$', log.read_text(), re.M)
     assert m, log.read_text()
-    pids = []
-    for p in Path('/proc').glob('[0-9]*'):
-        try: cmd = (p/'cmdline').read_bytes().decode(errors='replace')
-        except OSError: continue
-        if m[1] in cmd and 'ipykernel' in cmd: pids.append(int(p.name))
-    return pids
+    return pids(m[1], 'ipykernel')
+
+def voila_pids(port: int) -> list:
+    "The Voila processes serving on `port`."
+    return pids('voila', f'--port={port}')
+
+def app_pids(port: int, log: Path) -> list:
+    "Everything of the app on `port` whose output is `log`: Voila, its kernels and its model process."
+    return voila_pids(port) + kernel_pids(log) + model_processes(runtime_base(log))
 
 
 def toy_runtime_model(dest: Path, base: Path, settings: Path|None=None) -> Path:
     "A model file whose model process (for `settings`, under `base`) starts from a kept toy runtime in a second: no torch, no training."
     from cat_classifier.runtime import Runtime
-    from cat_classifier.serve import ModelClient, _source
+    from cat_classifier.serve import ModelClient, runtime_source
     from cat_classifier.testing import toy_graphs
     dest.mkdir(parents=True, exist_ok=True)
     model = dest/'toy.pkl'
@@ -86,7 +112,7 @@ def toy_runtime_model(dest: Path, base: Path, settings: Path|None=None) -> Path:
     model.with_suffix('.json').write_text(json.dumps(card))
     kept = ModelClient(model, settings, base=base).dir/'runtime'
     Runtime(*toy_graphs(), card['categories'], 64, 224, card).save(kept)
-    (kept/'source').write_text(_source(str(model)))
+    (kept/'source').write_text(runtime_source(str(model)))
     return model
 
 

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from cat_classifier.app import verdict
-from cat_classifier.predict import load_image, predict_image
+from cat_classifier.images import load_image
+from cat_classifier.predict import predict_image
 from cat_classifier.testing import awkward_files, make_toy_images, running_app
 
-from browser import MISSING, find_chromium, launch
+from browser import MISSING, find_chromium
 from conftest import model_processes, runtime_base
 
 READY_MS = 180_000  # the model process builds its runtime with torch and fastai: slow on a busy two-core machine
@@ -30,16 +31,6 @@ def photos(tmp_path_factory):
 def app(toy_model):
     "The app, served as `cat-classifier app` serves it (with a warm pool of one kernel)."
     with running_app(toy_model, timeout=READY_MS / 1000, pool_size=1, pool_fill_delay_s=1) as app: yield app
-
-
-@pytest.fixture(scope='module')
-def browser():
-    from playwright.sync_api import sync_playwright
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope='module')
@@ -81,6 +72,7 @@ def shot(page, name: str):
     h = page.evaluate('Math.max(...[...document.querySelectorAll("*")].map(e => e.scrollHeight))')
     size = page.viewport_size
     page.set_viewport_size({'width': size['width'], 'height': max(size['height'], h + 40)})
+    SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SHOTS/name)
     page.set_viewport_size(size)
 

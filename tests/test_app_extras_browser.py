@@ -10,8 +10,8 @@ import pytest
 
 from cat_classifier.testing import make_toy_images, running_app
 
-from browser import MISSING, find_chromium, launch
-from test_app_browser import ANSWER_MS, READY_MS, SHOTS, cards, shot, upload
+from browser import MISSING, find_chromium
+from test_app_browser import ANSWER_MS, READY_MS, cards, shot, upload
 
 pytestmark = pytest.mark.skipif(find_chromium() is None, reason=MISSING + ' (or run `make browser-deps`)')
 
@@ -28,16 +28,6 @@ def project(tmp_path_factory):
     (root/'settings.ini').write_text(ini.read_text().replace('examples_path = examples',
                                                              f'examples_path = {root/"examples"}'))
     return root, photos
-
-
-@pytest.fixture(scope='module')
-def browser():
-    from playwright.sync_api import sync_playwright
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 def open_page(browser, url):

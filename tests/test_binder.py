@@ -103,9 +103,9 @@ def test_binder_gives_voila_the_settings_of_serve_app(tmp_path):
 
 def test_binder_url_renders_the_app(tmp_path, toy_project):
     "What mybinder.org serves at ?urlpath=voila/render/notebooks/app.ipynb: Voila as an extension of a Jupyter server."
-    from cat_classifier.testing import _free_port
+    from cat_classifier.testing import free_port
     run_postbuild(tmp_path/'env')
-    model, port = toy_project[2], _free_port()
+    model, port = toy_project[2], free_port()
     env = os.environ | {'JUPYTER_CONFIG_PATH': str(tmp_path/'env'/'etc'/'jupyter'), 'JUPYTER_PATH': str(tmp_path/'env'/'share'/'jupyter'),
                         'CAT_CLASSIFIER_MODEL': str(model), 'CAT_CLASSIFIER_RUNTIME': str(tmp_path/'run')}
     cmd = [sys.executable, '-m', 'jupyter', 'server', '--no-browser', f'--port={port}', '--IdentityProvider.token=',

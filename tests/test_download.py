@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from cat_classifier.core import InputError, file_sha256
-from cat_classifier.download import FetchOptions, _no_interrupt, add_images, download_images, import_folder, image_problem
+from cat_classifier.download import FetchOptions, add_images, download_images, image_problem, import_folder, no_interrupt
 from conftest import CLI
 from download_fakebing import DROP, Redirect, Slow, closed_port_url, fake_bing
 
@@ -244,7 +244,7 @@ def test_progress_bar_then_the_summary_line(data, capsys):
 def test_interrupt_holds_back_and_then_raises():
     steps = []
     with pytest.raises(KeyboardInterrupt):
-        with _no_interrupt(): signal.raise_signal(signal.SIGINT); steps.append('block done')
+        with no_interrupt(): signal.raise_signal(signal.SIGINT); steps.append('block done')
     assert steps == ['block done']
 
 def test_ctrl_c_mid_download_loses_nothing_and_the_next_run_completes(tmp_path):

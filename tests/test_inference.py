@@ -10,15 +10,10 @@ import torch
 from PIL import Image
 
 from cat_classifier.testing import make_toy_images
-from cat_classifier.predict import (_uint8_chw, centre_square, direct_tfm, load_image, predict_files, predict_image,
-                                    predict_images)
+from cat_classifier.images import centre_square, load_image
+from cat_classifier.predict import direct_tfm, predict_files, predict_image, predict_images
+from cat_classifier.runtime import Thresholds, chw
 from conftest import cli
-
-
-@pytest.fixture(scope='session')
-def learn(toy_model):
-    from cat_classifier.export import load_model
-    return load_model(toy_model)
 
 
 @pytest.fixture(scope='session')
@@ -48,16 +43,16 @@ def test_direct_view_is_fastais_validation_view(learn, photos):
     for f in photos[:6]:
         im = load_image(f)
         x_fastai = learn.dls.test_dl([PILImage.create(im.copy())]).one_batch()[0].cpu()
-        view = _uint8_chw(centre_square(im, size))[None]
+        view = torch.from_numpy(chw(im, size))[None]
         assert torch.equal(((x_fastai * std + mean) * 255).round().to(torch.uint8), view)  # the same pixels
         assert torch.allclose((view.float() / 255 - mean) / std, x_fastai, atol=1e-4)
 
 
 def test_batched_answers_are_the_one_at_a_time_answers(learn, photos):
     imgs = [load_image(f) for f in photos]
-    single = [predict_image(learn, im, unknown_threshold=0.5, cat_threshold=0.1) for im in imgs]
+    single = [predict_image(learn, im, thresholds=Thresholds(0.5, 0.1)) for im in imgs]
     for bs in (1, 3, 32):
-        same_answers(predict_images(learn, imgs, unknown_threshold=0.5, cat_threshold=0.1, bs=bs), single)
+        same_answers(predict_images(learn, imgs, thresholds=Thresholds(0.5, 0.1), bs=bs), single)
     assert all(r['name'] == r['label'].replace('_', ' ') for r in single)
 
 
@@ -68,7 +63,7 @@ def test_single_photo_path_agrees_with_learn_predict(learn, photos):
     for f in photos[:5]:
         im = load_image(f)
         with learn.no_bar(), learn.no_logging(): probs = learn.predict(PILImage.create(im.copy()))[2]
-        r = predict_image(learn, im, unknown_threshold=0.5, cat_threshold=0.1)
+        r = predict_image(learn, im, thresholds=Thresholds(0.5, 0.1))
         assert r['label'] == vocab[int(probs.argmax())]
         assert np.allclose([p for _, p in r['top']], [float(probs[vocab.index(l)]) for l, _ in r['top']], atol=1e-4)
         assert abs(r['cat_probability'] - cat_probability(im)) < 1e-6

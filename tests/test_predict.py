@@ -1,6 +1,6 @@
 """The prediction path that the command line and the app share: reading awkward files, and answers that
 do not depend on how the photo arrived."""
-import io, random, warnings
+import io, random
 from pathlib import Path
 
 import numpy as np
@@ -8,16 +8,10 @@ import pytest
 from PIL import Image
 
 from cat_classifier.core import InputError
-from cat_classifier.predict import load_image, predict_files, predict_image
+from cat_classifier.images import load_image
+from cat_classifier.predict import predict_files, predict_image
+from cat_classifier.runtime import Thresholds
 from cat_classifier.testing import awkward_files, make_toy_images
-
-
-@pytest.fixture(scope='session')
-def learn(toy_model):
-    from cat_classifier.export import load_model
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        return load_model(toy_model)
 
 
 @pytest.fixture(scope='session')
@@ -95,15 +89,15 @@ def test_predict_files_goes_on_after_a_bad_file(learn, toy, awkward):
 def test_unknown_follows_the_threshold(learn, toy):
     img = load_image(toy/'blue_triangle'/'blue_triangle_000.jpg')
     p = predict_image(learn, img)['probability']
-    assert predict_image(learn, img, unknown_threshold=p, cat_threshold=0)['confident'] is True
-    assert predict_image(learn, img, unknown_threshold=p + 1e-6, cat_threshold=0)['confident'] is False
+    assert predict_image(learn, img, thresholds=Thresholds(p, 0))['confident'] is True
+    assert predict_image(learn, img, thresholds=Thresholds(p + 1e-6, 0))['confident'] is False
 
 
 def test_unknown_when_not_a_cat(learn, toy):
     img = load_image(toy/'blue_triangle'/'blue_triangle_000.jpg')
-    res = predict_image(learn, img, unknown_threshold=0)
+    res = predict_image(learn, img, thresholds=Thresholds(unknown=0))
     assert res['cat_probability'] < 0.1 and res['cat'] is False and res['confident'] is False  # a blue triangle is no cat
-    assert predict_image(learn, img, unknown_threshold=0, cat_threshold=res['cat_probability'])['confident'] is True
+    assert predict_image(learn, img, thresholds=Thresholds(0, res['cat_probability']))['confident'] is True
 
 
 def test_cat_probability_on_real_photos():

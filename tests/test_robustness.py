@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cat_classifier.serve import OWNER_ENV, ModelClient, _recv, _send, process_token
-from conftest import model_processes, peak_mb, rss_mb, toy_runtime_model
+from cat_classifier.serve import OWNER_ENV, ModelClient, process_token, recv_frame, send_frame
+from conftest import app_pids, model_processes, peak_mb, rss_mb, toy_runtime_model, voila_pids
 
 
 def encode(im: Image.Image, fmt: str, **kw) -> bytes:
@@ -97,8 +97,8 @@ def raw_request(client, secret: bytes, *frames: bytes, timeout: float=10) -> byt
     with socket.socket(socket.AF_UNIX) as s:
         s.settimeout(timeout)
         s.connect(str(client.dir/'sock'))
-        for f in (secret, *frames): _send(s, f)
-        try: return _recv(s, 1 << 20)
+        for f in (secret, *frames): send_frame(s, f)
+        try: return recv_frame(s, 1 << 20)
         except ConnectionError: return b''
 
 
@@ -111,7 +111,7 @@ def test_malformed_and_dripping_requests_are_closed_with_one_line_each(toy):
     t = time.monotonic()
     with socket.socket(socket.AF_UNIX) as s:
         s.connect(str(toy.dir/'sock'))
-        _send(s, secret)
+        send_frame(s, secret)
         s.sendall(struct.pack('>I', 100))
         s.settimeout(0.25)
         try:
@@ -157,14 +157,12 @@ class CannedModel:
 
 
 def test_the_page_does_not_grow_upload_after_upload():
-    import datetime
     import ipywidgets as widgets
     from cat_classifier.app import App
+    from cat_classifier.testing import upload_value
     app = App(client=CannedModel())
     photo = red_photo()
-    def upload(n_files=3):
-        app.upload.value = tuple(dict(name=f'{i}.jpg', type='image/jpeg', size=len(photo), content=memoryview(photo),
-                                      last_modified=datetime.datetime.now(datetime.timezone.utc)) for i in range(n_files))
+    def upload(n_files=3): app.upload.value = upload_value([(f'{i}.jpg', photo) for i in range(n_files)])
     for _ in range(5): upload()
     tracemalloc.start()
     n, before = len(widgets.Widget.widgets), tracemalloc.get_traced_memory()[0]
@@ -177,16 +175,6 @@ def test_the_page_does_not_grow_upload_after_upload():
 
 
 # The served app: these start Voila on the trained toy model (the session's `toy_model`), as test_app.py does.
-
-def voila_pids(port: int) -> list:
-    "The Voila processes serving on `port`."
-    pids = []
-    for p in Path('/proc').glob('[0-9]*'):
-        try: cmd = (p/'cmdline').read_bytes().decode(errors='replace')
-        except OSError: continue
-        if '_voila_main' in cmd and f'--port={port}' in cmd: pids.append(int(p.name))
-    return pids
-
 
 async def _comm_open(ws_url: str, cookie: str, wait: float=8) -> list:
     "Open a comm for a widget model the page does not have; return every message the kernel sends back, as text."
@@ -245,9 +233,9 @@ def test_the_app_killed_leaves_nothing_running_and_its_port_free(toy_model):
         app.proc.kill()  # SIGKILL: the supervisor stops nothing itself
         app.proc.wait()
         t, end = time.time(), time.time() + 60
-        while (voila_pids(port) or kernel_pids(app.log) or model_processes(base)) and time.time() < end: time.sleep(0.2)
+        while app_pids(port, app.log) and time.time() < end: time.sleep(0.2)
         gone = time.time() - t
-        assert voila_pids(port) == [] and kernel_pids(app.log) == [] and model_processes(base) == []
+        assert app_pids(port, app.log) == []
         print(f'everything of the app gone {gone:.1f} s after SIGKILL')
-        from cat_classifier.host import _check_port
-        _check_port('127.0.0.1', port)  # a new app can start on the same port (the page's connections in TIME_WAIT)
+        from cat_classifier.host import check_port
+        check_port('127.0.0.1', port)  # a new app can start on the same port (the page's connections in TIME_WAIT)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from cat_classifier.testing import make_toy_images
-from cat_classifier.serve import ModelClient, _recv, _send
+from cat_classifier.serve import ModelClient, recv_frame, send_frame
 from conftest import cli, model_processes
 
 
@@ -34,8 +34,8 @@ def test_a_client_without_the_secret_is_refused(client, secret):
         s.settimeout(30)
         s.connect(str(client.dir/'sock'))
         try:
-            _send(s, secret)  # the process answers, or hangs up, before it reads any request
-            answer = _recv(s, 1000)
+            send_frame(s, secret)  # the process answers, or hangs up, before it reads any request
+            answer = recv_frame(s, 1000)
         except ConnectionError: answer = b''  # an oversized secret: the connection is dropped
     assert b'card' not in answer and answer in (b'{"error": "refused"}', b'')
     assert client.card()['n_classes'] == 3  # and the process still serves the others

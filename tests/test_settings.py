@@ -46,8 +46,8 @@ FOUND = list(_defaults())
 def test_defaults_are_found():
     names = {(m, f) for m, f, *_ in FOUND}
     assert len(FOUND) >= 30, FOUND  # the scan sees the library, not nothing
-    for expected in [('data', 'get_dls'), ('data', 'cat_datablock'), ('train', 'TrainConfig'), ('predict', 'predict_image'),
-                     ('predict', 'predict_files'), ('host', 'voila_config'), ('serve', 'ModelServer'),
+    for expected in [('data', 'get_dls'), ('data', 'cat_datablock'), ('train', 'TrainConfig'), ('runtime', 'UNKNOWN_THRESHOLD'),
+                     ('runtime', 'CAT_THRESHOLD'), ('host', 'voila_config'), ('serve', 'ModelServer'),
                      ('core', 'upload_bytes'), ('download', 'download_images'), ('clean', '_labelled')]:
         assert expected in names, expected
 
@@ -64,6 +64,11 @@ def test_library_default_agrees_with_settings_ini(module, function, name, defaul
 def test_fetch_options_default_to_settings_ini():
     from cat_classifier.download import FetchOptions
     assert dataclasses.asdict(FetchOptions()) == dataclasses.asdict(FetchOptions.from_settings(SETTINGS))
+
+
+def test_thresholds_default_to_settings_ini():
+    from cat_classifier.runtime import Thresholds
+    assert Thresholds() == Thresholds.from_settings(SETTINGS)
 
 
 def test_no_library_module_reads_the_settings_file():

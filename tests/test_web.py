@@ -1,7 +1,7 @@
 """The static page of `cat-classifier export --web` in Chromium, served by `python -m http.server` as any static
 host serves it: it gives `predict`'s answers (every probability, the verdicts, the same view pixels), says what is
 wrong with a bad file in the same words as the app, and works offline once loaded."""
-import re, sys, warnings
+import re, sys
 from pathlib import Path
 
 import numpy as np
@@ -11,10 +11,10 @@ from PIL import Image
 from cat_classifier.app import verdict
 from cat_classifier.core import InputError
 from cat_classifier.images import load_image
-from cat_classifier.runtime import chw
+from cat_classifier.runtime import Thresholds, chw
 from cat_classifier.testing import awkward_files, make_toy_images
 
-from browser import MISSING, find_chromium, launch
+from browser import MISSING, find_chromium
 from conftest import cli
 from web_page import choose, open_page, served, views
 
@@ -27,23 +27,15 @@ INT8_TOL = 0.01
 
 
 @pytest.fixture(scope='module')
-def learn(toy_model):
-    from cat_classifier.export import load_model
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        return load_model(toy_model)
-
-
-@pytest.fixture(scope='module')
 def sites(toy_project, learn, tmp_path_factory):
     "The toy model's page as the command writes it (int8 weights), and with float32 weights: (int8, float)."
-    from cat_classifier.predict import runtime
+    from cat_classifier.predict import to_runtime
     from cat_classifier.web import export_web
     root, ini, model = toy_project
     d = tmp_path_factory.mktemp('web')
     out = cli('export', '--web', d/'int8', '--model', model, settings=ini).stdout
     assert 'wrote the web page of toy.pkl' in out, out
-    return d/'int8', export_web(runtime(learn), d/'float', unknown_threshold=0.6, quantize=False)
+    return d/'int8', export_web(to_runtime(learn), d/'float', unknown_threshold=0.6, quantize=False)
 
 
 @pytest.fixture(scope='module')
@@ -59,18 +51,9 @@ def photos(tmp_path_factory):
     return files
 
 
-@pytest.fixture(scope='module')
-def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
-
-
 def expected(learn, files):
     from cat_classifier.predict import predict_images
-    return predict_images(learn, [load_image(f) for f in files], unknown_threshold=0.6, cat_threshold=0.1)
+    return predict_images(learn, [load_image(f) for f in files], thresholds=Thresholds(0.6, 0.1))
 
 
 def test_same_answers_as_predict(sites, learn, photos, browser):
