@@ -6,7 +6,7 @@
 from __future__ import annotations
 import csv, datetime, fcntl, hashlib, io, os, stat
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from fastcore.basics import patch
 from PIL import Image

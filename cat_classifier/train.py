@@ -4,7 +4,7 @@
 
 # %% ../notebooks/03_train.ipynb #60eba623
 from __future__ import annotations
-import inspect, json, os, platform, random, shutil, sys, time, json, os, random, sys, platform, shutil, time
+import inspect, json, os, platform, random, shutil, sys, time
 from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime, timezone
