@@ -179,7 +179,7 @@ class SuspectConfig:
     @classmethod
     def from_settings(cls, s: dict) -> SuspectConfig:
         "The configuration in the settings `s`, defaults for what they leave out."
-        return cls(**{f.name: s[f.name] for f in dataclasses.fields(cls) if f.name in s})
+        return cls(**{f.name: s[f.name] for f in dataclasses.fields(cls) if s.get(f.name) is not None})
 
 
 # %% ../notebooks/04_clean.ipynb #e9353f61
