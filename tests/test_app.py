@@ -103,3 +103,18 @@ def test_pages_share_one_model_process_their_kernels_are_light_and_sigterm_stops
         end = time.time() + 60
         while (kernel_pids(app.log) or model_processes(runtime_base(app.log))) and time.time() < end: time.sleep(0.5)
         assert kernel_pids(app.log) == [] and model_processes(runtime_base(app.log)) == []
+
+
+def test_the_shipped_examples_are_one_small_credited_photo_per_breed():
+    "examples/ as the app reads it: every category of the shipped model once, each photo small, each credited."
+    from PIL import Image
+    from cat_classifier.app import EXAMPLE_BYTES, read_examples
+    root = Path(__file__).resolve().parents[1]
+    categories = json.loads((root/'models'/'cat-breeds.json').read_text())['categories']
+    examples = read_examples(root/'examples', categories)
+    assert sorted(ex.label for ex in examples) == sorted(categories)
+    assert sum(ex.file.stat().st_size for ex in examples) < 300_000
+    for ex in examples:
+        assert ex.file.stat().st_size <= EXAMPLE_BYTES and ex.credit
+        with Image.open(ex.file) as im: assert im.format == 'JPEG' and max(im.size) <= 320, (ex.file, im.size)
+        assert ex.file.name in (root/'examples'/'README.md').read_text()
