@@ -78,8 +78,7 @@ def get_dls(path: Path|str, batch_size: int=32, num_workers: int|None=None, size
     if not files: raise InputError(f'no images in {path}: run `cat-classifier download` first')
     classes = {parent_label(f) for f in files}
     if len(classes) < 2:
-        raise InputError(f'{path} has images of {len(classes)} class: need a folder '
-                         'per class, at least two')
+        raise InputError(f'{path} has images of {len(classes)} class: need a folder per class, at least two')
     set_seed(seed, reproducible=True)
     dblock = cat_datablock(size, min_scale, valid_pct, seed, backbone, aug_mult, fold)
     return dblock.dataloaders(path, bs=min(batch_size, len(files)//4 or 1),

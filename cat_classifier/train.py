@@ -36,9 +36,8 @@ def make_learner(dls: DataLoaders, backbone: str='tf_efficientnet_lite0', pretra
                                metrics=[accuracy, error_rate], loss_func=loss, path=path)
     except (URLError, OSError) as e:
         if not pretrained: raise
-        raise InputError(f'could not download the pretrained weights of {backbone} ({e}): go online, '
-                         'use an EfficientNet-Lite '
-                         'backbone (its weights ship with the project) or --no-pretrained') from None
+        how = 'go online, use an EfficientNet-Lite backbone (its weights ship with the project) or --no-pretrained'
+        raise InputError(f'could not download the pretrained weights of {backbone} ({e}): {how}') from None
 
 # %% ../notebooks/03_train.ipynb #63981dbb
 class FrozenBN(Callback):
@@ -253,8 +252,8 @@ def _train_one(path: Path|str, s: TrainConfig, fold: Fold|None, member: int, run
     with learn.added_cbs(speed): lr = s.lr or suggest_lr(learn, run_dir/'lr_find.png')
     epochs = s.epochs or auto_epochs(len(dls.train_ds))
     if not s.epochs and not member:
-        print(f'epochs: {epochs} (epochs = 0 in the settings: about 4,000 photos seen in all, with '
-              f'{len(dls.train_ds)} to train on)')
+        why = 'epochs = 0 in the settings: about 4,000 photos seen in all'
+        print(f'epochs: {epochs} ({why}, with {len(dls.train_ds)} to train on)')
     per_epoch = _fit(learn, s, epochs, speed + frozen + [EpochLog(run_dir/'history.csv')]*rank0, lr, distributed)
     learn.epochs_used = epochs
     return learn, lr, per_epoch, precision

@@ -45,8 +45,8 @@ def ort_web_files(cache: Path|str|None=None) -> Path:
             raise InputError(f'npm could not fetch {ORT_WEB} ({why}): check the connection to the npm registry')
         data = tgz.read_bytes()
         if _integrity(data) != ORT_WEB_INTEGRITY:
-            raise InputError(f'the {ORT_WEB} that npm fetched does not match its pinned sha512: clear npm\'s cache '
-                             '(`npm cache clean --force`) and run again')
+            how = "clear npm's cache (`npm cache clean --force`) and run again"
+            raise InputError(f'the {ORT_WEB} that npm fetched does not match its pinned sha512: {how}')
         with tarfile.open(tgz) as t:
             for f in ORT_FILES: atomic_write(d/f, t.extractfile(f'package/dist/{f}').read())
     return d
@@ -217,6 +217,6 @@ def export_web_model(model: Path|str, dest: Path|str, safe: bool=False, **kwargs
     from cat_classifier.predict import to_runtime
     rt = to_runtime(load_model(model, safe=safe))
     if rt is None:
-        raise InputError(f'{model} has a test-time pipeline that no single ONNX graph expresses, so it cannot '
-                         'run in a browser: train it with this project\'s default transforms')
+        why = 'has a test-time pipeline that no single ONNX graph expresses, so it cannot run in a browser'
+        raise InputError(f"{model} {why}: train it with this project's default transforms")
     return export_web(rt, dest, **kwargs)
