@@ -63,6 +63,7 @@ def _int8_per_channel(w: np.ndarray, axis: int, step: np.ndarray|None=None) -> t
     q = np.clip(np.round(w / scale.reshape(shape)), -127, 127).astype(np.int8)
     return q, scale.astype(np.float32)
 
+# %% ../notebooks/20_web.ipynb #5c1e7a22
 def _nearest(done: dict, w: np.ndarray) -> str|None:
     "The weight in `done` (name: values) of `w`'s shape nearest to `w`, if nearer than half `w`'s norm."
     near = [(float(np.linalg.norm(w - v)), k) for k, v in done.items() if v.shape == w.shape]
@@ -78,6 +79,7 @@ def _weights(g) -> dict:
             out.setdefault(n.input[1], (0 if n.op_type == 'Conv' or trans_b else 1, depthwise))
     return out
 
+# %% ../notebooks/20_web.ipynb #5c1e7a24
 def quantize_weights(onnx_bytes: bytes, min_size: int=1024, finer: int=8) -> bytes:
     "`onnx_bytes` with its weights of `min_size` numbers or more as int8, or as int8 differences from earlier ones."
     import onnx
