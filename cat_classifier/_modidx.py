@@ -165,6 +165,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                      'cat_classifier.core.atomic_write': ('core.html#atomic_write', 'cat_classifier/core.py'),
                                      'cat_classifier.core.file_sha256': ('core.html#file_sha256', 'cat_classifier/core.py'),
                                      'cat_classifier.core.find_root': ('core.html#find_root', 'cat_classifier/core.py'),
+                                     'cat_classifier.core.from_settings': ('core.html#from_settings', 'cat_classifier/core.py'),
                                      'cat_classifier.core.in_share': ('core.html#in_share', 'cat_classifier/core.py'),
                                      'cat_classifier.core.load_settings': ('core.html#load_settings', 'cat_classifier/core.py'),
                                      'cat_classifier.core.settings_for': ('core.html#settings_for', 'cat_classifier/core.py'),

@@ -19,7 +19,7 @@ from fastprogress.fastprogress import progress_bar
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from .backbones import GATE, imagenet_input, imagenet_model
-from .core import InputError, atomic_path, atomic_write, file_sha256
+from .core import InputError, atomic_path, atomic_write, file_sha256, from_settings
 from .data import in_valid
 from .runtime import CAT_CLASSES, CAT_THRESHOLD
 
@@ -179,7 +179,7 @@ class SuspectConfig:
     @classmethod
     def from_settings(cls, s: dict) -> SuspectConfig:
         "The configuration in the settings `s`, defaults for what they leave out."
-        return cls(**{f.name: s[f.name] for f in dataclasses.fields(cls) if s.get(f.name) is not None})
+        return from_settings(cls, s)
 
 
 # %% ../notebooks/04_clean.ipynb #e9353f61

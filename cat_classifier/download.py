@@ -16,7 +16,7 @@ from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 from bing_image_downloader.bing import Bing, _is_valid_image
 from fastcore.basics import patch
 from fastprogress.fastprogress import IN_NOTEBOOK, progress_bar
-from .core import InputError, atomic_path, file_sha256, in_share
+from .core import InputError, atomic_path, file_sha256, from_settings, in_share
 from .images import to_rgb
 
 # %% auto #0
@@ -230,7 +230,7 @@ class FetchOptions:
     @classmethod
     def from_settings(cls, s: dict) -> FetchOptions:
         "The `fetch_<name>` settings in `s`; the defaults for those it lacks."
-        return cls(**{f.name: s[k] for f in fields(cls) if s.get(k := f'fetch_{f.name}') is not None})
+        return from_settings(cls, s, 'fetch_{}')
 
 # %% ../notebooks/01_download.ipynb #b9e1b9a2
 _HEADERS = Bing('', 0, None, 'on', 1).headers  # what Bing sends, so that hosts answer us as they answer it

@@ -18,7 +18,7 @@ from fastai.distributed import DistributedDL, num_distrib, rank_distrib
 from .backbones import get_backbone
 # Pickled learners name their network's constructor by this module (`learn.arch`): keep it importable here.
 from .backbones import efficientnet_lite0, efficientnet_lite1, efficientnet_lite2
-from .core import InputError, atomic_path, atomic_write, file_sha256, settings_for
+from .core import InputError, atomic_path, atomic_write, file_sha256, from_settings, settings_for
 from .data import Fold, get_dls
 
 # %% auto #0
@@ -132,7 +132,7 @@ class TrainConfig:
     @classmethod
     def from_settings(cls, s: dict) -> TrainConfig:
         "The recipe in the settings `s` (settings.ini's, with the command line's overrides); unset keys keep defaults."
-        return cls(**{k: s[k] for k in cls.keys() if s.get(k) is not None})
+        return from_settings(cls, s)
 
 # %% ../notebooks/03_train.ipynb #fd9c1576
 def auto_epochs(n_train: int, photos: int=4000, lo: int=3, hi: int=12) -> int:
