@@ -4,7 +4,7 @@
 
 # %% ../notebooks/03_train.ipynb #60eba623
 from __future__ import annotations
-import inspect, json, os, platform, random, shutil, sys, time
+import json, os, platform, random, shutil, sys, time
 from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime, timezone
@@ -18,8 +18,8 @@ from fastai.distributed import DistributedDL, num_distrib, rank_distrib
 from .backbones import get_backbone
 # Pickled learners name their network's constructor by this module (`learn.arch`): keep it importable here.
 from .backbones import efficientnet_lite0, efficientnet_lite1, efficientnet_lite2
-from .core import InputError, atomic_path, atomic_write, file_sha256, from_settings, settings_for
-from .data import Fold, get_dls
+from .core import InputError, atomic_path, atomic_write, file_sha256, from_settings
+from .data import DataConfig, Fold, get_dls
 
 # %% auto #0
 __all__ = ['PRECISIONS', 'TRAIN_KEYS', 'DLS_KEYS', 'make_learner', 'FrozenBN', 'EpochLog', 'cpu_has_bf16', 'resolve_precision',
@@ -240,10 +240,11 @@ def _info(learn: Learner, cfg: TrainConfig, lr: float, per_epoch: float, precisi
                 trained_at=datetime.now(timezone.utc).isoformat(timespec='seconds'))
 
 # %% ../notebooks/03_train.ipynb #341e25a8
-def _train_one(path: Path|str, s: TrainConfig, fold: Fold|None, member: int, run_dir: Path, rank0: bool,
-               distributed: bool) -> tuple[Learner, float, float, str]:
+def _train_one(path: Path|str, s: TrainConfig, fold: Fold|None, member: int,
+               run_dir: Path) -> tuple[Learner, float, float, str]:
     "Fine-tune one model (`member` of the run); return it, its learning rate, seconds per epoch and precision."
-    dls = get_dls(path, **settings_for(get_dls, asdict(s)), fold=fold)
+    distributed, rank0 = num_distrib() > 1, rank_distrib() == 0  # as `train` found them
+    dls = get_dls(path, DataConfig.from_settings(asdict(s)), fold)
     if member: reseed(dls, s.seed + member)
     learn = make_learner(dls, s.backbone, s.pretrained, s.label_smoothing)
     speed, precision = speed_cbs(dls.device, s.precision, s.channels_last)
@@ -270,7 +271,7 @@ def train(path: Path|str, runs_path: Path|str, run: str|None=None, cfg: TrainCon
     if distributed and torch.cuda.is_available(): torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', 0)))
     run_dir = Path(runs_path)/(run or datetime.now().strftime('%Y%m%d-%H%M%S'))
     with run_folder(run_dir, write=rank0):
-        members = [_train_one(path, s, fold, j, run_dir, rank0, distributed) for j in range(s.members)]
+        members = [_train_one(path, s, fold, j, run_dir) for j in range(s.members)]
         learn, lr, per_epoch, precision = members[0]
         if s.members > 1:
             member_valid = [float(m[0].validate()[1]) for m in members]
@@ -286,4 +287,4 @@ def train(path: Path|str, runs_path: Path|str, run: str|None=None, cfg: TrainCon
 # %% ../notebooks/03_train.ipynb #d76a6b30
 # The settings a run is made of: what `learner.json` records and the command line overrides.
 TRAIN_KEYS = TrainConfig.keys()
-DLS_KEYS = tuple(inspect.signature(get_dls).parameters)[1:]
+DLS_KEYS = tuple(f.name for f in fields(DataConfig))

@@ -7,13 +7,14 @@ from __future__ import annotations
 import base64, gzip, hashlib, html, json, os, re, shutil, subprocess, tarfile, tempfile
 from pathlib import Path
 import numpy as np
-from .core import InputError, atomic_write, upload_bytes
+from dataclasses import dataclass
+from .core import InputError, atomic_write, from_settings, upload_bytes
 from .images import MAX_PIXELS
 from .runtime import CAT_THRESHOLD, Runtime
 
 # %% auto #0
 __all__ = ['ORT_WEB', 'ORT_WEB_INTEGRITY', 'ORT_FILES', 'PAGE_FILES', 'web_cache', 'ort_web_files', 'quantize_weights',
-           'merge_graphs', 'page_config', 'export_web', 'export_web_model']
+           'merge_graphs', 'PageOptions', 'page_config', 'export_web', 'export_web_model']
 
 # %% ../notebooks/20_web.ipynb #5495faaa
 ORT_WEB = 'onnxruntime-web@1.31.1'
@@ -143,18 +144,32 @@ def merge_graphs(breed: bytes, gate: bytes) -> bytes:
     return helper.make_model(graph, opset_imports=[helper.make_opsetid(d, v) for d, v in opsets.items()],
                              ir_version=max(m.ir_version for m in parts)).SerializeToString()
 
+# %% ../notebooks/20_web.ipynb #7d2e41a0
+@dataclass(frozen=True)
+class PageOptions:
+    "What the page says and allows: its title, the thresholds and upload limit, how many breeds it lists (`k`)."
+    title: str = 'Which cat breed is it?'
+    unknown_threshold: float = 0.5
+    cat_threshold: float = CAT_THRESHOLD
+    max_upload_mb: float = 10
+    k: int = 3
+
+    @classmethod
+    def from_settings(cls, s: dict) -> PageOptions:
+        "The `unknown_threshold`, `cat_threshold` and `max_upload_mb` settings in `s`; defaults for the others."
+        return from_settings(cls, s)
+
 # %% ../notebooks/20_web.ipynb #2197d4fd
 def _breeds_word(n: int) -> str:
     "How `app.verdict` says the number of classes `n` in 'any of the ... breeds I know'."
     from cat_classifier.app import verdict
     return re.search(r'any of the (.+?) breeds', verdict(dict(label='x', probability=0, confident=False, cat=True), n))[1]
 
-def page_config(rt: Runtime, files: list[dict], version: str, unknown_threshold: float=0.5,
-                cat_threshold: float=CAT_THRESHOLD, max_upload_mb: float=10, k: int=3) -> dict:
+def page_config(rt: Runtime, files: list[dict], version: str, page: PageOptions=PageOptions()) -> dict:
     "What the page's script reads: the model files to download (`files`), vocab, sizes, thresholds and limits."
-    return dict(files=files, version=version, vocab=rt.vocab, size=rt.size, gate_size=rt.gate_size, k=k,
-                unknown_threshold=unknown_threshold, cat_threshold=cat_threshold,
-                max_bytes=upload_bytes(max_upload_mb), max_pixels=MAX_PIXELS,
+    return dict(files=files, version=version, vocab=rt.vocab, size=rt.size, gate_size=rt.gate_size, k=page.k,
+                unknown_threshold=page.unknown_threshold, cat_threshold=page.cat_threshold,
+                max_bytes=upload_bytes(page.max_upload_mb), max_pixels=MAX_PIXELS,
                 n_classes_words=_breeds_word(len(rt.vocab)))
 
 # %% ../notebooks/20_web.ipynb #1b119850
@@ -169,7 +184,7 @@ def _ours(d: Path) -> bool:
     return not d.exists() or (d.is_dir() and (not any(d.iterdir()) or (d/'cat-classifier.js').is_file()))
 
 # %% ../notebooks/20_web.ipynb #258161ac
-def _write_site(d: Path, rt: Runtime, about: str, title: str, quantize: bool, cache: Path|None, **settings):
+def _write_site(d: Path, rt: Runtime, about: str, opts: PageOptions, quantize: bool, cache: Path|None):
     "Write the site's files into the empty folder `d`."
     ort_dir, page = ort_web_files(cache), PAGE_FILES
     model = merge_graphs(rt.breed, rt.gate)
@@ -183,15 +198,14 @@ def _write_site(d: Path, rt: Runtime, about: str, title: str, quantize: bool, ca
         (d/name).write_bytes(_gz(data))
         files.append(dict(name=name, bytes=(d/name).stat().st_size))
     digest = hashlib.sha256(b''.join((d/f).read_bytes() for f in [*_SMALL[2:], *big])).hexdigest()[:16]
-    cfg = page_config(rt, files, f'cat-classifier-{digest}', **settings)
-    subs = dict(title=html.escape(title), about=about, max_mb=f"{settings.get('max_upload_mb', 10):g} MB",
+    cfg = page_config(rt, files, f'cat-classifier-{digest}', opts)
+    subs = dict(title=html.escape(opts.title), about=about, max_mb=f'{opts.max_upload_mb:g} MB',
                 config=json.dumps(cfg).replace('<', '\\u003c'), version=cfg['version'], files=json.dumps(_SMALL))
     for f in ('index.html', 'sw.js'):
         (d/f).write_text(re.sub(r'\{\{(\w+)\}\}', lambda m: subs[m[1]], (page/f).read_text()))
 
 # %% ../notebooks/20_web.ipynb #6189db1e
-def export_web(rt: Runtime, dest: Path|str, unknown_threshold: float=0.5, cat_threshold: float=CAT_THRESHOLD,
-               max_upload_mb: float=10, quantize: bool=True, title: str='Which cat breed is it?',
+def export_web(rt: Runtime, dest: Path|str, page: PageOptions=PageOptions(), quantize: bool=True,
                cache: Path|str|None=None) -> Path:
     "Write the static page of `rt` into the folder `dest`; serve `dest` with any web server (no Python needed)."
     from cat_classifier.app import about_model
@@ -202,8 +216,7 @@ def export_web(rt: Runtime, dest: Path|str, unknown_threshold: float=0.5, cat_th
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f'.{dest.name}.', dir=dest.parent))
     try:
-        _write_site(tmp, rt, about_model(card, unknown_threshold), title, quantize, cache and Path(cache),
-                    unknown_threshold=unknown_threshold, cat_threshold=cat_threshold, max_upload_mb=max_upload_mb)
+        _write_site(tmp, rt, about_model(card, page.unknown_threshold), page, quantize, cache and Path(cache))
         tmp.chmod(0o755)
         old = dest.with_name(f'.{dest.name}.old')
         if dest.exists(): dest.rename(old)
