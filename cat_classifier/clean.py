@@ -19,7 +19,7 @@ from fastprogress.fastprogress import progress_bar
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from .backbones import GATE, imagenet_input, imagenet_model
-from .core import InputError, atomic_path, atomic_write, file_sha256
+from .core import InputError, atomic_path, atomic_write, file_sha256, from_settings
 from .data import in_valid
 from .runtime import CAT_CLASSES, CAT_THRESHOLD
 
@@ -179,7 +179,7 @@ class SuspectConfig:
     @classmethod
     def from_settings(cls, s: dict) -> SuspectConfig:
         "The configuration in the settings `s`, defaults for what they leave out."
-        return cls(**{f.name: s[f.name] for f in dataclasses.fields(cls) if s.get(f.name) is not None})
+        return from_settings(cls, s)
 
 
 # %% ../notebooks/04_clean.ipynb #e9353f61
@@ -209,10 +209,9 @@ def _reasons(files: list, vocab: list, ev: Evidence, cfg: SuspectConfig,
     return ['; '.join(w) for w in why], copy
 
 # %% ../notebooks/04_clean.ipynb #22c8644d
-def find_suspects(learn: Learner, n: int|None=None, ds_idx: int|None=None, images_path: Path|str|None=None,
-                  holdout_path: Path|str|None=None, in_sample: bool=False, cfg: SuspectConfig|None=None,
-                  show: bool=False) -> list[dict]:
-    "The `n` likeliest wrong labels of `learn`'s classes, out of sample (all, or split `ds_idx`), with a reason each."
+def find_suspects(learn: Learner, images_path: Path|str|None=None, holdout_path: Path|str|None=None,
+                  in_sample: bool=False, cfg: SuspectConfig|None=None, show: bool=False) -> list[dict]:
+    "The photos of `learn`'s classes, likeliest wrong label first (out of sample), each with its split and a reason."
     files, splits = _labelled(learn, images_path)
     if not files:
         where = images_path or 'images_path'
@@ -231,11 +230,9 @@ def find_suspects(learn: Learner, n: int|None=None, ds_idx: int|None=None, image
     loss = -np.log(np.clip(probs[np.arange(len(files)), labels], 1e-7, 1))
     # The former ranking is by loss alone; the new one puts copies first, then the lowest margin.
     order = np.argsort(-loss, kind='stable') if in_sample else np.lexsort((normalised_margin(probs, labels), ~copy))
-    res = [dict(file=Path(files[i]), label=vocab[labels[i]], predicted=vocab[probs[i].argmax()],
-                probability=float(probs[i].max()), loss=float(loss[i]), split=splits[i], reason=reasons[i],
-                probs=probs[i], issue=bool(issue[i])) for i in order]
-    if ds_idx is not None: res = [o for o in res if o['split'] == ('train', 'valid')[ds_idx]]
-    return res[:n]
+    return [dict(file=Path(files[i]), label=vocab[labels[i]], predicted=vocab[probs[i].argmax()],
+                 probability=float(probs[i].max()), loss=float(loss[i]), split=splits[i], reason=reasons[i],
+                 probs=probs[i], issue=bool(issue[i])) for i in order]
 
 def class_noise(suspects: list[dict], vocab: list) -> dict:
     "Per class of `vocab`: (estimated wrong labels, photos), by confident learning on the `suspects`' probabilities."

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse, json, sys, warnings
 from pathlib import Path
 from typing import Callable
-from .core import InputError, load_settings, settings_for, upload_bytes
+from .core import InputError, load_settings, upload_bytes
 
 # %% auto #0
 __all__ = ['COMMANDS', 'command', 'cmd_download', 'cmd_train', 'cmd_cv', 'cmd_clean', 'cmd_evaluate', 'cmd_export', 'cmd_predict',
@@ -37,16 +37,15 @@ def _download_opts(p):
 # %% ../notebooks/09_cli.ipynb #2721b1ff
 @command('download', 'search and download images per category, or import a labelled folder')
 def cmd_download(a):
-    from cat_classifier.download import FetchOptions, download_images, import_folder
+    from cat_classifier.download import FetchOptions, SearchOptions, StoreOptions, download_images, import_folder
     s = load_settings(a.settings, images_path=a.dest, images_per_category=a.images_per_category,
                       categories=[c.strip() for c in a.categories.split(',')] if a.categories else None)
     # A share is held out only when --holdout asks; an imported tree's folders are its categories by default.
-    given = dict(holdout_pct=a.holdout)
-    if a.from_folder:
-        kw = settings_for(import_folder, s) | given | dict(categories=s.categories if a.categories else None)
-        res = import_folder(a.from_folder, **kw)
-    else: res = download_images(**settings_for(download_images, s) | given, search_url=a.search_url,
-                                fetch=FetchOptions.from_settings(s))
+    store = StoreOptions.from_settings(dict(s, holdout_pct=a.holdout))
+    if a.from_folder: res = import_folder(a.from_folder, store, s.categories if a.categories else None)
+    else:
+        search = SearchOptions.from_settings(dict(s, search_url=a.search_url))
+        res = download_images(s.categories, store, search, FetchOptions.from_settings(s))
     return 0 if res else 1
 cmd_download.options = _download_opts
 
@@ -297,9 +296,10 @@ def _web_opts(p):
 
 # %% ../notebooks/09_cli.ipynb #c095e9b4
 def _export_web(a) -> int:
-    from cat_classifier.web import export_web, export_web_model
+    from cat_classifier.web import PageOptions, export_web_model
     s, model = load_settings(a.settings), _model(a)
-    site = export_web_model(model, a.web, quantize=a.quantize, title=a.title, **settings_for(export_web, s))
+    page = PageOptions.from_settings(dict(s, title=a.title))
+    site = export_web_model(model, a.web, page=page, quantize=a.quantize)
     mb = sum(f.stat().st_size for f in site.rglob('*') if f.is_file()) / 1e6
     serve = f'`python -m http.server -d {site}` and http://localhost:8000'
     publish = 'then publish the folder (on GitHub Pages, see the README)'

@@ -38,8 +38,7 @@ def _no_link_dir(d: Path) -> Path:
     except FileExistsError: pass
     st = os.lstat(d)
     if not stat.S_ISDIR(st.st_mode):
-        raise InputError(f'{d} is not a folder (a link or a file is in the way): remove it, '
-                         'or collect elsewhere')
+        raise InputError(f'{d} is not a folder (a link or a file is in the way): remove it, or collect elsewhere')
     return d
 
 # %% ../notebooks/19_collect.ipynb #14a3bfbd
@@ -131,8 +130,7 @@ def keep(self: Collector, jpeg: bytes, model: str, visitor: str) -> Path:
         w.writerow([now, f'{d.name}/{name}', model, visitor])
         full = size + len(jpeg) + len(line.getvalue()) > self.collect_max_mb * 2**20
         if n + 1 > self.collect_max_photos or full:
-            raise InputError(f'the collection is full ({n} photos, {size / 2**20:.1f} MB): '
-                             'thank you all the same')
+            raise InputError(f'the collection is full ({n} photos, {size / 2**20:.1f} MB): thank you all the same')
         _replace_from_tmp(self.root, d/name, jpeg)
         _replace_from_tmp(self.root, csv_file, (old + line.getvalue()).encode())
     return d/name

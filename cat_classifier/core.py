@@ -4,15 +4,15 @@
 
 # %% ../notebooks/00_core.ipynb #ff185536
 from __future__ import annotations
-import configparser, hashlib, inspect, os, re, tempfile
+import configparser, dataclasses, hashlib, inspect, os, re, tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 from fastcore.basics import AttrDict
 
 # %% auto #0
-__all__ = ['SETTINGS_FILE', 'InputError', 'find_root', 'load_settings', 'settings_for', 'upload_bytes', 'atomic_path',
-           'atomic_write', 'file_sha256', 'in_share']
+__all__ = ['SETTINGS_FILE', 'InputError', 'find_root', 'load_settings', 'settings_for', 'upload_bytes', 'from_settings',
+           'atomic_path', 'atomic_write', 'file_sha256', 'in_share']
 
 # %% ../notebooks/00_core.ipynb #d9bcd875
 class InputError(Exception):
@@ -75,6 +75,12 @@ def settings_for(f: Callable, s: dict) -> dict:
 def upload_bytes(max_upload_mb: float=10) -> int:
     "The largest upload allowed, in bytes, when the setting `max_upload_mb` is `max_upload_mb`."
     return int(max_upload_mb * 2**20)
+
+# %% ../notebooks/00_core.ipynb #3c5f0a11
+def from_settings(cls: type, s: dict, key: str='{}'):
+    "A `cls` (a dataclass or a `NamedTuple`) with each field `f` from `s[key.format(f)]`, unless missing or None."
+    names = cls._fields if hasattr(cls, '_fields') else [f.name for f in dataclasses.fields(cls)]
+    return cls(**{f: s[k] for f in names if s.get(k := key.format(f)) is not None})
 
 # %% ../notebooks/00_core.ipynb #658ada03
 def _umask() -> int:

@@ -94,8 +94,8 @@ def cross_validate(path: Path|str, runs_path: Path|str, cfg: TrainConfig|None=No
                 _save_fold(fp, vocab, done)
             res = res or CrossValidation(vocab, k, asdict(cfg) | dict(seeds=list(seeds)))
             res.folds.append(fp)
-            log(f'seed {seed}, fold {i + 1} of {k}: accuracy {fp.accuracy():.1%} on {len(fp.files)} photos '
-                f'({fp.seconds / 60:.1f} min)')
+            took = f'{len(fp.files)} photos ({fp.seconds / 60:.1f} min)'
+            log(f'seed {seed}, fold {i + 1} of {k}: accuracy {fp.accuracy():.1%} on {took}')
     return res
 
 # %% ../notebooks/17_crossval.ipynb #1d9d8b86
@@ -151,15 +151,14 @@ def save_cv(cv: CrossValidation, dest: Path|str) -> dict:
 def format_summary(s: dict) -> str:
     "The summary in a few lines of text: accuracy, mirrored views, the ensemble and each class's recall."
     pct = lambda m: f"{m['mean']:.2%} ± {m['sd']:.2%}"
-    seeds = ', '.join(map(str, s['seeds']))
-    lines = [f"{s['k']}-fold cross-validation, {s['n']} photos, seed{'s' * (len(s['seeds']) > 1)} {seeds} "
-             f"({s['minutes']:.0f} min of training):",
-             f"  accuracy   {pct(s['accuracy'])} (mean ± sd over seeds; "
-             f"one fold: ± {s['fold_accuracy']['sd']:.2%})",
+    seeds = f"seed{'s' * (len(s['seeds']) > 1)} {', '.join(map(str, s['seeds']))}"
+    fold = f"one fold: ± {s['fold_accuracy']['sd']:.2%}"
+    lines = [f"{s['k']}-fold cross-validation, {s['n']} photos, {seeds} ({s['minutes']:.0f} min of training):",
+             f"  accuracy   {pct(s['accuracy'])} (mean ± sd over seeds; {fold})",
              f"  mirrored   {pct(s['mirrored'])} (each photo and its mirror image averaged)"]
     if s['ensemble']['models'] > 1:
         e = s['ensemble']
-        lines.append(f"  ensemble   {e['accuracy']:.2%} ({e['models']} models averaged; "
-                     f"mirrored too: {e['mirrored']:.2%})")
+        mirrored = f"mirrored too: {e['mirrored']:.2%}"
+        lines.append(f"  ensemble   {e['accuracy']:.2%} ({e['models']} models averaged; {mirrored})")
     lines += [f"  recall     {c:<20} {pct(m)}" for c, m in s['recall'].items()]
     return '\n'.join(lines)

@@ -5,15 +5,16 @@
 # %% ../notebooks/02_data.ipynb #dbab3095
 from __future__ import annotations
 import hashlib
+from dataclasses import dataclass
 from typing import NamedTuple
 from pathlib import Path
 from fastai.vision.all import *
 from .backbones import backbone_stats
-from .core import InputError, atomic_path, in_share
+from .core import InputError, atomic_path, from_settings, in_share
 
 # %% auto #0
-__all__ = ['in_valid', 'HashSplitter', 'Fold', 'fold_of', 'FoldSplitter', 'SquareRandomResizedCrop', 'cat_datablock',
-           'default_workers', 'get_dls', 'save_batch']
+__all__ = ['in_valid', 'HashSplitter', 'Fold', 'fold_of', 'FoldSplitter', 'SquareRandomResizedCrop', 'DataConfig',
+           'cat_datablock', 'default_workers', 'get_dls', 'save_batch']
 
 # %% ../notebooks/02_data.ipynb #4d17218f
 def in_valid(fname: str, valid_pct: float, seed: int=42) -> bool:
@@ -54,15 +55,32 @@ class SquareRandomResizedCrop(RandomResizedCrop):
             s = min(w, h)
             self.tl, self.cp_size = ((w - s)//2, (h - s)//2), (s, s)
 
+# %% ../notebooks/02_data.ipynb #6a1b0c40
+@dataclass(frozen=True)
+class DataConfig:
+    "How photos become batches (the data part of `train.TrainConfig`, from the settings' `[train]` section)."
+    size: int = 224  # the side of the square the model sees
+    min_scale: float = 0.75  # the smallest share of the photo a training crop keeps
+    aug_mult: float = 1.0  # how strong the augmentations are
+    valid_pct: float = 0.2
+    seed: int = 42  # of the validation split (`in_valid`)
+    backbone: str = 'tf_efficientnet_lite0'  # whose normalisation statistics are applied
+    batch_size: int = 32
+    num_workers: int|None = None  # None: `default_workers` for the device
+
+    @classmethod
+    def from_settings(cls, s: dict) -> DataConfig:
+        "The data settings in `s` (the settings, or a `TrainConfig` as a dict); the defaults for those it lacks."
+        return from_settings(cls, s)
+
 # %% ../notebooks/02_data.ipynb #e2dd0909
-def cat_datablock(size: int=224, min_scale: float=0.75, valid_pct: float=0.2, seed: int=42,
-                  backbone: str='tf_efficientnet_lite0', aug_mult: float=1.0, fold: Fold|None=None) -> DataBlock:
+def cat_datablock(cfg: DataConfig=DataConfig(), fold: Fold|None=None) -> DataBlock:
     "Images labelled by folder: stable split (or `fold`), `SquareRandomResizedCrop`, augmentation and normalisation."
     return DataBlock(blocks=(ImageBlock, CategoryBlock), get_items=get_image_files, get_y=parent_label,
-                     splitter=FoldSplitter(fold) if fold else HashSplitter(valid_pct, seed),
-                     item_tfms=SquareRandomResizedCrop(size, min_scale=min_scale),
-                     batch_tfms=[*aug_transforms(mult=aug_mult),
-                                 Normalize.from_stats(*backbone_stats(backbone))])
+                     splitter=FoldSplitter(fold) if fold else HashSplitter(cfg.valid_pct, cfg.seed),
+                     item_tfms=SquareRandomResizedCrop(cfg.size, min_scale=cfg.min_scale),
+                     batch_tfms=[*aug_transforms(mult=cfg.aug_mult),
+                                 Normalize.from_stats(*backbone_stats(cfg.backbone))])
 
 # %% ../notebooks/02_data.ipynb #4fc3a246
 def default_workers(device: str|torch.device|None=None) -> int:
@@ -70,20 +88,17 @@ def default_workers(device: str|torch.device|None=None) -> int:
     return defaults.cpus if torch.device(device or default_device()).type == 'cuda' else 0
 
 # %% ../notebooks/02_data.ipynb #2e46c88f
-def get_dls(path: Path|str, batch_size: int=32, num_workers: int|None=None, size: int=224,
-            min_scale: float=0.75, valid_pct: float=0.2, seed: int=42, backbone: str='tf_efficientnet_lite0',
-            aug_mult: float=1.0, fold: Fold|None=None) -> DataLoaders:
+def get_dls(path: Path|str, cfg: DataConfig=DataConfig(), fold: Fold|None=None) -> DataLoaders:
     "DataLoaders over the images under `path` (settings' `images_path`), one folder per class."
     files = get_image_files(path) if Path(path).is_dir() else []
     if not files: raise InputError(f'no images in {path}: run `cat-classifier download` first')
     classes = {parent_label(f) for f in files}
     if len(classes) < 2:
-        raise InputError(f'{path} has images of {len(classes)} class: need a folder '
-                         'per class, at least two')
-    set_seed(seed, reproducible=True)
-    dblock = cat_datablock(size, min_scale, valid_pct, seed, backbone, aug_mult, fold)
-    return dblock.dataloaders(path, bs=min(batch_size, len(files)//4 or 1),
-                              num_workers=default_workers() if num_workers is None else num_workers)
+        raise InputError(f'{path} has images of {len(classes)} class: need a folder per class, at least two')
+    set_seed(cfg.seed, reproducible=True)
+    workers = default_workers() if cfg.num_workers is None else cfg.num_workers
+    bs = min(cfg.batch_size, len(files)//4 or 1)
+    return cat_datablock(cfg, fold).dataloaders(path, bs=bs, num_workers=workers)
 
 # %% ../notebooks/02_data.ipynb #8e810042
 def save_batch(dls: DataLoaders, dest: Path|str, max_n: int=16, valid: bool=False) -> Path:

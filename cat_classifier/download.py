@@ -16,12 +16,12 @@ from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 from bing_image_downloader.bing import Bing, _is_valid_image
 from fastcore.basics import patch
 from fastprogress.fastprogress import IN_NOTEBOOK, progress_bar
-from .core import InputError, atomic_path, file_sha256, in_share
+from .core import InputError, atomic_path, file_sha256, from_settings, in_share
 from .images import to_rgb
 
 # %% auto #0
 __all__ = ['image_problem', 'no_interrupt', 'add_images', 'search_via', 'FetchOptions', 'search_images', 'search_query',
-           'download_images', 'import_folder']
+           'StoreOptions', 'SearchOptions', 'download_images', 'import_folder']
 
 # %% ../notebooks/01_download.ipynb #c8000088
 def _looks_like_text(path: Path) -> bool:
@@ -230,7 +230,7 @@ class FetchOptions:
     @classmethod
     def from_settings(cls, s: dict) -> FetchOptions:
         "The `fetch_<name>` settings in `s`; the defaults for those it lacks."
-        return cls(**{f.name: s[k] for f in fields(cls) if s.get(k := f'fetch_{f.name}') is not None})
+        return from_settings(cls, s, 'fetch_{}')
 
 # %% ../notebooks/01_download.ipynb #b9e1b9a2
 _HEADERS = Bing('', 0, None, 'on', 1).headers  # what Bing sends, so that hosts answer us as they answer it
@@ -437,33 +437,56 @@ def _download_one(shelf: _Shelf, bing: _Links, staging: Path, fetch: FetchOption
         bing.limit = bing.download_count + missing  # Bing goes on from the page where it stopped
     return shelf.counts
 
+# %% ../notebooks/01_download.ipynb #2f6d9c30
+@dataclass(frozen=True)
+class StoreOptions:
+    "Where photos go: `images_path/<category>`, a share `holdout_pct` to `holdout_path`, shrunk to `max_size`."
+    images_path: Path|str
+    holdout_path: Path|str|None = None
+    holdout_pct: float|None = None  # None: nothing held out
+    max_size: int|None = 480  # the longest side, in pixels; None: kept as they are
+
+    @classmethod
+    def from_settings(cls, s: dict) -> StoreOptions:
+        "The settings `images_path`, `holdout_path`, `holdout_pct` and `max_size` in `s`."
+        return from_settings(cls, s)
+
+@dataclass(frozen=True)
+class SearchOptions:
+    "What is searched for: `images_per_category` photos, by `query_template`, at `search_url` (None: Bing's)."
+    images_per_category: int = 150
+    query_template: str = '{} cat'
+    search_timeout: float = 10  # seconds per search request
+    search_url: str|None = None  # a mirror, or a test server
+
+    @classmethod
+    def from_settings(cls, s: dict) -> SearchOptions:
+        "The settings `images_per_category`, `query_template` and `search_timeout` in `s`; defaults for the others."
+        return from_settings(cls, s)
+
 # %% ../notebooks/01_download.ipynb #561eaf46
-def download_images(categories: list[str]|str, images_per_category: int=150, *, images_path: Path|str,
-                    holdout_path: Path|str|None=None, holdout_pct: float|None=None, max_size: int|None=480,
-                    query_template: str='{} cat', search_timeout: float=10, search_url: str|None=None,
+def download_images(categories: list[str]|str, store: StoreOptions, search: SearchOptions=SearchOptions(),
                     fetch: FetchOptions|None=None, verbose: bool=True, progress: bool|None=None) -> dict:
     "Search Bing for each category and store what opens in `images_path/<category>`; counts per category."
-    pct, cats, out = _share(holdout_pct, holdout_path), _categories(categories), {}
+    pct, cats, out = _share(store.holdout_pct, store.holdout_path), _categories(categories), {}
     fetch = fetch or FetchOptions()
     show = verbose and (IN_NOTEBOOK or sys.stdout.isatty()) if progress is None else progress
-    roots = [Path(p) for p in (images_path, holdout_path) if p]
+    roots = [Path(p) for p in (store.images_path, store.holdout_path) if p]
     with _tidy(*roots, *[p/c for c in cats for p in roots]), \
          tempfile.TemporaryDirectory(prefix='cat-classifier-') as staging:
         for c in cats:
-            dest, hold = Path(images_path)/c, holdout_path and Path(holdout_path)/c
-            have, want = len(_files(dest)) + len(_files(hold)), images_per_category
-            bing = _Links(search_query(query_template, c), want - have, search_timeout)
-            shelf = _Shelf(dest, hold, pct, max_size)
+            dest, hold = Path(store.images_path)/c, store.holdout_path and Path(store.holdout_path)/c
+            have, want = len(_files(dest)) + len(_files(hold)), search.images_per_category
+            bing = _Links(search_query(search.query_template, c), want - have, search.search_timeout)
+            shelf = _Shelf(dest, hold, pct, store.max_size)
             r = (_counts(skipped=True) if have >= want else
-                 _download_one(shelf, bing, Path(staging)/c, fetch, search_url, show))
+                 _download_one(shelf, bing, Path(staging)/c, fetch, search.search_url, show))
             out[c] = dict(r, total=len(_files(dest)) + len(_files(hold)), wanted=want)
             if verbose: print(_report(c, out[c]))
     return out
 
 # %% ../notebooks/01_download.ipynb #646787bf
-def import_folder(src: Path|str, images_path: Path|str, holdout_path: Path|str|None=None,
-                  holdout_pct: float|None=None, max_size: int|None=480, categories: list[str]|None=None,
-                  verbose: bool=True) -> dict:
+def import_folder(src: Path|str, store: StoreOptions, categories: list[str]|None=None, verbose: bool=True) -> dict:
     "Add the photos of `src/<category>/` to `images_path/<category>/` (or the holdout); counts per category."
     src = Path(src).expanduser()
     if not src.is_dir():
@@ -472,11 +495,11 @@ def import_folder(src: Path|str, images_path: Path|str, holdout_path: Path|str|N
     cats = _categories(categories or found or None)
     if missing := [c for c in cats if c not in found]:
         raise InputError(f'no folder for {", ".join(missing)} in {src}: add one per category')
-    out, pct = {}, _share(holdout_pct, holdout_path)
-    roots = [Path(p) for p in (images_path, holdout_path) if p]
+    out, pct = {}, _share(store.holdout_pct, store.holdout_path)
+    roots = [Path(p) for p in (store.images_path, store.holdout_path) if p]
     with _tidy(*[p/c for c in cats for p in roots]):
         for c in cats:
-            hold = holdout_path and Path(holdout_path)/c
-            out[c] = add_images(_files(src/c), Path(images_path)/c, max_size, hold, pct)
+            hold = store.holdout_path and Path(store.holdout_path)/c
+            out[c] = add_images(_files(src/c), Path(store.images_path)/c, store.max_size, hold, pct)
             if verbose: print(_report(c, out[c]))
     return out

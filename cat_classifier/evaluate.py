@@ -23,8 +23,8 @@ def labelled_files(path: Path|str, vocab: list) -> tuple[L, list]:
     if not files: raise InputError(f'no images under {path}: it needs one subfolder of photos per class')
     unknown = sorted({parent_label(f) for f in files} - set(vocab))
     if unknown:
-        raise InputError(f'{path} has classes the model does not know ({", ".join(unknown)}); it '
-                         f'knows: {", ".join(vocab)}')
+        unknown, known = ', '.join(unknown), ', '.join(vocab)
+        raise InputError(f'{path} has classes the model does not know ({unknown}); it knows: {known}')
     bad = set(verify_images(files))
     return files.filter(lambda f: f not in bad), sorted(map(str, bad))
 

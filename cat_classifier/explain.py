@@ -91,8 +91,8 @@ _one_at_a_time = threading.Lock()
 def why_answer(model, img: Image.Image, grid: int=WHY_GRID, window: int=WHY_WINDOW) -> dict:
     "What the model process answers to `why` for the RGB `img`: `Why` as a dict, or `{error}`."
     if not isinstance(model, Runtime):
-        return dict(error="this model cannot show why (its test-time view is not the centred square): "
-                          "export it with the centred-square view")
+        how = 'export it with the centred-square view'
+        return dict(error=f'this model cannot show why (its test-time view is not the centred square): {how}')
     with _one_at_a_time:
         return occlusion(model.breed_probs, chw(img, model.size), model.vocab, grid, window)._asdict()
 

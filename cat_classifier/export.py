@@ -26,16 +26,19 @@ def latest_run(runs_path: Path|str) -> Path:
     return runs[-1].parent
 
 # %% ../notebooks/06_export.ipynb #0832b146
+# What a model file whose sha256 differs from its card's (`load_model`, `load_weights_only`) is told.
+_CHANGED = 'it was changed or corrupted, so it was not loaded; restore it from git or export it again'
+
 def read_card(model: Path|str) -> dict:
     "The JSON card beside the model file `model`."
     model = Path(model)
     card = model.with_suffix('.json')
     if not model.is_file():
-        raise InputError(f'no model at {model}: train and export one (`cat-classifier train`, then '
-                         '`export`) or pass --model')
+        how = 'train and export one (`cat-classifier train`, then `export`) or pass --model'
+        raise InputError(f'no model at {model}: {how}')
     if not card.is_file():
-        raise InputError(f'{model} has no card ({card.name}) beside it, so its sha256 cannot be checked: '
-                         'export it with `cat-classifier export`')
+        how = 'export it with `cat-classifier export`'
+        raise InputError(f'{model} has no card ({card.name}) beside it, so its sha256 cannot be checked: {how}')
     try: return json.loads(card.read_text())
     except json.JSONDecodeError:
         raise InputError(f'{card} is not valid JSON: restore it from git or export the model again') from None
@@ -47,8 +50,7 @@ def load_model(model: Path|str, safe: bool=False) -> Learner:
     if safe or model.suffix == '.safetensors': return load_weights_only(model)
     card = read_card(model)
     if file_sha256(model) != card.get('sha256'):
-        raise InputError(f'{model} does not match the sha256 in its card: it was changed or corrupted, so it '
-                         'was not loaded; restore it from git or export it again')
+        raise InputError(f'{model} does not match the sha256 in its card: {_CHANGED}')
     with warnings.catch_warnings():
         # fastai warns on every load that unpickling can run code. These bytes have just matched the sha256 on the
         # card, which is this project's guard; for a model someone else made, `safe=True` never unpickles.
@@ -68,8 +70,8 @@ def model_spec(learn: Learner, card: dict) -> dict:
     from cat_classifier.predict import direct_tfm
     tfm = direct_tfm(learn)
     if tfm is None:
-        raise InputError('this model sees photos through other transforms than the centred square: it cannot '
-                         'be rebuilt from its weights')
+        so = 'it cannot be rebuilt from its weights'
+        raise InputError(f'this model sees photos through other transforms than the centred square: {so}')
     size, mean, std = tfm
     members = len(learn.model.models) if isinstance(learn.model, Ensemble) else 1
     return dict(backbone=card['backbone'], n_out=len(learn.dls.vocab), head=HEAD, vocab=list(learn.dls.vocab),
@@ -108,16 +110,16 @@ def build_learner(spec: dict, weights: Path|str) -> Learner:
     "A learner rebuilt from a card's `rebuild` spec and a safetensors file of weights: nothing is unpickled."
     from safetensors.torch import load_file
     if spec.get('backbone') not in BACKBONES:
-        raise InputError(f"unknown backbone {spec.get('backbone')!r} on the card: this version "
-                         f"knows {', '.join(BACKBONES)}")
+        known = ', '.join(BACKBONES)
+        raise InputError(f"unknown backbone {spec.get('backbone')!r} on the card: this version knows {known}")
     arch = BACKBONES[spec['backbone']].arch
     nets = [create_vision_model(arch, spec['n_out'], pretrained=False, **spec['head'])
             for _ in range(spec.get('members', 1))]
     model = Ensemble(nets) if len(nets) > 1 else nets[0]
     try: model.load_state_dict(load_file(str(weights), device='cpu'))
     except Exception as e:
-        raise InputError(f'{weights} does not fit the model its card describes '
-                         f'({str(e).splitlines()[0][:100]}): export it again') from None
+        why = str(e).splitlines()[0][:100]
+        raise InputError(f'{weights} does not fit the model its card describes ({why}): export it again') from None
     return Learner(_empty_dls(spec), model.eval(), loss_func=CrossEntropyLossFlat(),
                    metrics=[accuracy, error_rate])
 
@@ -128,11 +130,10 @@ def load_weights_only(model: Path|str) -> Learner:
     weights = model.with_suffix('.safetensors')
     card = read_card(weights)
     if 'weights' not in card or 'rebuild' not in card:
-        raise InputError(f"{model.with_suffix('.json')} does not describe the weights-only model: write it "
-                         f"with `cat-classifier export --model {model.with_suffix('.pkl')}`")
+        how = f"write it with `cat-classifier export --model {model.with_suffix('.pkl')}`"
+        raise InputError(f"{model.with_suffix('.json')} does not describe the weights-only model: {how}")
     if file_sha256(weights) != card['weights'].get('sha256'):
-        raise InputError(f'{weights} does not match the sha256 in its card: it was changed or corrupted, so it '
-                         'was not loaded; restore it from git or export it again')
+        raise InputError(f'{weights} does not match the sha256 in its card: {_CHANGED}')
     learn = build_learner(card['rebuild'], weights)
     learn.card = card
     return learn
@@ -169,9 +170,8 @@ def add_formats(model: Path|str, onnx: bool=False) -> dict:
     card |= dict(rebuild=spec, weights=dict(file=w.name, sha256=file_sha256(w), format='safetensors'))
     if onnx:
         o = save_onnx(learn, spec, model.with_suffix('.onnx'))
-        card['onnx'] = dict(file=o.name, sha256=file_sha256(o), opset=17, input='image: float32 N×3×S×S, RGB '
-                                                                                'in '
-                                                                                '[0, 1], the centred square',
+        card['onnx'] = dict(file=o.name, sha256=file_sha256(o), opset=17,
+                            input='image: float32 N×3×S×S, RGB in [0, 1], the centred square',
                             output='probabilities: float32 N×len(vocab), in vocab order',
                             written_with=dict(torch=torch.__version__))
     card |= {k: card.pop(k) for k in ('onnx',) if k in card}  # keep the ONNX entry last, after the weights
@@ -187,8 +187,9 @@ def cv_figures(summary: dict, config: dict) -> dict:
     same = lambda k, v: v in (config.get(k), config.get('epochs_used')) if k == 'epochs' else v == config.get(k)
     diff = {k for k in set(summary['config']) | set(config)
             if k not in CV_FREE and not same(k, summary['config'].get(k))}
-    if diff: raise InputError(f"the cross-validation used another recipe ({', '.join(sorted(diff))} differ): "
-                              'run `cat-classifier cv` with the settings the run was trained with')
+    if diff:
+        how = 'run `cat-classifier cv` with the settings the run was trained with'
+        raise InputError(f"the cross-validation used another recipe ({', '.join(sorted(diff))} differ): {how}")
     return {k: summary[k] for k in ('n', 'k', 'seeds', 'accuracy', 'fold_accuracy', 'recall', 'ensemble')}
 
 # %% ../notebooks/06_export.ipynb #c87e031c

@@ -11,7 +11,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 from fastcore.basics import patch
 from PIL import Image
-from .core import InputError, atomic_write
+from .core import InputError, atomic_write, from_settings
 from .images import centre_square, display_name
 
 # %% auto #0
@@ -46,7 +46,7 @@ class Thresholds(NamedTuple):
     @classmethod
     def from_settings(cls, s: dict) -> Thresholds:
         "The `unknown_threshold` and `cat_threshold` settings in `s`; the defaults for those it lacks."
-        th = cls(**{f: s[k] for f in cls._fields if s.get(k := f'{f}_threshold') is not None})
+        th = from_settings(cls, s, '{}_threshold')
         for (f, v), default in zip(th._asdict().items(), cls._field_defaults.values()):
             if isinstance(v, bool) or not isinstance(v, (int, float)):
                 raise InputError(f'{f}_threshold = {v!r} is not a number: set it in settings.ini, e.g. {default}')

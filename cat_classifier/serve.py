@@ -7,18 +7,19 @@ from __future__ import annotations
 import base64, ctypes, fcntl, hashlib, hmac, json, os, queue, secrets, select, shutil, signal, socket, stat
 import struct, subprocess, sys, tempfile, threading, time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 from fastcore.basics import patch
 from . import __version__
-from .core import InputError, atomic_write, file_sha256, load_settings, settings_for, upload_bytes
+from .core import InputError, atomic_write, file_sha256, from_settings, load_settings, upload_bytes
 from .images import READ_SIDE, DecodeBudget, load_image, return_freed_memory, thumbnail_jpeg
 from .runtime import Runtime, Thresholds
 from .explain import why_answer
 
 # %% auto #0
 __all__ = ['PROCESS_DIR_ENV', 'MODEL_IDLE_S', 'REQUEST_S', 'THUMBNAIL', 'OWNER_ENV', 'ALIVE_S', 'ANSWER_S', 'process_dir',
-           'send_frame', 'recv_frame', 'ModelServer', 'process_token', 'process_ended', 'runtime_source',
+           'send_frame', 'recv_frame', 'ServeLimits', 'ModelServer', 'process_token', 'process_ended', 'runtime_source',
            'run_model_process', 'ModelNotRunning', 'ModelHung', 'ModelClient']
 
 # %% ../notebooks/11_serve.ipynb #04767629
@@ -73,15 +74,30 @@ def _log(msg: str):
     "One line in the model process's log (its standard error)."
     print(f'cat-classifier model process: {msg}', file=sys.stderr, flush=True)
 
+# %% ../notebooks/11_serve.ipynb #4e8f2b10
+@dataclass(frozen=True)
+class ServeLimits:
+    "What the model process allows: an upload's size, memory to decode in, seconds per request, photos per batch."
+    max_upload_mb: float = 10
+    decode_mb: float = 400
+    request_s: float = REQUEST_S
+    bs: int = 16
+
+    @classmethod
+    def from_settings(cls, s: dict) -> ServeLimits:
+        "The `max_upload_mb` and `decode_mb` settings in `s`; the defaults for those it lacks."
+        return from_settings(cls, s)
+
 # %% ../notebooks/11_serve.ipynb #980c0185
 class ModelServer:
     "Answer `card` and `predict` requests for `model` (a `Runtime`) on the Unix socket in `rundir`."
-    def __init__(self, model, rundir: Path, thresholds: Thresholds=Thresholds(), max_bytes: int|None=None,
-                 bs: int=16, decode_mb: float=400, request_s: float=REQUEST_S):
-        self.model, self.dir, self.max_bytes, self.bs = model, Path(rundir), max_bytes or upload_bytes(), bs
+    def __init__(self, model, rundir: Path, thresholds: Thresholds=Thresholds(),
+                 limits: ServeLimits=ServeLimits()):
+        self.model, self.dir, self.bs = model, Path(rundir), limits.bs
+        self.max_bytes = upload_bytes(limits.max_upload_mb)
         # Photos are decoded no larger than the model's input (and the page's thumbnail): `images.load_image`.
         self.side = max(model.size, model.gate_size, THUMBNAIL, READ_SIDE) if isinstance(model, Runtime) else 0
-        self.budget, self.request_s = DecodeBudget(int(decode_mb * 2**20)), request_s
+        self.budget, self.request_s = DecodeBudget(int(limits.decode_mb * 2**20)), limits.request_s
         self.thresholds = thresholds
         self.jobs, self.last, self.stopping = queue.Queue(), time.monotonic(), threading.Event()
         self.secret = secrets.token_hex(32).encode()
@@ -275,7 +291,7 @@ def run_model_process(model: str, settings: str|None=None) -> int:
         atomic_write(d/'error', str(e))
         return 2
     atomic_write(d/'pid', str(os.getpid()))  # before the socket: whoever it answers finds this pid
-    srv = ModelServer(served, d, thresholds, upload_bytes(s.max_upload_mb), **settings_for(ModelServer, s))
+    srv = ModelServer(served, d, thresholds, ServeLimits.from_settings(s))
     print(f'cat-classifier model process {os.getpid()}: serving {model} at {d/"sock"}', flush=True)
     srv.serve(s.get('model_idle_s', MODEL_IDLE_S), os.environ.get(OWNER_ENV))
     return 0

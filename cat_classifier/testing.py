@@ -146,9 +146,8 @@ def running_app(model: Path|str|None=None, port: int|None=None, timeout: float=1
     with tempfile.TemporaryDirectory(prefix='cat-classifier-app-') as d:
         log = Path(d)/'app.log'
         with open(log, 'w') as out:
-            proc = subprocess.Popen([sys.executable, '-c', 'import sys; from cat_classifier.host import '
-                                                           f'serve_app; sys.exit(serve_app(**{args!r}))'],
-                                    stdout=out, stderr=subprocess.STDOUT)
+            code = f'import sys; from cat_classifier.host import serve_app; sys.exit(serve_app(**{args!r}))'
+            proc = subprocess.Popen([sys.executable, '-c', code], stdout=out, stderr=subprocess.STDOUT)
         try:
             end = time.time() + timeout
             while 'is running at' not in log.read_text():

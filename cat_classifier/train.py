@@ -4,7 +4,7 @@
 
 # %% ../notebooks/03_train.ipynb #60eba623
 from __future__ import annotations
-import inspect, json, os, platform, random, shutil, sys, time
+import json, os, platform, random, shutil, sys, time
 from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime, timezone
@@ -18,8 +18,8 @@ from fastai.distributed import DistributedDL, num_distrib, rank_distrib
 from .backbones import get_backbone
 # Pickled learners name their network's constructor by this module (`learn.arch`): keep it importable here.
 from .backbones import efficientnet_lite0, efficientnet_lite1, efficientnet_lite2
-from .core import InputError, atomic_path, atomic_write, file_sha256, settings_for
-from .data import Fold, get_dls
+from .core import InputError, atomic_path, atomic_write, file_sha256, from_settings
+from .data import DataConfig, Fold, get_dls
 
 # %% auto #0
 __all__ = ['PRECISIONS', 'TRAIN_KEYS', 'DLS_KEYS', 'make_learner', 'FrozenBN', 'EpochLog', 'cpu_has_bf16', 'resolve_precision',
@@ -36,9 +36,8 @@ def make_learner(dls: DataLoaders, backbone: str='tf_efficientnet_lite0', pretra
                                metrics=[accuracy, error_rate], loss_func=loss, path=path)
     except (URLError, OSError) as e:
         if not pretrained: raise
-        raise InputError(f'could not download the pretrained weights of {backbone} ({e}): go online, '
-                         'use an EfficientNet-Lite '
-                         'backbone (its weights ship with the project) or --no-pretrained') from None
+        how = 'go online, use an EfficientNet-Lite backbone (its weights ship with the project) or --no-pretrained'
+        raise InputError(f'could not download the pretrained weights of {backbone} ({e}): {how}') from None
 
 # %% ../notebooks/03_train.ipynb #63981dbb
 class FrozenBN(Callback):
@@ -133,7 +132,7 @@ class TrainConfig:
     @classmethod
     def from_settings(cls, s: dict) -> TrainConfig:
         "The recipe in the settings `s` (settings.ini's, with the command line's overrides); unset keys keep defaults."
-        return cls(**{k: s[k] for k in cls.keys() if s.get(k) is not None})
+        return from_settings(cls, s)
 
 # %% ../notebooks/03_train.ipynb #fd9c1576
 def auto_epochs(n_train: int, photos: int=4000, lo: int=3, hi: int=12) -> int:
@@ -241,10 +240,11 @@ def _info(learn: Learner, cfg: TrainConfig, lr: float, per_epoch: float, precisi
                 trained_at=datetime.now(timezone.utc).isoformat(timespec='seconds'))
 
 # %% ../notebooks/03_train.ipynb #341e25a8
-def _train_one(path: Path|str, s: TrainConfig, fold: Fold|None, member: int, run_dir: Path, rank0: bool,
-               distributed: bool) -> tuple[Learner, float, float, str]:
+def _train_one(path: Path|str, s: TrainConfig, fold: Fold|None, member: int,
+               run_dir: Path) -> tuple[Learner, float, float, str]:
     "Fine-tune one model (`member` of the run); return it, its learning rate, seconds per epoch and precision."
-    dls = get_dls(path, **settings_for(get_dls, asdict(s)), fold=fold)
+    distributed, rank0 = num_distrib() > 1, rank_distrib() == 0  # as `train` found them
+    dls = get_dls(path, DataConfig.from_settings(asdict(s)), fold)
     if member: reseed(dls, s.seed + member)
     learn = make_learner(dls, s.backbone, s.pretrained, s.label_smoothing)
     speed, precision = speed_cbs(dls.device, s.precision, s.channels_last)
@@ -253,8 +253,8 @@ def _train_one(path: Path|str, s: TrainConfig, fold: Fold|None, member: int, run
     with learn.added_cbs(speed): lr = s.lr or suggest_lr(learn, run_dir/'lr_find.png')
     epochs = s.epochs or auto_epochs(len(dls.train_ds))
     if not s.epochs and not member:
-        print(f'epochs: {epochs} (epochs = 0 in the settings: about 4,000 photos seen in all, with '
-              f'{len(dls.train_ds)} to train on)')
+        why = 'epochs = 0 in the settings: about 4,000 photos seen in all'
+        print(f'epochs: {epochs} ({why}, with {len(dls.train_ds)} to train on)')
     per_epoch = _fit(learn, s, epochs, speed + frozen + [EpochLog(run_dir/'history.csv')]*rank0, lr, distributed)
     learn.epochs_used = epochs
     return learn, lr, per_epoch, precision
@@ -271,7 +271,7 @@ def train(path: Path|str, runs_path: Path|str, run: str|None=None, cfg: TrainCon
     if distributed and torch.cuda.is_available(): torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', 0)))
     run_dir = Path(runs_path)/(run or datetime.now().strftime('%Y%m%d-%H%M%S'))
     with run_folder(run_dir, write=rank0):
-        members = [_train_one(path, s, fold, j, run_dir, rank0, distributed) for j in range(s.members)]
+        members = [_train_one(path, s, fold, j, run_dir) for j in range(s.members)]
         learn, lr, per_epoch, precision = members[0]
         if s.members > 1:
             member_valid = [float(m[0].validate()[1]) for m in members]
@@ -287,4 +287,4 @@ def train(path: Path|str, runs_path: Path|str, run: str|None=None, cfg: TrainCon
 # %% ../notebooks/03_train.ipynb #d76a6b30
 # The settings a run is made of: what `learner.json` records and the command line overrides.
 TRAIN_KEYS = TrainConfig.keys()
-DLS_KEYS = tuple(inspect.signature(get_dls).parameters)[1:]
+DLS_KEYS = tuple(f.name for f in fields(DataConfig))

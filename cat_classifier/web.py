@@ -7,13 +7,14 @@ from __future__ import annotations
 import base64, gzip, hashlib, html, json, os, re, shutil, subprocess, tarfile, tempfile
 from pathlib import Path
 import numpy as np
-from .core import InputError, atomic_write, upload_bytes
+from dataclasses import dataclass
+from .core import InputError, atomic_write, from_settings, upload_bytes
 from .images import MAX_PIXELS
 from .runtime import CAT_THRESHOLD, Runtime
 
 # %% auto #0
 __all__ = ['ORT_WEB', 'ORT_WEB_INTEGRITY', 'ORT_FILES', 'PAGE_FILES', 'web_cache', 'ort_web_files', 'quantize_weights',
-           'merge_graphs', 'page_config', 'export_web', 'export_web_model']
+           'merge_graphs', 'PageOptions', 'page_config', 'export_web', 'export_web_model']
 
 # %% ../notebooks/20_web.ipynb #5495faaa
 ORT_WEB = 'onnxruntime-web@1.31.1'
@@ -45,8 +46,8 @@ def ort_web_files(cache: Path|str|None=None) -> Path:
             raise InputError(f'npm could not fetch {ORT_WEB} ({why}): check the connection to the npm registry')
         data = tgz.read_bytes()
         if _integrity(data) != ORT_WEB_INTEGRITY:
-            raise InputError(f'the {ORT_WEB} that npm fetched does not match its pinned sha512: clear npm\'s cache '
-                             '(`npm cache clean --force`) and run again')
+            how = "clear npm's cache (`npm cache clean --force`) and run again"
+            raise InputError(f'the {ORT_WEB} that npm fetched does not match its pinned sha512: {how}')
         with tarfile.open(tgz) as t:
             for f in ORT_FILES: atomic_write(d/f, t.extractfile(f'package/dist/{f}').read())
     return d
@@ -63,6 +64,7 @@ def _int8_per_channel(w: np.ndarray, axis: int, step: np.ndarray|None=None) -> t
     q = np.clip(np.round(w / scale.reshape(shape)), -127, 127).astype(np.int8)
     return q, scale.astype(np.float32)
 
+# %% ../notebooks/20_web.ipynb #5c1e7a22
 def _nearest(done: dict, w: np.ndarray) -> str|None:
     "The weight in `done` (name: values) of `w`'s shape nearest to `w`, if nearer than half `w`'s norm."
     near = [(float(np.linalg.norm(w - v)), k) for k, v in done.items() if v.shape == w.shape]
@@ -78,6 +80,7 @@ def _weights(g) -> dict:
             out.setdefault(n.input[1], (0 if n.op_type == 'Conv' or trans_b else 1, depthwise))
     return out
 
+# %% ../notebooks/20_web.ipynb #5c1e7a24
 def quantize_weights(onnx_bytes: bytes, min_size: int=1024, finer: int=8) -> bytes:
     "`onnx_bytes` with its weights of `min_size` numbers or more as int8, or as int8 differences from earlier ones."
     import onnx
@@ -141,18 +144,32 @@ def merge_graphs(breed: bytes, gate: bytes) -> bytes:
     return helper.make_model(graph, opset_imports=[helper.make_opsetid(d, v) for d, v in opsets.items()],
                              ir_version=max(m.ir_version for m in parts)).SerializeToString()
 
+# %% ../notebooks/20_web.ipynb #7d2e41a0
+@dataclass(frozen=True)
+class PageOptions:
+    "What the page says and allows: its title, the thresholds and upload limit, how many breeds it lists (`k`)."
+    title: str = 'Which cat breed is it?'
+    unknown_threshold: float = 0.5
+    cat_threshold: float = CAT_THRESHOLD
+    max_upload_mb: float = 10
+    k: int = 3
+
+    @classmethod
+    def from_settings(cls, s: dict) -> PageOptions:
+        "The `unknown_threshold`, `cat_threshold` and `max_upload_mb` settings in `s`; defaults for the others."
+        return from_settings(cls, s)
+
 # %% ../notebooks/20_web.ipynb #2197d4fd
 def _breeds_word(n: int) -> str:
     "How `app.verdict` says the number of classes `n` in 'any of the ... breeds I know'."
     from cat_classifier.app import verdict
     return re.search(r'any of the (.+?) breeds', verdict(dict(label='x', probability=0, confident=False, cat=True), n))[1]
 
-def page_config(rt: Runtime, files: list[dict], version: str, unknown_threshold: float=0.5,
-                cat_threshold: float=CAT_THRESHOLD, max_upload_mb: float=10, k: int=3) -> dict:
+def page_config(rt: Runtime, files: list[dict], version: str, page: PageOptions=PageOptions()) -> dict:
     "What the page's script reads: the model files to download (`files`), vocab, sizes, thresholds and limits."
-    return dict(files=files, version=version, vocab=rt.vocab, size=rt.size, gate_size=rt.gate_size, k=k,
-                unknown_threshold=unknown_threshold, cat_threshold=cat_threshold,
-                max_bytes=upload_bytes(max_upload_mb), max_pixels=MAX_PIXELS,
+    return dict(files=files, version=version, vocab=rt.vocab, size=rt.size, gate_size=rt.gate_size, k=page.k,
+                unknown_threshold=page.unknown_threshold, cat_threshold=page.cat_threshold,
+                max_bytes=upload_bytes(page.max_upload_mb), max_pixels=MAX_PIXELS,
                 n_classes_words=_breeds_word(len(rt.vocab)))
 
 # %% ../notebooks/20_web.ipynb #1b119850
@@ -167,7 +184,7 @@ def _ours(d: Path) -> bool:
     return not d.exists() or (d.is_dir() and (not any(d.iterdir()) or (d/'cat-classifier.js').is_file()))
 
 # %% ../notebooks/20_web.ipynb #258161ac
-def _write_site(d: Path, rt: Runtime, about: str, title: str, quantize: bool, cache: Path|None, **settings):
+def _write_site(d: Path, rt: Runtime, about: str, opts: PageOptions, quantize: bool, cache: Path|None):
     "Write the site's files into the empty folder `d`."
     ort_dir, page = ort_web_files(cache), PAGE_FILES
     model = merge_graphs(rt.breed, rt.gate)
@@ -181,15 +198,14 @@ def _write_site(d: Path, rt: Runtime, about: str, title: str, quantize: bool, ca
         (d/name).write_bytes(_gz(data))
         files.append(dict(name=name, bytes=(d/name).stat().st_size))
     digest = hashlib.sha256(b''.join((d/f).read_bytes() for f in [*_SMALL[2:], *big])).hexdigest()[:16]
-    cfg = page_config(rt, files, f'cat-classifier-{digest}', **settings)
-    subs = dict(title=html.escape(title), about=about, max_mb=f"{settings.get('max_upload_mb', 10):g} MB",
+    cfg = page_config(rt, files, f'cat-classifier-{digest}', opts)
+    subs = dict(title=html.escape(opts.title), about=about, max_mb=f'{opts.max_upload_mb:g} MB',
                 config=json.dumps(cfg).replace('<', '\\u003c'), version=cfg['version'], files=json.dumps(_SMALL))
     for f in ('index.html', 'sw.js'):
         (d/f).write_text(re.sub(r'\{\{(\w+)\}\}', lambda m: subs[m[1]], (page/f).read_text()))
 
 # %% ../notebooks/20_web.ipynb #6189db1e
-def export_web(rt: Runtime, dest: Path|str, unknown_threshold: float=0.5, cat_threshold: float=CAT_THRESHOLD,
-               max_upload_mb: float=10, quantize: bool=True, title: str='Which cat breed is it?',
+def export_web(rt: Runtime, dest: Path|str, page: PageOptions=PageOptions(), quantize: bool=True,
                cache: Path|str|None=None) -> Path:
     "Write the static page of `rt` into the folder `dest`; serve `dest` with any web server (no Python needed)."
     from cat_classifier.app import about_model
@@ -200,8 +216,7 @@ def export_web(rt: Runtime, dest: Path|str, unknown_threshold: float=0.5, cat_th
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f'.{dest.name}.', dir=dest.parent))
     try:
-        _write_site(tmp, rt, about_model(card, unknown_threshold), title, quantize, cache and Path(cache),
-                    unknown_threshold=unknown_threshold, cat_threshold=cat_threshold, max_upload_mb=max_upload_mb)
+        _write_site(tmp, rt, about_model(card, page.unknown_threshold), page, quantize, cache and Path(cache))
         tmp.chmod(0o755)
         old = dest.with_name(f'.{dest.name}.old')
         if dest.exists(): dest.rename(old)
@@ -217,6 +232,6 @@ def export_web_model(model: Path|str, dest: Path|str, safe: bool=False, **kwargs
     from cat_classifier.predict import to_runtime
     rt = to_runtime(load_model(model, safe=safe))
     if rt is None:
-        raise InputError(f'{model} has a test-time pipeline that no single ONNX graph expresses, so it cannot '
-                         'run in a browser: train it with this project\'s default transforms')
+        why = 'has a test-time pipeline that no single ONNX graph expresses, so it cannot run in a browser'
+        raise InputError(f"{model} {why}: train it with this project's default transforms")
     return export_web(rt, dest, **kwargs)

@@ -5,7 +5,7 @@ import pytest
 from fastai.vision.all import CrossEntropyLossFlat, Learner, load_learner, nn
 from cat_classifier.core import InputError, file_sha256
 from cat_classifier.testing import make_toy_images
-from cat_classifier.data import get_dls
+from cat_classifier.data import DataConfig, get_dls
 from cat_classifier.clean import (LOG_NAME, Cleaner, ImageClassifierCleaner, apply_decisions, decisions_from_cleaner,
                                   class_noise, find_suspects, read_decisions, read_log, undo, write_decisions)
 
@@ -168,7 +168,7 @@ def trained(tmp_path_factory):
     "A model of the mean colour, trained on toy images with one red circle filed among the green squares: (learner, images)."
     imgs = make_toy_images(tmp_path_factory.mktemp('suspects')/'images', n=10, size=64)
     (imgs/'red_circle'/'red_circle_001.jpg').rename(imgs/'green_square'/'red_circle_001.jpg')
-    dls = get_dls(imgs, batch_size=8, size=64, num_workers=0, backbone='resnet18', min_scale=0.35)  # pinned: not the project's defaults
+    dls = get_dls(imgs, DataConfig(batch_size=8, size=64, num_workers=0, backbone='resnet18', min_scale=0.35))  # pinned: not the project's defaults
     learn = Learner(dls, nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(3, 3)), loss_func=CrossEntropyLossFlat())
     with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(20, 0.1)
     return learn, imgs
@@ -192,7 +192,6 @@ def test_find_suspects(trained):
     assert {o['split'] for o in sus} == {'train', 'valid'}
     assert (sus[0]['file'].name, sus[0]['predicted']) == ('red_circle_001.jpg', 'red_circle')  # the mislabelled one
     assert sus[0]['loss'] > 1.3 * sus[1]['loss']  # and clearly apart from the rest
-    with learn.no_bar(): assert len(find_suspects(learn, n=4, in_sample=True)) == 4 and {o['split'] for o in find_suspects(learn, ds_idx=0, in_sample=True)} == {'train'}
 
 def test_find_suspects_exported(trained, tmp_path):
     learn, imgs = trained

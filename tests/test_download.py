@@ -6,7 +6,9 @@ import pytest
 from PIL import Image
 
 from cat_classifier.core import InputError, file_sha256
-from cat_classifier.download import FetchOptions, add_images, download_images, image_problem, import_folder, no_interrupt
+from dataclasses import replace
+from cat_classifier.download import (FetchOptions, SearchOptions, StoreOptions, add_images, download_images, image_problem,
+                                     import_folder, no_interrupt)
 from conftest import CLI
 from download_fakebing import DROP, Redirect, Slow, closed_port_url, fake_bing
 
@@ -36,14 +38,18 @@ def staging_dirs() -> set:
 
 @pytest.fixture
 def data(tmp_path):
-    "Keyword arguments that point downloads and imports at a fresh, not yet existing data folder."
+    "Where downloads and imports go: a fresh, not yet existing data folder."
     d = tmp_path/'data'
-    return d, dict(images_path=d/'images', holdout_path=d/'holdout', max_size=480, verbose=False)
+    return d, StoreOptions(d/'images', d/'holdout', max_size=480)
+
+def search(n: int, url: str) -> SearchOptions:
+    "Search the fake Bing at `url` for `n` photos per category."
+    return SearchOptions(n, search_url=url, search_timeout=2)
 
 def test_download_keeps_only_good_distinct_images(data):
-    d, kw = data
+    d, store = data
     with fake_bing({'Siamese cat': SIAMESE, 'Sphynx cat': ['page.jpg', 'gone.jpg', 'cut.jpg']}, WEB) as (url, asked):
-        res = download_images(['Siamese', 'Sphynx'], 20, search_url=url, search_timeout=2, **kw)
+        res = download_images(['Siamese', 'Sphynx'], store, search(20, url), verbose=False)
     stored = sorted((d/'images'/'Siamese').iterdir())
     assert sorted(p.name for p in stored) == sorted(f'{sha16(b)}.jpg' for b in GOOD.values())
     assert [p.read_bytes() for p in stored] == sorted(GOOD.values(), key=sha16)  # small JPEGs are kept byte for byte
@@ -56,48 +62,48 @@ def test_download_keeps_only_good_distinct_images(data):
     assert urllib.request._opener is None or all(type(h).__name__ != '_SearchMirror' for h in urllib.request._opener.handlers)
 
 def test_second_run_adds_nothing_and_touches_nothing(data):
-    d, kw = data
+    d, store = data
     with fake_bing({'Siamese cat': SIAMESE}, WEB) as (url, asked):
-        download_images(['Siamese'], 20, search_url=url, search_timeout=2, **kw)
+        download_images(['Siamese'], store, search(20, url), verbose=False)
         before = tree_state(d)
-        again = download_images(['Siamese'], 20, search_url=url, search_timeout=2, **kw)  # still short of 20: searches again
+        again = download_images(['Siamese'], store, search(20, url), verbose=False)  # still short of 20: searches again
         assert (again['Siamese']['added'], again['Siamese']['duplicates']) == (0, 5)
         assert tree_state(d) == before
         n_searches = sum(p.startswith('/images/async') for p in asked)
-        full = download_images(['Siamese'], 4, search_url=url, search_timeout=2, **kw)  # has 4 already: no search at all
+        full = download_images(['Siamese'], store, search(4, url), verbose=False)  # has 4 already: no search at all
         assert full['Siamese']['skipped'] and sum(p.startswith('/images/async') for p in asked) == n_searches
     assert tree_state(d) == before
 
 def test_searches_on_until_enough_good_images(data):
-    d, kw = data
+    d, store = data
     results = {'Persian cat': ['cut.jpg', 'page.jpg', 'good0.jpg', 'good1.jpg', 'good2.jpg', 'good3.jpg']}
     with fake_bing(results, WEB, per_page=2) as (url, asked):
-        res = download_images(['Persian'], 3, search_url=url, search_timeout=2, **kw)
+        res = download_images(['Persian'], store, search(3, url), verbose=False)
     assert (res['Persian']['added'], res['Persian']['broken'], res['Persian']['total']) == (3, 1, 3)
     assert len(list((d/'images'/'Persian').iterdir())) == 3
 
 def test_unreachable_search_is_one_line_and_leaves_nothing(data):
-    d, kw = data
+    d, store = data
     before = staging_dirs()
     with pytest.raises(InputError) as e:
-        download_images(['Siamese', 'Persian'], 5, search_url=closed_port_url(), search_timeout=2, **kw)
+        download_images(['Siamese', 'Persian'], store, search(5, closed_port_url()), verbose=False)
     msg = str(e.value)
     assert msg.startswith('could not reach the image search (') and '--from-folder' in msg and '\n' not in msg
     assert not d.exists() and staging_dirs() == before
 
 def test_search_failing_later_keeps_earlier_categories(data):
-    d, kw = data
+    d, store = data
     with fake_bing({'Siamese cat': SIAMESE, 'Persian cat': 503}, WEB) as (url, asked):
         with pytest.raises(InputError, match='HTTP Error 503'):
-            download_images(['Siamese', 'Persian'], 5, search_url=url, search_timeout=2, **kw)
+            download_images(['Siamese', 'Persian'], store, search(5, url), verbose=False)
     assert sorted(p.name for p in (d/'images').iterdir()) == ['Siamese'] and len(list((d/'images'/'Siamese').iterdir())) == 4
     assert not (d/'holdout').exists()
 
 def test_holdout_on_download_is_disjoint(data):
-    d, kw = data
+    d, store = data
     many = {f'm{i}.jpg': jpeg(i) for i in range(30)}
     with fake_bing({'Siamese cat': list(many)}, many) as (url, asked):
-        res = download_images(['Siamese'], 30, holdout_pct=0.3, search_url=url, search_timeout=2, **kw)['Siamese']
+        res = download_images(['Siamese'], replace(store, holdout_pct=0.3), search(30, url), verbose=False)['Siamese']
     train, hold = ({p.name for p in (d/sub/'Siamese').iterdir()} for sub in ('images', 'holdout'))
     assert res['added'] == 30 and len(hold) == res['holdout'] and 0 < len(hold) < 30 and not train & hold
     assert hold == {f'{sha16(b)}.jpg' for b in many.values() if int(hashlib.sha256(b).hexdigest()[:8], 16)/2**32 < 0.3}
@@ -119,9 +125,9 @@ def labelled(tmp_path):
     return src
 
 def test_import_folder(labelled, data, tmp_path):
-    d, kw = data
+    d, store = data
     before = tree_state(labelled)
-    res = import_folder(labelled, **kw)
+    res = import_folder(labelled, store, verbose=False)
     assert tree_state(labelled) == before  # src is only read
     p, s = res['Persian'], res['Siamese']
     assert (p['added'], p['duplicates'], p['broken'], p['holdout']) == (13, 1, 0, 0)
@@ -138,14 +144,14 @@ def test_import_folder(labelled, data, tmp_path):
     phone = Image.open(next((d/'images'/'Siamese').glob(f'{sha16((labelled/"Siamese"/"phone.jpg").read_bytes())}.*')))
     assert phone.size == (60, 120) and phone.getexif().get(0x0112) is None  # turned upright once and for all
     state = tree_state(d)
-    again = import_folder(labelled, **kw)
+    again = import_folder(labelled, store, verbose=False)
     assert sum(r['added'] for r in again.values()) == 0 and tree_state(d) == state
 
 def test_import_holdout_is_stable_and_disjoint(labelled, tmp_path):
     runs = []
     for name in ('one', 'two'):
         d = tmp_path/name
-        res = import_folder(labelled, images_path=d/'images', holdout_path=d/'holdout', holdout_pct=0.4, max_size=480, verbose=False)
+        res = import_folder(labelled, StoreOptions(d/'images', d/'holdout', 0.4), verbose=False)
         runs.append((res, {p.relative_to(d) for p in d.rglob('*') if p.is_file()}))
     (r1, files1), (r2, files2) = runs
     assert files1 == files2
@@ -155,9 +161,9 @@ def test_import_holdout_is_stable_and_disjoint(labelled, tmp_path):
     assert len(held) == sum(r['holdout'] for r in r1.values())
 
 def test_import_errors(tmp_path, labelled):
-    with pytest.raises(InputError, match='is not a folder'): import_folder(tmp_path/'nope', images_path=tmp_path/'x')
-    with pytest.raises(InputError, match='no folder for Bengal'): import_folder(labelled, images_path=tmp_path/'x', categories=['Bengal'])
-    with pytest.raises(InputError, match='not a share'): import_folder(labelled, images_path=tmp_path/'x', holdout_pct=15)
+    with pytest.raises(InputError, match='is not a folder'): import_folder(tmp_path/'nope', StoreOptions(tmp_path/'x'))
+    with pytest.raises(InputError, match='no folder for Bengal'): import_folder(labelled, StoreOptions(tmp_path/'x'), ['Bengal'])
+    with pytest.raises(InputError, match='not a share'): import_folder(labelled, StoreOptions(tmp_path/'x', holdout_pct=15))
     assert not (tmp_path/'x').exists()
 
 def test_add_images_never_leaves_partial_files(tmp_path, monkeypatch):
@@ -197,12 +203,12 @@ def assert_only_whole_photos(*roots: Path):
 
 @pytest.mark.parametrize('case', CASES)
 def test_fetch_problems(case, data, tmp_path, monkeypatch, capsys):
-    d, kw = data
+    d, store = data
     monkeypatch.setattr(tempfile, 'tempdir', str(tmp_path/'tmp')); (tmp_path/'tmp').mkdir()  # the staging folder goes here
     answer, added, failed, asked_n = CASES[case]
     web = {'good0.jpg': GOOD['good0.jpg'], 'bad.jpg': answer, 'good1.jpg': GOOD['good1.jpg']}
     with fake_bing({'Siamese cat': list(web)}, web) as (url, asked):
-        res = download_images(['Siamese'], 3, search_url=url, search_timeout=2, fetch=FAST, **dict(kw, verbose=True))['Siamese']
+        res = download_images(['Siamese'], store, search(3, url), FAST)['Siamese']
     line = capsys.readouterr().out.strip().splitlines()[-1]
     total = f'{added} in all' + (', 3 wanted' if added < 3 else '')
     assert line == f'Siamese: {added} added, 0 duplicates, 0 broken' + (f', {failed} failed to download' if failed else '') + f'; {total}'
@@ -214,11 +220,11 @@ def test_fetch_problems(case, data, tmp_path, monkeypatch, capsys):
     assert not list((tmp_path/'tmp').iterdir())  # the staging folder is gone
 
 def test_fetch_problem_reasons(data):
-    d, kw = data
+    d, store = data
     web = {'slow.jpg': Slow(1.5, jpeg(7)), 'loop.jpg': Redirect('loop.jpg'), 'big.jpg': jpeg(8) + bytes(40_000),
            'down.jpg': 503, 'page.jpg': b'<html>Access denied</html>', 'gone.jpg': 404}
     with fake_bing({'Siamese cat': list(web)}, web) as (url, asked):
-        res = download_images(['Siamese'], 6, search_url=url, search_timeout=2, fetch=FAST, **kw)['Siamese']
+        res = download_images(['Siamese'], store, search(6, url), FAST, verbose=False)['Siamese']
     whys = {u.rsplit('/', 1)[1]: why for u, why in res['problems']}
     assert whys == {'slow.jpg': 'timed out', 'loop.jpg': 'too many redirects', 'big.jpg': 'larger than 0.02 MB',
                     'down.jpg': 'HTTP 503', 'page.jpg': 'not an image', 'gone.jpg': 'HTTP 404'}
@@ -226,17 +232,17 @@ def test_fetch_problem_reasons(data):
 
 def test_parallel_fetch_respects_the_per_host_cap(data):
     "12 links over 2 hosts, 8 threads, at most 3 at once per host: each host serves 3 at a time, never more."
-    d, kw = data
+    d, store = data
     many = {f'm{i}.jpg': jpeg(i) for i in range(12)}
     with fake_bing({'Siamese cat': list(many)}, many, latency=0.2, hosts=2) as (url, asked):
-        res = download_images(['Siamese'], 12, search_url=url, search_timeout=2, fetch=FetchOptions(workers=8, per_host=3), **kw)
+        res = download_images(['Siamese'], store, search(12, url), FetchOptions(workers=8, per_host=3), verbose=False)
     assert res['Siamese']['added'] == 12 and sorted(asked.served) == sorted(many)
     assert sorted(asked.peak.values()) == [3, 3]
 
 def test_progress_bar_then_the_summary_line(data, capsys):
-    d, kw = data
+    d, store = data
     with fake_bing({'Siamese cat': SIAMESE}, WEB) as (url, asked):
-        download_images(['Siamese'], 20, search_url=url, search_timeout=2, progress=True, **dict(kw, verbose=True))
+        download_images(['Siamese'], store, search(20, url), progress=True)
     out = capsys.readouterr().out
     assert '0.00% [0/8 ' in out and '100.00% [8/8 ' in out and '... Siamese]' in out  # one bar over the 8 links
     assert out.endswith('\rSiamese: 4 added, 1 duplicate, 1 broken, 2 failed to download; 4 in all, 20 wanted\n')

@@ -46,9 +46,9 @@ FOUND = list(_defaults())
 def test_defaults_are_found():
     names = {(m, f) for m, f, *_ in FOUND}
     assert len(FOUND) >= 30, FOUND  # the scan sees the library, not nothing
-    for expected in [('data', 'get_dls'), ('data', 'cat_datablock'), ('train', 'TrainConfig'), ('runtime', 'UNKNOWN_THRESHOLD'),
-                     ('runtime', 'CAT_THRESHOLD'), ('host', 'voila_config'), ('serve', 'ModelServer'),
-                     ('core', 'upload_bytes'), ('download', 'download_images'), ('clean', '_labelled')]:
+    for expected in [('data', 'DataConfig'), ('train', 'TrainConfig'), ('runtime', 'UNKNOWN_THRESHOLD'),
+                     ('runtime', 'CAT_THRESHOLD'), ('host', 'voila_config'), ('serve', 'ServeLimits'),
+                     ('core', 'upload_bytes'), ('download', 'SearchOptions'), ('clean', '_labelled')]:
         assert expected in names, expected
 
 
@@ -69,6 +69,34 @@ def test_fetch_options_default_to_settings_ini():
 def test_thresholds_default_to_settings_ini():
     from cat_classifier.runtime import Thresholds
     assert Thresholds() == Thresholds.from_settings(SETTINGS)
+
+
+# One configuration object per concern, each with `from_settings` (`core.from_settings`).
+CONFIGS = ['train.TrainConfig', 'data.DataConfig', 'download.FetchOptions', 'download.SearchOptions', 'clean.SuspectConfig',
+           'runtime.Thresholds', 'serve.ServeLimits', 'web.PageOptions']
+
+def _config(path):
+    mod, name = path.split('.')
+    return getattr(importlib.import_module(f'cat_classifier.{mod}'), name)
+
+
+@pytest.mark.parametrize('path', CONFIGS)
+def test_config_objects_default_to_settings_ini(path):
+    cls = _config(path)
+    assert cls.from_settings(SETTINGS) == cls()
+
+
+@pytest.mark.parametrize('path', CONFIGS)
+def test_a_setting_that_is_none_keeps_the_default(path):
+    "settings.ini's keys for the object, all None (as an override left unset is): the defaults, not None."
+    cls, blank = _config(path), {k: None for k in SETTINGS} | {f'{k}_threshold': None for k in ('unknown', 'cat')}
+    assert cls.from_settings(blank) == cls()
+
+
+def test_store_options_from_settings():
+    from cat_classifier.download import StoreOptions
+    store = StoreOptions.from_settings(dict(SETTINGS, holdout_pct=None))
+    assert (store.images_path, store.holdout_path, store.holdout_pct, store.max_size) == (SETTINGS.images_path, SETTINGS.holdout_path, None, SETTINGS.max_size)
 
 
 def test_no_library_module_reads_the_settings_file():
