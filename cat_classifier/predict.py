@@ -36,6 +36,16 @@ class _Scaled(nn.Module):
         self.mean, self.std = torch.tensor(mean).view(1, -1, 1, 1), torch.tensor(std).view(1, -1, 1, 1)
     def forward(self, x): return self.head(self.model((x.float() / 255 - self.mean) / self.std))
 
+# %% ../notebooks/07_predict.ipynb #7d7348ca
+class _Exported(NamedTuple):
+    "A model as `classify` last exported it: for which `key`, its `session` and `onnx` bytes (None: none)."
+    key: tuple  # the weights' version, the input shape, the normalisation, the head
+    session: object|None
+    onnx: bytes|None
+
+_exporting = threading.Lock()
+_exports = weakref.WeakKeyDictionary()  # model -> its `_Exported`
+
 # %% ../notebooks/07_predict.ipynb #98a9cc27
 def _onnx_session(model: nn.Module, shape: tuple) -> tuple:
     "An onnxruntime session running `model` on uint8 batches of `shape` (any batch size) and its ONNX bytes."
@@ -49,16 +59,6 @@ def _onnx_session(model: nn.Module, shape: tuple) -> tuple:
                               opset_version=17, dynamo=False)
         return ort_session(buf.getvalue()), buf.getvalue()
     except Exception: return None, None  # no onnxruntime, or a layer ONNX cannot express: PyTorch runs it
-
-# %% ../notebooks/07_predict.ipynb #7d7348ca
-class _Exported(NamedTuple):
-    "A model as `classify` last exported it: for which `key`, its `session` and `onnx` bytes (None: none)."
-    key: tuple  # the weights' version, the input shape, the normalisation, the head
-    session: object|None
-    onnx: bytes|None
-
-_exporting = threading.Lock()
-_exports = weakref.WeakKeyDictionary()  # model -> its `_Exported`
 
 # %% ../notebooks/07_predict.ipynb #27ccaf24
 def classify(model: nn.Module, views: list[torch.Tensor], mean: tuple, std: tuple, head: Callable|None=None,

@@ -155,25 +155,6 @@ def _predict_loop(self: ModelServer):
         for (_, done), r in zip(batch, res): done.put(r)
         self.last = time.monotonic()
 
-# %% ../notebooks/11_serve.ipynb #68a406e1
-@patch
-def serve(self: ModelServer, idle_s: float, owner: str|None=None):
-    "Answer until `idle_s` s pass without a request, SIGTERM, the socket is replaced or `owner` (a token) ends."
-    for f in (self._predict_loop, self._accept_loop): threading.Thread(target=f, daemon=True).start()
-    try: signal.signal(signal.SIGTERM, lambda *a: self.stopping.set())
-    except ValueError: pass  # not the main thread (in a notebook's example)
-    while not self.stopping.wait(0.5):
-        try: mine = (self.dir/'sock').stat().st_ino == self.ino
-        except OSError: mine = False
-        if not mine or (self.jobs.empty() and time.monotonic() - self.last > idle_s): break
-        if owner and process_ended(owner): break  # the app that runs us is gone (killed, its terminal closed)
-    # Under the start lock: a page that finds the socket gone starts a new process, never one that is leaving.
-    with _locked(self.dir/'lock', timeout=10):
-        try:
-            if (self.dir/'sock').stat().st_ino == self.ino: (self.dir/'sock').unlink()
-        except OSError: pass
-        self.sock.close()
-
 # %% ../notebooks/11_serve.ipynb #231618fd
 @patch
 def _accept_loop(self: ModelServer):
@@ -223,6 +204,25 @@ def _locked(path: Path, timeout: float):
         try: yield
         finally: fcntl.flock(f, fcntl.LOCK_UN)
 
+# %% ../notebooks/11_serve.ipynb #68a406e1
+@patch
+def serve(self: ModelServer, idle_s: float, owner: str|None=None):
+    "Answer until `idle_s` s pass without a request, SIGTERM, the socket is replaced or `owner` (a token) ends."
+    for f in (self._predict_loop, self._accept_loop): threading.Thread(target=f, daemon=True).start()
+    try: signal.signal(signal.SIGTERM, lambda *a: self.stopping.set())
+    except ValueError: pass  # not the main thread (in a notebook's example)
+    while not self.stopping.wait(0.5):
+        try: mine = (self.dir/'sock').stat().st_ino == self.ino
+        except OSError: mine = False
+        if not mine or (self.jobs.empty() and time.monotonic() - self.last > idle_s): break
+        if owner and process_ended(owner): break  # the app that runs us is gone (killed, its terminal closed)
+    # Under the start lock: a page that finds the socket gone starts a new process, never one that is leaving.
+    with _locked(self.dir/'lock', timeout=10):
+        try:
+            if (self.dir/'sock').stat().st_ino == self.ino: (self.dir/'sock').unlink()
+        except OSError: pass
+        self.sock.close()
+
 # %% ../notebooks/11_serve.ipynb #2a101daa
 class _InProcess:
     "A learner answered in this process by `predict.predict_images`: for a model that has no `Runtime`."
@@ -231,6 +231,12 @@ class _InProcess:
     def predict_images(self, imgs: list, *args) -> list[dict]:
         from cat_classifier.predict import predict_images
         return predict_images(self.learn, imgs, *args)
+
+# %% ../notebooks/11_serve.ipynb #c67b9320
+def runtime_source(model: str) -> str|None:
+    "What a built runtime stands for: the sha256 of the model and its card, the package version; else None."
+    try: return ' '.join([file_sha256(model), file_sha256(Path(model).with_suffix('.json')), __version__])
+    except OSError: return None  # the child says what is missing, in one line
 
 # %% ../notebooks/11_serve.ipynb #f6d44102
 _BUILD = 'import sys; from cat_classifier.serve import _build; sys.exit(_build(*sys.argv[1:]))'
@@ -247,12 +253,6 @@ def _build(model: str, out: str) -> int:
         return 2
     if rt is not None: rt.save(out)
     return 0
-
-# %% ../notebooks/11_serve.ipynb #c67b9320
-def runtime_source(model: str) -> str|None:
-    "What a built runtime stands for: the sha256 of the model and its card, the package version; else None."
-    try: return ' '.join([file_sha256(model), file_sha256(Path(model).with_suffix('.json')), __version__])
-    except OSError: return None  # the child says what is missing, in one line
 
 # %% ../notebooks/11_serve.ipynb #c804df36
 def _load(model: str, d: Path):
@@ -343,6 +343,15 @@ def _ask(self: ModelClient, req: dict, data: bytes=b'') -> dict:
     except (FileNotFoundError, ConnectionError, socket.timeout) as e:
         raise ModelNotRunning(str(e)) from None
 
+# %% ../notebooks/11_serve.ipynb #e8ad68f8
+@patch
+def running(self: ModelClient) -> bool:
+    "Whether a model process answers."
+    try:
+        self._ask(dict(op='card'))
+        return True
+    except ModelNotRunning: return False
+
 # %% ../notebooks/11_serve.ipynb #e5f6a7b4
 @patch
 def _wait_answer(self: ModelClient, s: socket.socket, pid: int|None):
@@ -386,15 +395,6 @@ def predict(self: ModelClient, data: bytes|memoryview, on_start: Callable|None=N
 def why(self: ModelClient, data: bytes|memoryview, on_start: Callable|None=None) -> dict:
     "Where in the image bytes `data` the answer comes from (`explain.why_answer`), or `{error}`."
     return self.ask(dict(op='why'), data, on_start)
-
-# %% ../notebooks/11_serve.ipynb #e8ad68f8
-@patch
-def running(self: ModelClient) -> bool:
-    "Whether a model process answers."
-    try:
-        self._ask(dict(op='card'))
-        return True
-    except ModelNotRunning: return False
 
 # %% ../notebooks/11_serve.ipynb #8e3ad237
 _RUN = 'import sys; from cat_classifier.serve import run_model_process as run; sys.exit(run(*sys.argv[1:]))'
