@@ -7,10 +7,10 @@ from __future__ import annotations
 import base64, gzip, hashlib, html, json, os, re, shutil, subprocess, tarfile, tempfile
 from pathlib import Path
 import numpy as np
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from .core import InputError, atomic_write, from_settings, upload_bytes
 from .images import MAX_PIXELS
-from .runtime import CAT_THRESHOLD, Runtime
+from .runtime import Runtime, Thresholds
 
 # %% auto #0
 __all__ = ['ORT_WEB', 'ORT_WEB_INTEGRITY', 'ORT_FILES', 'PAGE_FILES', 'web_cache', 'ort_web_files', 'quantize_weights',
@@ -147,17 +147,16 @@ def merge_graphs(breed: bytes, gate: bytes) -> bytes:
 # %% ../notebooks/20_web.ipynb #7d2e41a0
 @dataclass(frozen=True)
 class PageOptions:
-    "What the page says and allows: its title, the thresholds and upload limit, how many breeds it lists (`k`)."
+    "What the page says and allows: its title, when an answer is confident, the upload limit, how many breeds it lists."
     title: str = 'Which cat breed is it?'
-    unknown_threshold: float = 0.5
-    cat_threshold: float = CAT_THRESHOLD
+    thresholds: Thresholds = Thresholds()  # the same object `predict` and the app take
     max_upload_mb: float = 10
     k: int = 3
 
     @classmethod
     def from_settings(cls, s: dict) -> PageOptions:
-        "The `unknown_threshold`, `cat_threshold` and `max_upload_mb` settings in `s`; defaults for the others."
-        return from_settings(cls, s)
+        "The `title`, `max_upload_mb` and thresholds settings in `s` (checked by `Thresholds`); defaults for the others."
+        return replace(from_settings(cls, s), thresholds=Thresholds.from_settings(s))
 
 # %% ../notebooks/20_web.ipynb #2197d4fd
 def _breeds_word(n: int) -> str:
@@ -168,7 +167,7 @@ def _breeds_word(n: int) -> str:
 def page_config(rt: Runtime, files: list[dict], version: str, page: PageOptions=PageOptions()) -> dict:
     "What the page's script reads: the model files to download (`files`), vocab, sizes, thresholds and limits."
     return dict(files=files, version=version, vocab=rt.vocab, size=rt.size, gate_size=rt.gate_size, k=page.k,
-                unknown_threshold=page.unknown_threshold, cat_threshold=page.cat_threshold,
+                unknown_threshold=page.thresholds.unknown, cat_threshold=page.thresholds.cat,
                 max_bytes=upload_bytes(page.max_upload_mb), max_pixels=MAX_PIXELS,
                 n_classes_words=_breeds_word(len(rt.vocab)))
 
@@ -216,7 +215,7 @@ def export_web(rt: Runtime, dest: Path|str, page: PageOptions=PageOptions(), qua
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f'.{dest.name}.', dir=dest.parent))
     try:
-        _write_site(tmp, rt, about_model(card, page.unknown_threshold), page, quantize, cache and Path(cache))
+        _write_site(tmp, rt, about_model(card, page.thresholds.unknown), page, quantize, cache and Path(cache))
         tmp.chmod(0o755)
         old = dest.with_name(f'.{dest.name}.old')
         if dest.exists(): dest.rename(old)

@@ -30,12 +30,13 @@ INT8_TOL = 0.01
 def sites(toy_project, learn, tmp_path_factory):
     "The toy model's page as the command writes it (int8 weights), and with float32 weights: (int8, float)."
     from cat_classifier.predict import to_runtime
+    from cat_classifier.runtime import Thresholds
     from cat_classifier.web import PageOptions, export_web
     root, ini, model = toy_project
     d = tmp_path_factory.mktemp('web')
     out = cli('export', '--web', d/'int8', '--model', model, settings=ini).stdout
     assert 'wrote the web page of toy.pkl' in out, out
-    return d/'int8', export_web(to_runtime(learn), d/'float', PageOptions(unknown_threshold=0.6), quantize=False)
+    return d/'int8', export_web(to_runtime(learn), d/'float', PageOptions(thresholds=Thresholds(0.6)), quantize=False)
 
 
 @pytest.fixture(scope='module')
