@@ -11,8 +11,8 @@ from typing import Callable
 from fastcore.basics import AttrDict
 
 # %% auto #0
-__all__ = ['SETTINGS_FILE', 'InputError', 'find_root', 'load_settings', 'settings_for', 'upload_bytes', 'from_settings',
-           'atomic_path', 'atomic_write', 'file_sha256', 'in_share']
+__all__ = ['SETTINGS_FILE', 'MAX_UPLOAD_MB', 'InputError', 'find_root', 'load_settings', 'settings_for', 'upload_bytes',
+           'from_settings', 'atomic_path', 'atomic_write', 'file_sha256', 'in_share']
 
 # %% ../notebooks/00_core.ipynb #d9bcd875
 class InputError(Exception):
@@ -72,7 +72,9 @@ def settings_for(f: Callable, s: dict) -> dict:
     return {k: v for k, v in s.items() if k in params}
 
 # %% ../notebooks/00_core.ipynb #289befd6
-def upload_bytes(max_upload_mb: float=10) -> int:
+MAX_UPLOAD_MB = 10  # settings.ini's max_upload_mb, for the app, the model process and the web page
+
+def upload_bytes(max_upload_mb: float=MAX_UPLOAD_MB) -> int:
     "The largest upload allowed, in bytes, when the setting `max_upload_mb` is `max_upload_mb`."
     return int(max_upload_mb * 2**20)
 

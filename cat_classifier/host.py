@@ -6,7 +6,7 @@
 from __future__ import annotations
 import json, os, signal, socket, subprocess, sys, tempfile, threading, time, webbrowser
 from pathlib import Path
-from .core import InputError, load_settings, upload_bytes
+from .core import MAX_UPLOAD_MB, InputError, load_settings, upload_bytes
 from .app import COLLECT_ENV, MODEL_ENV, SETTINGS_ENV, UPLOAD_BATCH
 from .serve import OWNER_ENV, PROCESS_DIR_ENV, ModelClient, process_ended, process_token
 
@@ -23,7 +23,7 @@ def _upload_limit(max_upload_mb: float) -> int: return UPLOAD_BATCH * upload_byt
 POOL_SIZE = 10  # when settings.ini has no pool_size
 POOL_FILL_DELAY_S = 10  # when settings.ini has no pool_fill_delay_s
 
-def voila_config(max_upload_mb: float=10, cull_idle_s: int=600, pool_size: int=0,
+def voila_config(max_upload_mb: float=MAX_UPLOAD_MB, cull_idle_s: int=600, pool_size: int=0,
                  pool_fill_delay_s: float=POOL_FILL_DELAY_S) -> dict:
     "The Voila settings the app is served with (see above); `install_voila_setup` gives mybinder.org these."
     # pool_size 0: Voila inside a Jupyter server (mybinder.org) has no pool; `serve_app` passes the setting.
@@ -106,7 +106,7 @@ _GUARD = """<script>
 # 4.7 s of CPU redrawing it, 60 times a second each. The page shows it standing still.
 _STILL = '<style>.spinner, .voila-skeleton-post * { animation: none !important; }</style>'
 
-def write_voila_template(data_dir: Path|str, max_upload_mb: float=10) -> Path:
+def write_voila_template(data_dir: Path|str, max_upload_mb: float=MAX_UPLOAD_MB) -> Path:
     "Write the app's Voila template (`lab`, upload guard, still spinner) in the Jupyter data folder `data_dir`."
     d = Path(data_dir)/'voila'/'templates'/VOILA_TEMPLATE
     d.mkdir(parents=True, exist_ok=True)
@@ -117,7 +117,7 @@ def write_voila_template(data_dir: Path|str, max_upload_mb: float=10) -> Path:
     return d
 
 # %% ../notebooks/12_host.ipynb #6841c6cb
-def jupyter_server_config(max_upload_mb: float=10, cull_idle_s: int=600) -> dict:
+def jupyter_server_config(max_upload_mb: float=MAX_UPLOAD_MB, cull_idle_s: int=600) -> dict:
     "`voila_config` for Voila as a Jupyter server extension: the same settings under the server's names."
     c = voila_config(max_upload_mb, cull_idle_s)
     return {'ServerApp': {'tornado_settings': c['Voila']['tornado_settings']},

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Callable
 from fastcore.basics import patch
 from . import __version__
-from .core import InputError, atomic_write, file_sha256, from_settings, load_settings, upload_bytes
+from .core import MAX_UPLOAD_MB, InputError, atomic_write, file_sha256, from_settings, load_settings, upload_bytes
 from .images import READ_SIDE, DecodeBudget, load_image, return_freed_memory, thumbnail_jpeg
 from .runtime import Runtime, Thresholds
 from .explain import why_answer
@@ -78,7 +78,7 @@ def _log(msg: str):
 @dataclass(frozen=True)
 class ServeLimits:
     "What the model process allows: an upload's size, memory to decode in, seconds per request, photos per batch."
-    max_upload_mb: float = 10
+    max_upload_mb: float = MAX_UPLOAD_MB
     decode_mb: float = 400
     request_s: float = REQUEST_S
     bs: int = 16

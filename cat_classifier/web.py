@@ -8,7 +8,7 @@ import base64, gzip, hashlib, html, json, os, re, shutil, subprocess, tarfile, t
 from pathlib import Path
 import numpy as np
 from dataclasses import dataclass, replace
-from .core import InputError, atomic_write, from_settings, upload_bytes
+from .core import MAX_UPLOAD_MB, InputError, atomic_write, from_settings, upload_bytes
 from .images import MAX_PIXELS
 from .runtime import Runtime, Thresholds
 
@@ -150,7 +150,7 @@ class PageOptions:
     "What the page says and allows: its title, when an answer is confident, the upload limit, how many breeds it lists."
     title: str = 'Which cat breed is it?'
     thresholds: Thresholds = Thresholds()  # the same object `predict` and the app take
-    max_upload_mb: float = 10
+    max_upload_mb: float = MAX_UPLOAD_MB
     k: int = 3
 
     @classmethod
