@@ -15,7 +15,7 @@
 Do not apply the decisions first: the benchmark needs the raw pool. A photo counts as a wrong label when its
 action is not `keep`. The last line is JSON.
 """
-import argparse, csv, json, re, time
+import argparse, csv, dataclasses, json, re, time
 from pathlib import Path
 import numpy as np
 
@@ -38,6 +38,9 @@ def main():
     ap.add_argument('--decisions', default='models/cleaning-decisions.csv')
     ap.add_argument('--model', default='models/cat-breeds.pkl')
     ap.add_argument('--skip-in-sample', action='store_true', help='skip the in-sample ranking by --model')
+    ap.add_argument('--baseline-features', default='tf_efficientnet_lite0',
+                    help="also rank with these [clean] features, in the same run (the default before session 8: "
+                         "one network, the centre square); '' to skip")
     a = ap.parse_args()
     from cat_classifier.clean import SuspectConfig, class_noise, find_suspects
     from cat_classifier.core import load_settings
@@ -60,12 +63,19 @@ def main():
         sus = find_suspects(learn, images_path=root, in_sample=True)
         res['in sample, --model'] = figures(rel(sus), wrong) | dict(seconds=round(time.perf_counter() - t, 1))
         show('in sample, --model', res['in sample, --model'])
-    t, cpu = time.perf_counter(), time.process_time()
-    sus = find_suspects(learn, images_path=root, holdout_path=a.holdout, cfg=SuspectConfig.from_settings(load_settings()),
-                        show=True)
-    res['out of sample (default)'] = figures(rel(sus), wrong) | dict(seconds=round(time.perf_counter() - t, 1),
-                                                                     cpu_seconds=round(time.process_time() - cpu, 1))
-    show('out of sample (default)', res['out of sample (default)'])
+    cfg = SuspectConfig.from_settings(load_settings())
+    runs = [(f'out of sample, {a.baseline_features}', dataclasses.replace(cfg, features=a.baseline_features))]
+    for name, c in (runs if a.baseline_features else []) + [('out of sample (default)', cfg)]:
+        t, cpu = time.perf_counter(), time.process_time()
+        sus = find_suspects(learn, images_path=root, holdout_path=a.holdout, cfg=c, show=True)
+        res[name] = figures(rel(sus), wrong) | dict(seconds=round(time.perf_counter() - t, 1),
+                                                    cpu_seconds=round(time.process_time() - cpu, 1))
+        show(name, res[name])
+    if a.baseline_features:
+        before, now = res[runs[0][0]], res['out of sample (default)']
+        print(f"default against {a.baseline_features}: first 20% {now['recall']['first 20%']} against "
+              f"{before['recall']['first 20%']}, AP {now['average_precision']:.3f} against "
+              f"{before['average_precision']:.3f}, time {now['seconds'] / max(before['seconds'], 1e-9):.2f}x")
     base = res['review ranking (in sample)']['recall']['first 20%']
     print(f"first 20%: {res['out of sample (default)']['recall']['first 20%'] / max(base, 1):.2f}x the review's ranking")
     by_reason = {}

@@ -18,15 +18,15 @@ import torch.nn.functional as F
 from fastprogress.fastprogress import progress_bar
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
-from .backbones import GATE, imagenet_input, imagenet_model
+from .backbones import GATE, get_backbone, imagenet_input, imagenet_model
 from .core import InputError, atomic_path, atomic_write, file_sha256, from_settings
 from .data import in_valid
 from .runtime import CAT_CLASSES, CAT_THRESHOLD
 
 # %% auto #0
-__all__ = ['DECISION_COLUMNS', 'ACTIONS', 'LOG_NAME', 'image_features', 'cross_val_probs', 'neighbour_probs', 'class_thresholds',
-           'confident_joint', 'noise_by_class', 'normalised_margin', 'label_issues', 'pruned_probs', 'dhash',
-           'near_duplicates', 'SuspectConfig', 'Evidence', 'find_suspects', 'class_noise', 'write_decisions',
+__all__ = ['DECISION_COLUMNS', 'ACTIONS', 'LOG_NAME', 'squares', 'image_features', 'cross_val_probs', 'neighbour_probs',
+           'class_thresholds', 'confident_joint', 'noise_by_class', 'normalised_margin', 'label_issues', 'pruned_probs',
+           'dhash', 'near_duplicates', 'SuspectConfig', 'Evidence', 'find_suspects', 'class_noise', 'write_decisions',
            'by_class', 'contact_sheet', 'review_sheets', 'read_decisions', 'read_log', 'apply_decisions', 'undo',
            'Cleaner', 'decisions_from_cleaner']
 
@@ -43,26 +43,40 @@ def _labelled(learn: Learner, images_path: Path|str|None=None, valid_pct: float=
              if parent_label(f) in learn.dls.vocab] if images_path and Path(images_path).is_dir() else []
     return files, ['valid' if in_valid(f.name, valid_pct, seed) else 'train' for f in files]
 
-# %% ../notebooks/04_clean.ipynb #35e5deb2
+# %% ../notebooks/04_clean.ipynb #517fe798
 def _open_rgb(f: Path) -> Image.Image:
     "The image at `f` upright in RGB; a grey square if it cannot be read (it then looks unusual)."
     try:
         with Image.open(f) as im: return ImageOps.exif_transpose(im).convert('RGB')
     except Exception: return Image.new('RGB', (64, 64), 'grey')
 
-def image_features(files: list, backbone: str=GATE, bs: int=32, show: bool=False) -> tuple[np.ndarray, np.ndarray]:
-    "Unit-length pooled ImageNet features of each file (its mirror image averaged in), and its ImageNet cat probability."
-    m, feats, cats = imagenet_model(backbone), [], []
+def squares(img: Image.Image, size: int, n: int=1) -> list[Image.Image]:
+    "`n` squares of `img` spread along its long side at `size` px, the centre first (1: `centre_square`'s view)."
+    w, h = img.size
+    side, spare = min(w, h), abs(w - h)
+    offsets = [spare * k // (n - 1) for k in range(n)] if n > 1 else [spare // 2]
+    offsets.sort(key=lambda o: abs(o - spare // 2))
+    boxes = [(o, 0, o + side, side) if w >= h else (0, o, side, o + side) for o in offsets]
+    return [img.crop(b).resize((size, size), Image.BILINEAR) for b in boxes]
+
+
+# %% ../notebooks/04_clean.ipynb #35e5deb2
+def image_features(files: list, backbone: str=GATE, crops: int=1, bs: int=32,
+                   show: bool=False) -> tuple[np.ndarray, np.ndarray]:
+    "Unit-length pooled ImageNet features of each file (`crops` squares and mirrors averaged), and its cat probability."
+    m, feats, cats, size = imagenet_model(backbone), [], [], get_backbone(backbone).size
     if not hasattr(m, 'forward_head'):
         raise InputError(f'{backbone} has no timm feature head: choose a tf_efficientnet_lite backbone')
     batches = [files[i:i+bs] for i in range(0, len(files), bs)]
     with torch.inference_mode():
         for chunk in (progress_bar(batches) if show else batches):
-            x = torch.stack([imagenet_input(_open_rgb(Path(f)), backbone) for f in chunk])
+            views = [sq for f in chunk for sq in squares(_open_rgb(Path(f)), size, crops)]
+            x = torch.stack([imagenet_input(sq, backbone) for sq in views])
             h = m.forward_head(m.forward_features(x), pre_logits=True)
             mirrored = m.forward_head(m.forward_features(x.flip(3)), pre_logits=True)
-            feats.append(F.normalize((h + mirrored) / 2, dim=1).numpy())
-            cats.append(m.classifier(h).softmax(1)[:, list(CAT_CLASSES)].sum(1).numpy())
+            feats.append(F.normalize((h + mirrored).view(len(chunk), crops, -1).mean(1), dim=1).numpy())
+            centre = h.view(len(chunk), crops, -1)[:, 0]  # what `predict`'s gate sees: `cat_threshold` is for it
+            cats.append(m.classifier(centre).softmax(1)[:, list(CAT_CLASSES)].sum(1).numpy())
     return np.concatenate(feats), np.concatenate(cats)
 
 # %% ../notebooks/04_clean.ipynb #edbecd02
@@ -133,13 +147,13 @@ def label_issues(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return issue
 
 # %% ../notebooks/04_clean.ipynb #188eb887
-def pruned_probs(feats: np.ndarray, labels: np.ndarray, n_classes: int, folds: int=5, prune_pct: float=0.05,
+def pruned_probs(feats: np.ndarray|list, labels: np.ndarray, n_classes: int, folds: int=5, prune_pct: float=0.05,
                  prune_rounds: int=2) -> np.ndarray:
-    "Out-of-sample probabilities (probe and neighbours), learnt again without the `prune_pct` most doubted rows."
-    keep = None
+    "Out-of-sample probabilities (probe and neighbours of each feature set), learnt again without the most doubted rows."
+    keep, sets = None, feats if isinstance(feats, (list, tuple)) else [feats]
     for _ in range(prune_rounds + 1):
-        probs = (cross_val_probs(feats, labels, n_classes, folds, keep=keep)
-                 + neighbour_probs(feats, labels, n_classes, keep=keep)[0]) / 2
+        probs = np.mean([cross_val_probs(f, labels, n_classes, folds, keep=keep)
+                         + neighbour_probs(f, labels, n_classes, keep=keep)[0] for f in sets], 0) / 2
         keep = np.ones(len(labels), bool)
         keep[np.argsort(normalised_margin(probs, labels), kind='stable')[:int(prune_pct * len(labels))]] = False
     return probs
@@ -170,7 +184,10 @@ def _in_sample(learn: Learner, files: list) -> np.ndarray:
 class SuspectConfig:
     "How `find_suspects` ranks out of sample; the settings' `[clean]` section (and `cat_threshold`)."
     folds: int = 5
-    features: str = GATE  # the pretrained network that describes the photos, not the model's own backbone
+    # The pretrained networks that describe the photos (not the model's own backbone), each with how many squares
+    # along the photo's long side it sees: two networks found more wrong labels than one (issue 19); three
+    # squares a little more again, at twice the time.
+    features: str = 'tf_efficientnet_lite0, tf_efficientnet_lite1'
     prune_pct: float = 0.05
     prune_rounds: int = 2
     outlier_pct: float = 0.02
@@ -180,6 +197,15 @@ class SuspectConfig:
     def from_settings(cls, s: dict) -> SuspectConfig:
         "The configuration in the settings `s`, defaults for what they leave out."
         return from_settings(cls, s)
+
+    def networks(self) -> list[tuple[str, int]]:
+        "Each network of `features` with its number of squares (`name:n`, 1 when no `:n` is given)."
+        parts = [p.strip().partition(':') for p in str(self.features).split(',') if p.strip()]
+        bad = [f'{n}:{k}' for n, _, k in parts if k and not (k.strip().isdigit() and int(k) > 0)]
+        if bad or not parts:
+            raise InputError(f'[clean] features = {self.features!r}: write networks as name or name:squares, '
+                             'e.g. tf_efficientnet_lite0:3, tf_efficientnet_lite1')
+        return [(get_backbone(n.strip()).name, int(k or 1)) for n, _, k in parts]
 
 
 # %% ../notebooks/04_clean.ipynb #e9353f61
@@ -221,8 +247,10 @@ def find_suspects(learn: Learner, images_path: Path|str|None=None, holdout_path:
     cfg, cats, nearness = cfg or SuspectConfig(), None, None
     if in_sample: probs = _in_sample(learn, files)
     else:
-        feats, cats = image_features(files, cfg.features, show=show)
-        nearness = neighbour_probs(feats, labels, len(vocab))[1]
+        described = {name: image_features(files, name, crops, show=show) for name, crops in cfg.networks()}
+        feats = [f for f, _ in described.values()]
+        cats = described[GATE][1] if GATE in described else None  # `cat_threshold` is the gate's
+        nearness = neighbour_probs(feats[0], labels, len(vocab))[1]
         probs = pruned_probs(feats, labels, len(vocab), cfg.folds, cfg.prune_pct, cfg.prune_rounds)
     issue = label_issues(probs, labels)
     holdout = get_image_files(holdout_path) if holdout_path and Path(holdout_path).is_dir() else []
