@@ -74,8 +74,9 @@ def image_features(files: list, backbone: str=GATE, crops: int=1, bs: int=32,
             x = torch.stack([imagenet_input(sq, backbone) for sq in views])
             h = m.forward_head(m.forward_features(x), pre_logits=True)
             mirrored = m.forward_head(m.forward_features(x.flip(3)), pre_logits=True)
-            feats.append(F.normalize((h + mirrored).view(len(chunk), crops, -1).mean(1), dim=1).numpy())
-            centre = h.view(len(chunk), crops, -1)[:, 0]  # what `predict`'s gate sees: `cat_threshold` is for it
+            per_photo = (len(chunk), crops, -1)
+            feats.append(F.normalize((h + mirrored).view(per_photo).mean(1), dim=1).numpy())
+            centre = h.view(per_photo)[:, 0]  # what `predict`'s gate sees: `cat_threshold` is for it
             cats.append(m.classifier(centre).softmax(1)[:, list(CAT_CLASSES)].sum(1).numpy())
     return np.concatenate(feats), np.concatenate(cats)
 
@@ -203,8 +204,8 @@ class SuspectConfig:
         parts = [p.strip().partition(':') for p in str(self.features).split(',') if p.strip()]
         bad = [f'{n}:{k}' for n, _, k in parts if k and not (k.strip().isdigit() and int(k) > 0)]
         if bad or not parts:
-            raise InputError(f'[clean] features = {self.features!r}: write networks as name or name:squares, '
-                             'e.g. tf_efficientnet_lite0:3, tf_efficientnet_lite1')
+            example = 'tf_efficientnet_lite0:3, tf_efficientnet_lite1'
+            raise InputError(f'[clean] features = {self.features!r}: write networks as name or name:squares, e.g. {example}')
         return [(get_backbone(n.strip()).name, int(k or 1)) for n, _, k in parts]
 
 
@@ -247,9 +248,9 @@ def find_suspects(learn: Learner, images_path: Path|str|None=None, holdout_path:
     cfg, cats, nearness = cfg or SuspectConfig(), None, None
     if in_sample: probs = _in_sample(learn, files)
     else:
-        described = {name: image_features(files, name, crops, show=show) for name, crops in cfg.networks()}
-        feats = [f for f, _ in described.values()]
-        cats = described[GATE][1] if GATE in described else None  # `cat_threshold` is the gate's
+        described = [(name, *image_features(files, name, crops, show=show)) for name, crops in cfg.networks()]
+        feats = [f for _, f, _ in described]
+        cats = next((c for name, _, c in described if name == GATE), None)  # `cat_threshold` is the gate's
         nearness = neighbour_probs(feats[0], labels, len(vocab))[1]
         probs = pruned_probs(feats, labels, len(vocab), cfg.folds, cfg.prune_pct, cfg.prune_rounds)
     issue = label_issues(probs, labels)
