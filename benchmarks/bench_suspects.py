@@ -11,6 +11,11 @@
     .venv/bin/cat-classifier download --from-folder ../shared/datasets/cat-breeds-5 --holdout 0.15
     nice -n 10 .venv/bin/python benchmarks/bench_suspects.py [--images data/images]
         [--decisions models/cleaning-decisions.csv] [--model models/cat-breeds.pkl] [--skip-in-sample]
+        [--subsets 40 --subset-size 300]
+
+`--subsets N` also estimates what a small pool gets (a user's 300 photos): the default and the baseline rank N
+random subsets of the pool, the same subsets for both, from features computed once; it prints the mean ± sd of
+the share of each subset's wrong labels in its first fifth, and the paired difference.
 
 Do not apply the decisions first: the benchmark needs the raw pool. A photo counts as a wrong label when its
 action is not `keep`. The last line is JSON.
@@ -38,9 +43,12 @@ def main():
     ap.add_argument('--decisions', default='models/cleaning-decisions.csv')
     ap.add_argument('--model', default='models/cat-breeds.pkl')
     ap.add_argument('--skip-in-sample', action='store_true', help='skip the in-sample ranking by --model')
-    ap.add_argument('--baseline-features', default='tf_efficientnet_lite0',
-                    help="also rank with these [clean] features, in the same run (the default before session 8: "
-                         "one network, the centre square); '' to skip")
+    ap.add_argument('--baseline-features', default='tf_efficientnet_lite0, tf_efficientnet_lite1',
+                    help="also rank with these [clean] features, in the same run; '' to skip")
+    ap.add_argument('--baseline-probe-c', type=float, default=1.0,
+                    help="and this probe C (the default before session 9: Lite0 and Lite1, C 1)")
+    ap.add_argument('--subsets', type=int, default=0, help='also rank this many random subsets (small pools)')
+    ap.add_argument('--subset-size', type=int, default=300)
     a = ap.parse_args()
     from cat_classifier.clean import SuspectConfig, class_noise, find_suspects
     from cat_classifier.core import load_settings
@@ -64,7 +72,8 @@ def main():
         res['in sample, --model'] = figures(rel(sus), wrong) | dict(seconds=round(time.perf_counter() - t, 1))
         show('in sample, --model', res['in sample, --model'])
     cfg = SuspectConfig.from_settings(load_settings())
-    runs = [(f'out of sample, {a.baseline_features}', dataclasses.replace(cfg, features=a.baseline_features))]
+    baseline = dataclasses.replace(cfg, features=a.baseline_features, probe_c=a.baseline_probe_c)
+    runs = [(f'out of sample, {a.baseline_features}, C {a.baseline_probe_c:g}', baseline)]
     for name, c in (runs if a.baseline_features else []) + [('out of sample (default)', cfg)]:
         t, cpu = time.perf_counter(), time.process_time()
         sus = find_suspects(learn, images_path=root, holdout_path=a.holdout, cfg=c, show=True)
@@ -73,7 +82,7 @@ def main():
         show(name, res[name])
     if a.baseline_features:
         before, now = res[runs[0][0]], res['out of sample (default)']
-        print(f"default against {a.baseline_features}: first 20% {now['recall']['first 20%']} against "
+        print(f"default against {runs[0][0][15:]}: first 20% {now['recall']['first 20%']} against "
               f"{before['recall']['first 20%']}, AP {now['average_precision']:.3f} against "
               f"{before['average_precision']:.3f}, time {now['seconds'] / max(before['seconds'], 1e-9):.2f}x")
     base = res['review ranking (in sample)']['recall']['first 20%']
@@ -88,6 +97,33 @@ def main():
     noise = class_noise(sus, learn.dls.vocab)
     truth = {c: sum(f.split('/')[0] == c for f in wrong) for c in learn.dls.vocab}
     for c, (est, total) in noise.items(): print(f'{c}: estimated {est} wrong of {total}; the review: {truth[c]}')
+    if a.subsets: res['subsets'] = small_pools(sus, root, wrong, learn.dls.vocab, cfg, baseline, a)
     print(json.dumps(dict(results=res, reasons=by_reason, noise=noise, review=truth)))
+
+def small_pools(sus: list[dict], root: Path, wrong: set, vocab: list, cfg, baseline, a) -> dict:
+    "The share of wrong labels in the first fifth of random subsets, ranked as `find_suspects` ranks, for both configs."
+    from cat_classifier.clean import image_features, normalised_margin, pruned_probs
+    files = [Path(o['file']) for o in sus]
+    labels = np.array([list(vocab).index(o['label']) for o in sus])
+    is_wrong = np.array([f in wrong for f in [Path(f).resolve().relative_to(root).as_posix() for f in files]])
+    copy = np.array(['near-duplicate' in o['reason'] or 'same photo' in o['reason'] for o in sus])
+    cache = {}
+    def feats(c): return [cache.setdefault((n, k), image_features(files, n, k, show=True)[0]) for n, k in c.networks()]
+    rng, out = np.random.default_rng(0), {}
+    subsets = [np.sort(rng.choice(len(files), a.subset_size, replace=False)) for _ in range(a.subsets)]
+    for name, c in (('baseline', baseline), ('default', cfg)):
+        fs, shares = feats(c), []
+        for idx in subsets:
+            p = pruned_probs([f[idx] for f in fs], labels[idx], len(vocab), c.prune_pct, c.prune_rounds,
+                             folds=c.folds, c=c.probe_c)
+            hits = is_wrong[idx][np.lexsort((normalised_margin(p, labels[idx]), ~copy[idx]))]
+            shares.append(hits[:round(0.2 * len(idx))].sum() / max(hits.sum(), 1))
+        out[name] = np.array(shares)
+        print(f'{a.subsets} subsets of {a.subset_size}, {name}: first 20% {out[name].mean():.1%} ± '
+              f'{out[name].std():.1%}', flush=True)
+    d = out['default'] - out['baseline']
+    print(f'paired, default - baseline: {d.mean():+.1%} (se {d.std() / np.sqrt(len(d)):.1%}), '
+          f'{(d > 0).sum()} better, {(d < 0).sum()} worse', flush=True)
+    return {k: dict(mean=round(float(v.mean()), 4), sd=round(float(v.std()), 4)) for k, v in out.items()}
 
 if __name__ == '__main__': main()
