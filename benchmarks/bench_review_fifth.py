@@ -63,15 +63,17 @@ def main():
         work = Path(a.work)/name.replace(' ', '-')
         shutil.rmtree(work, ignore_errors=True); work.mkdir(parents=True)
         shutil.copytree(ROOT/a.images, work/'images')
-        settings, ranked, t = settings_for(work), work/'suspects.csv', time.perf_counter()
+        settings, ranked, out[name] = settings_for(work), work/'suspects.csv', dict(seeds={})
         if name == 'first fifth':  # the full review needs no ranking: every photo is looked at
+            t = time.perf_counter()
             run('clean', 'suspects', '--all', '--model', 'models/cat-breeds.pkl', '--settings', str(settings),
                 str(ranked))
+            out[name]['suspects_s'] = round(time.perf_counter() - t)
         else: shutil.copy(ROOT/a.decisions, ranked)
-        n, suspects_s = sum(1 for _ in open(ranked, encoding='utf-8')) - 1, time.perf_counter() - t
+        n = sum(1 for _ in open(ranked, encoding='utf-8')) - 1
         applied = fill(ranked, review, round(0.2 * n) if name == 'first fifth' else None, work/'decisions.csv')
         run('clean', 'apply', '--settings', str(settings), str(work/'decisions.csv'))
-        out[name] = dict(decisions_applied=applied, rows=n, suspects_s=round(suspects_s), seeds={})
+        out[name] |= dict(decisions_applied=applied, rows=n)
         for seed in filter(None, a.seeds.split(',')):
             run('train', '--settings', str(settings), '--run', f'seed-{seed}', '--seed', seed)
             report = run('evaluate', 'data/holdout', '--settings', str(settings), '--model',

@@ -102,7 +102,7 @@ def main():
 
 def small_pools(sus: list[dict], root: Path, wrong: set, vocab: list, cfg, baseline, a) -> dict:
     "The share of wrong labels in the first fifth of random subsets, ranked as `find_suspects` ranks, for both configs."
-    from cat_classifier.clean import image_features, normalised_margin, pruned_probs
+    from cat_classifier.clean import image_features, pruned_probs, suspect_order
     files = [Path(o['file']) for o in sus]
     labels = np.array([list(vocab).index(o['label']) for o in sus])
     is_wrong = np.array([f in wrong for f in [Path(f).resolve().relative_to(root).as_posix() for f in files]])
@@ -111,19 +111,20 @@ def small_pools(sus: list[dict], root: Path, wrong: set, vocab: list, cfg, basel
     def feats(c): return [cache.setdefault((n, k), image_features(files, n, k, show=True)[0]) for n, k in c.networks()]
     rng, out = np.random.default_rng(0), {}
     subsets = [np.sort(rng.choice(len(files), a.subset_size, replace=False)) for _ in range(a.subsets)]
-    for name, c in (('baseline', baseline), ('default', cfg)):
+    for name, c in ([('baseline', baseline)] if baseline.features else []) + [('default', cfg)]:
         fs, shares = feats(c), []
         for idx in subsets:
             p = pruned_probs([f[idx] for f in fs], labels[idx], len(vocab), c.prune_pct, c.prune_rounds,
                              folds=c.folds, c=c.probe_c)
-            hits = is_wrong[idx][np.lexsort((normalised_margin(p, labels[idx]), ~copy[idx]))]
+            hits = is_wrong[idx][suspect_order(p, labels[idx], copy[idx])]
             shares.append(hits[:round(0.2 * len(idx))].sum() / max(hits.sum(), 1))
         out[name] = np.array(shares)
         print(f'{a.subsets} subsets of {a.subset_size}, {name}: first 20% {out[name].mean():.1%} ± '
               f'{out[name].std():.1%}', flush=True)
-    d = out['default'] - out['baseline']
-    print(f'paired, default - baseline: {d.mean():+.1%} (se {d.std() / np.sqrt(len(d)):.1%}), '
-          f'{(d > 0).sum()} better, {(d < 0).sum()} worse', flush=True)
+    if 'baseline' in out:
+        d = out['default'] - out['baseline']
+        print(f'paired, default - baseline: {d.mean():+.1%} (se {d.std() / np.sqrt(len(d)):.1%}), '
+              f'{(d > 0).sum()} better, {(d < 0).sum()} worse', flush=True)
     return {k: dict(mean=round(float(v.mean()), 4), sd=round(float(v.std()), 4)) for k, v in out.items()}
 
 if __name__ == '__main__': main()

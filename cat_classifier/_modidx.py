@@ -108,6 +108,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                       'cat_classifier.clean.read_log': ('clean.html#read_log', 'cat_classifier/clean.py'),
                                       'cat_classifier.clean.review_sheets': ('clean.html#review_sheets', 'cat_classifier/clean.py'),
                                       'cat_classifier.clean.squares': ('clean.html#squares', 'cat_classifier/clean.py'),
+                                      'cat_classifier.clean.suspect_order': ('clean.html#suspect_order', 'cat_classifier/clean.py'),
                                       'cat_classifier.clean.undo': ('clean.html#undo', 'cat_classifier/clean.py'),
                                       'cat_classifier.clean.write_decisions': ('clean.html#write_decisions', 'cat_classifier/clean.py')},
             'cat_classifier.cli': { 'cat_classifier.cli._app_opts': ('cli.html#_app_opts', 'cat_classifier/cli.py'),

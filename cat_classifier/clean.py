@@ -27,9 +27,9 @@ from .runtime import CAT_CLASSES, CAT_THRESHOLD
 # %% auto #0
 __all__ = ['PROBE_C', 'DECISION_COLUMNS', 'ACTIONS', 'LOG_NAME', 'squares', 'image_features', 'cross_val_probs',
            'neighbour_probs', 'class_thresholds', 'confident_joint', 'noise_by_class', 'normalised_margin',
-           'label_issues', 'pruned_probs', 'dhash', 'near_duplicates', 'SuspectConfig', 'Evidence', 'find_suspects',
-           'class_noise', 'write_decisions', 'by_class', 'contact_sheet', 'review_sheets', 'read_decisions', 'read_log',
-           'apply_decisions', 'undo', 'Cleaner', 'decisions_from_cleaner']
+           'label_issues', 'pruned_probs', 'dhash', 'near_duplicates', 'SuspectConfig', 'Evidence', 'suspect_order',
+           'find_suspects', 'class_noise', 'write_decisions', 'by_class', 'contact_sheet', 'review_sheets',
+           'read_decisions', 'read_log', 'apply_decisions', 'undo', 'Cleaner', 'decisions_from_cleaner']
 
 # %% ../notebooks/04_clean.ipynb #02a1a513
 def _labelled(learn: Learner, images_path: Path|str|None=None, valid_pct: float=0.2,
@@ -245,6 +245,10 @@ def _reasons(files: list, vocab: list, ev: Evidence, cfg: SuspectConfig,
     return ['; '.join(w) for w in why], copy
 
 # %% ../notebooks/04_clean.ipynb #22c8644d
+def suspect_order(probs: np.ndarray, labels: np.ndarray, copy: np.ndarray) -> np.ndarray:
+    "Row indices, likeliest wrong label first: copies of other photos first, then the lowest normalised margin."
+    return np.lexsort((normalised_margin(probs, labels), ~copy))
+
 def find_suspects(learn: Learner, images_path: Path|str|None=None, holdout_path: Path|str|None=None,
                   in_sample: bool=False, cfg: SuspectConfig|None=None, show: bool=False) -> list[dict]:
     "The photos of `learn`'s classes, likeliest wrong label first (out of sample), each with its split and a reason."
@@ -268,7 +272,7 @@ def find_suspects(learn: Learner, images_path: Path|str|None=None, holdout_path:
     reasons, copy = _reasons(files, vocab, Evidence(labels, probs, issue, cats, nearness), cfg, holdout)
     loss = -np.log(np.clip(probs[np.arange(len(files)), labels], 1e-7, 1))
     # The former ranking is by loss alone; the new one puts copies first, then the lowest margin.
-    order = np.argsort(-loss, kind='stable') if in_sample else np.lexsort((normalised_margin(probs, labels), ~copy))
+    order = np.argsort(-loss, kind='stable') if in_sample else suspect_order(probs, labels, copy)
     return [dict(file=Path(files[i]), label=vocab[labels[i]], predicted=vocab[probs[i].argmax()],
                  probability=float(probs[i].max()), loss=float(loss[i]), split=splits[i], reason=reasons[i],
                  probs=probs[i], issue=bool(issue[i])) for i in order]
