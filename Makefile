@@ -43,11 +43,17 @@ browser:
 app: install
 	$(BIN)/cat-classifier app
 
+# The tests and the notebooks' examples write toy models and photos (hundreds of MB a run) to temporary folders:
+# each run gets a TMPDIR of its own, removed afterwards whatever the outcome, so nothing piles up in /tmp.
+IN_SCRATCH = scratch=$$(mktemp -d -t cat-classifier-tests.XXXXXX) && trap 'rm -rf "$$scratch"' EXIT && TMPDIR=$$scratch
+
 test-notebooks: install
-	$(BIN)/nbdev-test --n-workers 1 --do-print
+	@echo '$(BIN)/nbdev-test --n-workers 1 --do-print'
+	@$(IN_SCRATCH) $(BIN)/nbdev-test --n-workers 1 --do-print
 
 test-py: install browser-deps
-	$(BIN)/python -m pytest -q tests
+	@echo '$(BIN)/python -m pytest -q tests'
+	@$(IN_SCRATCH) $(BIN)/python -m pytest -q tests
 
 test: test-notebooks test-py
 
