@@ -44,8 +44,10 @@ app: install
 	$(BIN)/cat-classifier app
 
 # The tests and the notebooks' examples write toy models and photos (hundreds of MB a run) to temporary folders:
-# each run gets a TMPDIR of its own, removed afterwards whatever the outcome, so nothing piles up in /tmp.
-IN_SCRATCH = scratch=$$(mktemp -d -t cat-classifier-tests.XXXXXX) && trap 'rm -rf "$$scratch"' EXIT && TMPDIR=$$scratch
+# each run gets a TMPDIR of its own, removed afterwards whatever the outcome, so nothing piles up in /tmp. Its
+# name is short, and pytest's folders go straight in it (--basetemp): the model process's socket lives in one of
+# them, and a socket's path may not be longer than 107 bytes.
+IN_SCRATCH = scratch=$$(mktemp -d -t cct.XXXXXX) && trap 'rm -rf "$$scratch"' EXIT && TMPDIR=$$scratch
 
 test-notebooks: install
 	@echo '$(BIN)/nbdev-test --n-workers 1 --do-print'
@@ -53,7 +55,7 @@ test-notebooks: install
 
 test-py: install browser-deps
 	@echo '$(BIN)/python -m pytest -q tests'
-	@$(IN_SCRATCH) $(BIN)/python -m pytest -q tests
+	@$(IN_SCRATCH) $(BIN)/python -m pytest -q --basetemp="$$scratch/p" tests
 
 test: test-notebooks test-py
 

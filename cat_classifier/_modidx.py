@@ -497,6 +497,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                         'cat_classifier.testing.make_toy_model': ( 'testing.html#make_toy_model',
                                                                                    'cat_classifier/testing.py'),
                                         'cat_classifier.testing.running_app': ('testing.html#running_app', 'cat_classifier/testing.py'),
+                                        'cat_classifier.testing.scratch_dir': ('testing.html#scratch_dir', 'cat_classifier/testing.py'),
                                         'cat_classifier.testing.toy_graphs': ('testing.html#toy_graphs', 'cat_classifier/testing.py'),
                                         'cat_classifier.testing.toy_spotter': ('testing.html#toy_spotter', 'cat_classifier/testing.py'),
                                         'cat_classifier.testing.upload_value': ('testing.html#upload_value', 'cat_classifier/testing.py')},

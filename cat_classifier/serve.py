@@ -18,9 +18,9 @@ from .runtime import Runtime, Thresholds
 from .explain import why_answer
 
 # %% auto #0
-__all__ = ['PROCESS_DIR_ENV', 'MODEL_IDLE_S', 'REQUEST_S', 'THUMBNAIL', 'OWNER_ENV', 'ALIVE_S', 'ANSWER_S', 'process_dir',
-           'send_frame', 'recv_frame', 'ServeLimits', 'ModelServer', 'process_token', 'process_ended', 'runtime_source',
-           'run_model_process', 'ModelNotRunning', 'ModelHung', 'ModelClient']
+__all__ = ['PROCESS_DIR_ENV', 'MODEL_IDLE_S', 'SOCKET_PATH_MAX', 'REQUEST_S', 'THUMBNAIL', 'OWNER_ENV', 'ALIVE_S', 'ANSWER_S',
+           'process_dir', 'send_frame', 'recv_frame', 'ServeLimits', 'ModelServer', 'process_token', 'process_ended',
+           'runtime_source', 'run_model_process', 'ModelNotRunning', 'ModelHung', 'ModelClient']
 
 # %% ../notebooks/11_serve.ipynb #04767629
 PROCESS_DIR_ENV = 'CAT_CLASSIFIER_RUNTIME'  # named before `Runtime` was: kept, as users set it
@@ -36,12 +36,18 @@ def _private_dir(d: Path) -> Path:
     return d
 
 # %% ../notebooks/11_serve.ipynb #22a17703
+SOCKET_PATH_MAX = 104 if sys.platform == 'darwin' else 108  # a Unix socket's path, in bytes, NUL included
+
 def process_dir(model: Path|str, settings: Path|str|None=None, base: Path|str|None=None) -> Path:
     "The private folder under `base` of the model process for `model` and `settings`: socket, secret, lock, log."
     default = Path(tempfile.gettempdir())/f'cat-classifier-{os.getuid()}'
     base = Path(base or os.environ.get(PROCESS_DIR_ENV) or default)
     key = f'{Path(model).resolve()}|{Path(settings).resolve() if settings else ""}'
-    return _private_dir(_private_dir(base)/hashlib.sha256(key.encode()).hexdigest()[:12])
+    d = base/hashlib.sha256(key.encode()).hexdigest()[:12]
+    if len(os.fsencode(d.absolute()/'sock')) >= SOCKET_PATH_MAX:  # connect() would only say "path too long"
+        limit, fix = SOCKET_PATH_MAX - 1, f'set {PROCESS_DIR_ENV} to a shorter folder, e.g. /tmp/cat-classifier'
+        raise InputError(f"{base} is too deep for the model process's socket (over {limit} bytes): {fix}")
+    return _private_dir(_private_dir(base)/d.name)
 
 # %% ../notebooks/11_serve.ipynb #1d1f4f7b
 def _recv_exactly(sock: socket.socket, n: int, end: float|None=None) -> bytes:
