@@ -9,7 +9,7 @@ kernel starts when the page is asked for).
 Model: --model, else the shipped one (settings model_path) if there is one, else a toy model trained on the
 spot. Photo: --image, else scikit-image's Chelsea (451 × 300 JPEG). The last line is JSON.
 """
-import argparse, json, os, re, sys, tempfile, time, warnings
+import argparse, json, os, re, sys, time, warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -131,7 +131,8 @@ def main(argv=None):
     from cat_classifier.core import load_settings
     from cat_classifier.host import POOL_SIZE
     s = load_settings()
-    tmp = Path(tempfile.mkdtemp(prefix='bench-app-'))
+    from cat_classifier.testing import scratch_dir
+    tmp = scratch_dir()
     if a.model: model = Path(a.model)
     elif s.model_path.is_file(): model = s.model_path
     else:

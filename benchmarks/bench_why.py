@@ -8,7 +8,7 @@ lies on the pasted photo's box.
 Photos: --photos (one folder per breed, e.g. ../shared/datasets/cat-breeds-5), else the shipped examples/.
 The last line is JSON.
 """
-import argparse, io, json, os, re, statistics, sys, tempfile, time
+import argparse, io, json, os, re, statistics, sys, time
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +27,7 @@ def main() -> int:
     from cat_classifier.explain import heat_share, png_bytes, why_view
     from cat_classifier.images import load_image
     from cat_classifier.serve import PROCESS_DIR_ENV, ModelClient
+    from cat_classifier.testing import scratch_dir
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--model'); p.add_argument('--photos'); p.add_argument('-n', type=int, default=20)
     p.add_argument('--scale', type=float, default=0.6, help="the pasted photo's side, as a share of the view's")
@@ -34,7 +35,7 @@ def main() -> int:
     s = load_settings()
     files = (sorted(f for d in sorted(Path(a.photos).iterdir()) if d.is_dir() for f in sorted(d.glob('*.jpg'))[:a.n // 5 or 1])
              if a.photos else sorted((ROOT/'examples').glob('*.jpg')))[:a.n]
-    os.environ[PROCESS_DIR_ENV] = tempfile.mkdtemp(prefix='bench-why-')
+    os.environ[PROCESS_DIR_ENV] = str(scratch_dir())
     client = ModelClient(a.model or s.model_path)
     t = time.perf_counter(); card = client.card(); start_s = time.perf_counter() - t
     size = int(card['card'].get('image_size') or 224)

@@ -4,7 +4,7 @@
 
 # %% ../notebooks/13_testing.ipynb #20298241
 from __future__ import annotations
-import datetime, io, mimetypes, socket, struct, subprocess, sys, tempfile, time, warnings, zlib
+import atexit, datetime, io, mimetypes, shutil, socket, struct, subprocess, sys, tempfile, time, warnings, zlib
 from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
 from typing import Iterator
@@ -14,8 +14,15 @@ from PIL import Image
 from .core import upload_bytes
 
 # %% auto #0
-__all__ = ['TOY_CLASSES', 'make_toy_images', 'encode_image', 'awkward_files', 'make_toy_model', 'toy_graphs', 'upload_value',
-           'free_port', 'running_app', 'toy_spotter']
+__all__ = ['TOY_CLASSES', 'scratch_dir', 'make_toy_images', 'encode_image', 'awkward_files', 'make_toy_model', 'toy_graphs',
+           'upload_value', 'free_port', 'running_app', 'toy_spotter']
+
+# %% ../notebooks/13_testing.ipynb #bec1fee5
+def scratch_dir() -> Path:
+    "A fresh temporary folder, removed with everything in it when Python exits."
+    d = Path(tempfile.mkdtemp(prefix='cat-scratch-'))
+    atexit.register(shutil.rmtree, d, ignore_errors=True)
+    return d
 
 # %% ../notebooks/13_testing.ipynb #55d17de5
 TOY_CLASSES = {'red_circle': ((220, 40, 40), 'ellipse'), 'green_square': ((40, 180, 60), 'rectangle'),
