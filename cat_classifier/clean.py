@@ -69,8 +69,11 @@ def image_features(files: list, backbone: str=GATE, crops: int=1, bs: int=32,
     if not hasattr(m, 'forward_head'):
         raise InputError(f'{backbone} has no timm feature head: choose a tf_efficientnet_lite backbone')
     batches = [files[i:i+bs] for i in range(0, len(files), bs)]
+    if show:  # erased when done, so that the next line printed does not run on from it; named by its network
+        batches = progress_bar(batches, leave=False)
+        batches.comment = backbone
     with torch.inference_mode():
-        for chunk in (progress_bar(batches) if show else batches):
+        for chunk in batches:
             views = [sq for f in chunk for sq in squares(_open_rgb(Path(f)), size, crops)]
             x = torch.stack([imagenet_input(sq, backbone) for sq in views])
             h = m.forward_head(m.forward_features(x), pre_logits=True)
