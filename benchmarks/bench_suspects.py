@@ -102,7 +102,7 @@ def main():
 
 def small_pools(sus: list[dict], root: Path, wrong: set, vocab: list, cfg, baseline, a) -> dict:
     "The share of wrong labels in the first fifth of random subsets, ranked as `find_suspects` ranks, for both configs."
-    from cat_classifier.clean import image_features, pruned_probs, suspect_order
+    from cat_classifier.clean import class_noise, image_features, noise_by_class, pruned_probs, suspect_order
     files = [Path(o['file']) for o in sus]
     labels = np.array([list(vocab).index(o['label']) for o in sus])
     is_wrong = np.array([f in wrong for f in [Path(f).resolve().relative_to(root).as_posix() for f in files]])
@@ -112,15 +112,20 @@ def small_pools(sus: list[dict], root: Path, wrong: set, vocab: list, cfg, basel
     rng, out = np.random.default_rng(0), {}
     subsets = [np.sort(rng.choice(len(files), a.subset_size, replace=False)) for _ in range(a.subsets)]
     for name, c in ([('baseline', baseline)] if baseline.features else []) + [('default', cfg)]:
-        fs, shares = feats(c), []
+        fs, shares, counts = feats(c), [], []
         for idx in subsets:
             p = pruned_probs([f[idx] for f in fs], labels[idx], len(vocab), c.prune_pct, c.prune_rounds,
                              folds=c.folds, c=c.probe_c)
             hits = is_wrong[idx][suspect_order(p, labels[idx], copy[idx])]
             shares.append(hits[:round(0.2 * len(idx))].sum() / max(hits.sum(), 1))
-        out[name] = np.array(shares)
+            # How many wrong labels `clean suspects` would say there are, and the calibrated joint
+            guess = [dict(label=vocab[l], predicted=vocab[q]) for l, q in zip(labels[idx], p.argmax(1))]
+            said = sum(n for n, _ in class_noise(guess, vocab).values())
+            counts.append((said, noise_by_class(p, labels[idx]).sum(), hits.sum()))
+        out[name], counts = np.array(shares), np.array(counts).mean(0)
         print(f'{a.subsets} subsets of {a.subset_size}, {name}: first 20% {out[name].mean():.1%} ± '
-              f'{out[name].std():.1%}', flush=True)
+              f'{out[name].std():.1%}; wrong labels estimated {counts[0]:.1f} (the calibrated joint: '
+              f'{counts[1]:.1f}), the review {counts[2]:.1f}', flush=True)
     if 'baseline' in out:
         d = out['default'] - out['baseline']
         print(f'paired, default - baseline: {d.mean():+.1%} (se {d.std() / np.sqrt(len(d)):.1%}), '
