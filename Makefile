@@ -49,13 +49,16 @@ app: install
 # them, and a socket's path may not be longer than 107 bytes.
 IN_SCRATCH = scratch=$$(mktemp -d -t cct.XXXXXX) && trap 'rm -rf "$$scratch"' EXIT && TMPDIR=$$scratch
 
+NOTEBOOK_TESTS = $(BIN)/nbdev-test --n-workers 1 --do-print
+PY_TESTS = $(BIN)/python -m pytest -q tests
+
 test-notebooks: install
-	@echo '$(BIN)/nbdev-test --n-workers 1 --do-print'
-	@$(IN_SCRATCH) $(BIN)/nbdev-test --n-workers 1 --do-print
+	@echo '$(NOTEBOOK_TESTS)'
+	@$(IN_SCRATCH) $(NOTEBOOK_TESTS)
 
 test-py: install browser-deps
-	@echo '$(BIN)/python -m pytest -q tests'
-	@$(IN_SCRATCH) $(BIN)/python -m pytest -q --basetemp="$$scratch/p" tests
+	@echo '$(PY_TESTS)'
+	@$(IN_SCRATCH) $(PY_TESTS) --basetemp="$$scratch/p"
 
 test: test-notebooks test-py
 
